@@ -1,0 +1,12 @@
+"""Shared fixtures. Servers bind 127.0.0.1 on free ports and are stopped by their fixture."""
+
+from __future__ import annotations
+
+import socket
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port

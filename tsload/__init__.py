@@ -1,0 +1,6 @@
+"""tsload: the Amazon Timestream DevOps workload, as an asyncio load generator."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]

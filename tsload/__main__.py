@@ -1,0 +1,3 @@
+from tsload.cli import main
+
+main()

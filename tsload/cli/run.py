@@ -1,0 +1,18 @@
+"""`tsload run` (placeholder until its issue lands)."""
+
+from __future__ import annotations
+
+import typer
+
+from tsload.cli._placeholder import not_implemented
+
+HELP = """Not implemented yet.
+
+Example:
+
+  tsload run --help
+"""
+
+
+def command(ctx: typer.Context) -> None:
+    not_implemented("run")

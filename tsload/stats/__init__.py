@@ -1,0 +1,1 @@
+"""Latency statistics: HDR histograms that merge exactly across sessions, processes and machines."""

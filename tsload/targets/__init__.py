@@ -1,0 +1,1 @@
+"""How bytes reach a database: the Timestream target (AWS or any compatible endpoint)."""
