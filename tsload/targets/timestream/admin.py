@@ -1,0 +1,123 @@
+"""Database and table lifecycle through aioboto3 (control plane: rare calls, the SDK is right here)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from tsload._errors import TargetError
+
+log = logging.getLogger(__name__)
+
+
+def _client(session: Any, region: str, endpoint_url: str | None) -> Any:
+    from botocore.config import Config
+
+    return session.client(
+        "timestream-write",
+        region_name=region,
+        endpoint_url=endpoint_url,
+        config=Config(retries={"max_attempts": 10, "mode": "standard"}, connect_timeout=20, read_timeout=60),
+    )
+
+
+def _code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def _fail(what: str, exc: Exception) -> TargetError:
+    response = getattr(exc, "response", None) or {}
+    err = response.get("Error", {})
+    code = err.get("Code", type(exc).__name__)
+    return TargetError(f"{what}: {code}: {err.get('Message', exc)}", code=_code(exc))
+
+
+async def ensure_schema(
+    session: Any,
+    region: str,
+    endpoint_url: str | None,
+    database: str,
+    table: str,
+    *,
+    memory_store_retention_hours: int,
+    magnetic_store_retention_days: int,
+    enable_magnetic_writes: bool,
+) -> list[str]:
+    """Create the database and table when missing; an existing table is kept as it is.
+
+    Returns one human line per decision (the caller shows them).
+    """
+    import botocore.exceptions
+
+    messages: list[str] = []
+    async with _client(session, region, endpoint_url) as client:
+        try:
+            await client.create_database(DatabaseName=database)
+            messages.append(f"created database {database}")
+        except botocore.exceptions.ClientError as exc:
+            if _code(exc) != "ConflictException":
+                raise _fail(f"cannot create database {database}", exc) from exc
+        table_args: dict[str, Any] = {
+            "DatabaseName": database,
+            "TableName": table,
+            "RetentionProperties": {
+                "MemoryStoreRetentionPeriodInHours": memory_store_retention_hours,
+                "MagneticStoreRetentionPeriodInDays": magnetic_store_retention_days,
+            },
+        }
+        if enable_magnetic_writes:
+            table_args["MagneticStoreWriteProperties"] = {"EnableMagneticStoreWrites": True}
+        try:
+            await client.create_table(**table_args)
+            messages.append(
+                f"created table {database}.{table} (memory store {memory_store_retention_hours} h, "
+                f"magnetic store {magnetic_store_retention_days} d"
+                + (", magnetic-store writes on)" if enable_magnetic_writes else ")")
+            )
+        except botocore.exceptions.ClientError as exc:
+            if _code(exc) != "ConflictException":
+                raise _fail(f"cannot create table {database}.{table}", exc) from exc
+            messages.append(f"table {database}.{table} exists: kept as it is (retention unchanged)")
+        except botocore.exceptions.BotoCoreError as exc:
+            raise TargetError(f"cannot create table {database}.{table}: {exc}") from exc
+    return messages
+
+
+async def describe_table(
+    session: Any, region: str, endpoint_url: str | None, database: str, table: str
+) -> Any:
+    async with _client(session, region, endpoint_url) as client:
+        response = await client.describe_table(DatabaseName=database, TableName=table)
+        return response.get("Table", {})
+
+
+async def delete_schema(
+    session: Any, region: str, endpoint_url: str | None, database: str, table: str
+) -> list[str]:
+    """Delete the table, then the database (what is already gone is reported, not an error)."""
+    import botocore.exceptions
+
+    messages: list[str] = []
+    async with _client(session, region, endpoint_url) as client:
+        try:
+            await client.delete_table(DatabaseName=database, TableName=table)
+            messages.append(f"deleted table {database}.{table}")
+        except botocore.exceptions.ClientError as exc:
+            if _code(exc) != "ResourceNotFoundException":
+                raise _fail(f"cannot delete table {database}.{table}", exc) from exc
+            messages.append(f"table {database}.{table} does not exist")
+        try:
+            await client.delete_database(DatabaseName=database)
+            messages.append(f"deleted database {database}")
+        except botocore.exceptions.ClientError as exc:
+            code = _code(exc)
+            if code == "ResourceNotFoundException":
+                messages.append(f"database {database} does not exist")
+            elif code in ("ValidationException", "ConflictException"):
+                messages.append(f"database {database} kept: it still holds other tables")
+            else:
+                raise _fail(f"cannot delete database {database}", exc) from exc
+        except botocore.exceptions.BotoCoreError as exc:
+            raise TargetError(f"cannot delete database {database}: {exc}") from exc
+    return messages
