@@ -1,18 +1,151 @@
-"""`tsload report` (placeholder until its issue lands)."""
+"""`tsload report`: merge run directories into one report (table, CSV, Markdown, JSON or HTML)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
 
-from tsload.cli._placeholder import not_implemented
+from tsload._errors import ConfigError
 
-HELP = """Not implemented yet.
+if TYPE_CHECKING:
+    from tsload.report.merge import Report
+    from tsload.report.sample_csv import AveragedTable
 
-Example:
+HELP = """Merge query sessions and ingest runs found under DIR... into one report.
 
-  tsload report --help
+Latency histograms (HDR) are merged, never averaged, so percentiles are right across
+sessions, processes and machines.
+
+Examples:
+
+\b
+  tsload report ./tsload-runs/latest                      # table on the terminal
+  tsload report runs/host-a runs/host-b --format md       # several machines, Markdown
+  tsload report runs/ --format json > report.json
+  tsload report runs/ --format html -o report.html        # one self-contained page with charts
+  tsload report runs/ -o summary.csv                      # the sample's CSV columns first
+  tsload report -d ~/timestream_perf -o summary.csv       # like the sample's summarize_results
+  tsload report -d ~/timestream_perf -o summary.csv --averaged   # and its averaged table beside
+
+With -d, the output file is written inside DIR (as the sample's summariser did) and -p
+(default *.csv) selects the per-session summary CSVs whose directories are merged.
 """
 
+_SUFFIX_FORMATS = {".csv": "csv", ".md": "md", ".markdown": "md", ".json": "json", ".html": "html",
+                   ".htm": "html", ".txt": "table"}
 
-def command(ctx: typer.Context) -> None:
-    not_implemented("report")
+
+def _print_table(report: Report, avg: AveragedTable | None) -> None:
+    from tsload.cli._console import out_console
+    from tsload.report.render import to_renderable, to_text
+
+    if out_console.is_terminal:
+        out_console.print(to_renderable(report, avg))
+    else:  # piped or redirected: wide enough that no column gets squeezed
+        sys.stdout.write(to_text(report, avg))
+
+
+def command(
+    dirs: Annotated[list[Path] | None, typer.Argument(
+        help="Run directories to search (recursively).", show_default=False)] = None,
+    directory: Annotated[Path | None, typer.Option(
+        "-d", "--directory", help="Summariser-compatible mode: search DIR, write -o inside it.")] = None,
+    output_file: Annotated[str | None, typer.Option(
+        "-o", "--output-file", help="Write the report to this file (inside DIR with -d).")] = None,
+    pattern: Annotated[str | None, typer.Option(
+        "-p", "--pattern", help="File pattern of the per-session summary CSVs (default *.csv with -d; "
+        "without -d, sessions are found by session.json/.hdr).")] = None,
+    fmt: Annotated[str | None, typer.Option(
+        "-f", "--format", help="table, csv, md, json or html (default: from the -o suffix, else table; "
+        "csv with -d).")] = None,
+    averaged: Annotated[bool, typer.Option(
+        "--averaged", help="Also print the sample's column-wise averaged table, for comparison.")] = False,
+) -> None:
+    from tsload.cli._console import err_console, info, warn
+    from tsload.report.merge import build_report
+    from tsload.report.render import (
+        FORMATS,
+        averaged_renderable,
+        to_csv,
+        to_json,
+        to_markdown,
+        to_text,
+    )
+    from tsload.report.rundirs import find_run_dirs
+    from tsload.report.sample_csv import averaged_csv, averaged_table
+
+    roots = list(dirs or [])
+    if directory is not None:
+        if not directory.is_dir():
+            raise ConfigError(f"-d/--directory: an existing directory, got {directory}")
+        roots.insert(0, directory)
+    if not roots:
+        raise ConfigError("DIR: give one or more run directories (or -d DIR)")
+    for r in roots:
+        if not r.is_dir():
+            raise ConfigError(f"DIR: an existing directory, got {r}")
+    if fmt is not None and fmt not in FORMATS:
+        raise ConfigError(f"--format: one of {', '.join(FORMATS)}, got {fmt}")
+
+    out_path: Path | None = None
+    if output_file is not None:
+        out_path = directory / output_file if directory is not None else Path(output_file)
+        if out_path.is_dir():
+            raise ConfigError(f"-o/--output-file: a file name, got the directory {out_path}")
+    if fmt is None:
+        if out_path is not None:
+            fmt = _SUFFIX_FORMATS.get(out_path.suffix.lower(), "csv" if directory is not None else "table")
+        else:
+            fmt = "table"
+    if pattern is None and directory is not None:
+        pattern = "*.csv"
+
+    found = find_run_dirs(roots, pattern=pattern, exclude=[out_path] if out_path is not None else [])
+    if not found.sessions and not found.ingests:
+        where = ", ".join(str(r) for r in roots)
+        what = f"summary CSVs matching {pattern!r}" if pattern else "query session or ingest run directories"
+        raise ConfigError(f"DIR: no {what} found under {where}")
+    report = build_report(found, [str(r) for r in roots])
+    for w in report.warnings:
+        warn(w)
+
+    avg = None
+    if averaged:
+        files = [s.summary for s in found.sessions if s.summary is not None]
+        if files:
+            avg = averaged_table(files)
+        else:
+            warn("--averaged: no per-session summary CSVs found; nothing to average")
+
+    if fmt == "html":
+        from tsload.report.html import render_html
+
+        text = render_html(report, found)
+    elif fmt == "csv":
+        text = to_csv(report)
+    elif fmt == "md":
+        text = to_markdown(report, avg)
+    elif fmt == "json":
+        text = to_json(report)
+    else:
+        text = to_text(report, avg)
+
+    if out_path is not None:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(text, encoding="utf-8")
+        _print_table(report, avg)
+        if avg is not None and fmt == "csv":
+            avg_path = out_path.with_name(out_path.stem + "-averaged" + out_path.suffix)
+            avg_path.write_text(averaged_csv(avg), encoding="utf-8")
+            info(f"averaged table (the sample's arithmetic) written to {avg_path}")
+        info(f"merged {report.sessions} query session(s) and "
+             f"{report.ingest.runs if report.ingest else 0} ingest run(s); report written to {out_path}")
+    elif fmt == "table":
+        _print_table(report, avg)
+    else:
+        sys.stdout.write(text)
+        if avg is not None and fmt in ("csv", "json", "html"):
+            err_console.print(averaged_renderable(avg))  # stdout carries the data; the comparison goes aside

@@ -1,0 +1,137 @@
+"""Synthetic run directories in the contract §7 layout, written with tsload's own writers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from tsload.report.sample_csv import summary_csv
+from tsload.stats import hdr
+from tsload.stats.hlog import IntervalLogWriter
+
+T0 = 1_795_845_000.0  # a round epoch second in 2026
+INTERVAL_S = 5.0
+
+
+def iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat()
+
+
+@dataclass
+class Session:
+    """One query session: per query, its successful latencies (seconds) and failed/timed-out counts."""
+
+    latencies: Mapping[str, np.ndarray]
+    started: float
+    duration: float
+    failed: Mapping[str, int] = field(default_factory=dict)
+    timed_out: Mapping[str, int] = field(default_factory=dict)
+    process: int = 1
+    index: int = 1
+    prefix: str = "local"
+
+    @property
+    def ended(self) -> float:
+        return self.started + self.duration
+
+    def times(self, q: str) -> np.ndarray:
+        n = len(self.latencies[q])
+        return self.started + (np.arange(n) + 0.5) * self.duration / max(n, 1)
+
+
+def rounded(values: np.ndarray) -> np.ndarray:
+    """Latencies as the .log lines carry them (6 decimals, at least 1 µs)."""
+    return np.maximum(np.round(values, 6), 1e-6)
+
+
+def write_session(root: Path, s: Session, *, hlog: bool = True) -> Path:
+    stamp = dt.datetime.fromtimestamp(s.started, dt.UTC).strftime("%Y-%m-%d-%H-%M-%S")
+    name = f"{s.prefix}-{stamp}-{s.process}-{s.index}"
+    d = root / name
+    d.mkdir(parents=True)
+    tag = f"[{s.process}-{s.index}]"
+    queries: dict[str, dict[str, int]] = {}
+    rows: dict[str, list[float]] = {}
+    totals: dict[str, int] = {}
+    for q, lat in s.latencies.items():
+        lat = rounded(np.asarray(lat, dtype=np.float64))
+        times = s.times(q)
+        (d / f"{q}.sql").write_text(f"SELECT 1 -- {q}\n")
+        lines = [
+            f"{tag}, {i + 1}, {iso(float(t))}, qid-{q}-{i}, {v:.6f}, {i % 7}"
+            for i, (t, v) in enumerate(zip(times, lat, strict=True))
+        ]
+        (d / f"{q}.log").write_text("".join(line + "\n" for line in lines))
+        (d / f"{q}.err").write_text("")
+        h = hdr.new_histogram()
+        for v in lat:
+            hdr.record_seconds(h, float(v))
+        if len(lat):
+            (d / f"{q}.hdr").write_text(hdr.encode(h) + "\n")
+        if hlog and len(lat):
+            with IntervalLogWriter(d / f"{q}.hlog", start_time_s=s.started) as w:
+                n_iv = int(np.ceil(s.duration / INTERVAL_S))
+                for k in range(n_iv):
+                    a, b = s.started + k * INTERVAL_S, s.started + (k + 1) * INTERVAL_S
+                    ih = hdr.new_histogram()
+                    for v in lat[(times >= a) & (times < b)]:
+                        hdr.record_seconds(ih, float(v))
+                    w.add(ih, a, b)
+        f, to = s.failed.get(q, 0), s.timed_out.get(q, 0)
+        queries[q] = {"total": len(lat) + f + to, "successful": len(lat), "failed": f, "timed_out": to,
+                      "retries": 0}
+        rows[q] = [float(v) for v in lat]
+        totals[q] = len(lat) + f + to
+    (d / "numDatapoints-begin.log").write_text(f"{tag}, 1, {iso(s.started)}, qid-b, 0.010000, 1\n")
+    (d / "numDatapoints-end.log").write_text(f"{tag}, 1, {iso(s.ended)}, qid-e, 0.010000, 1\n")
+    (d / f"{name}-summary.csv").write_text(summary_csv({q: r for q, r in rows.items() if r}, totals))
+    meta = {"session": tag, "process": s.process, "session_index": s.index, "started": iso(s.started),
+            "ended": iso(s.ended), "queries": queries, "config": {"think_time_ms": 0, "sessions": 1}}
+    (d / "session.json").write_bytes(orjson.dumps(meta))
+    return d
+
+
+@dataclass
+class IngestRun:
+    write_latencies: np.ndarray
+    lags: np.ndarray
+    started: float
+    duration: float
+    ingested: int
+    rejected_by_reason: Mapping[str, int] = field(default_factory=dict)
+    failed: int = 0
+
+
+def write_ingest(d: Path, r: IngestRun) -> Path:
+    d.mkdir(parents=True)
+    hists = {}
+    for name, vals in (("write-latency", r.write_latencies), ("lag", r.lags)):
+        h = hdr.new_histogram()
+        for v in vals:
+            hdr.record_seconds(h, float(v))
+        hists[name] = h
+        (d / f"{name}.hdr").write_text(hdr.encode(h) + "\n")
+        times = r.started + (np.arange(len(vals)) + 0.5) * r.duration / len(vals)
+        with IntervalLogWriter(d / f"{name}.hlog", start_time_s=r.started) as w:
+            for k in range(int(np.ceil(r.duration / INTERVAL_S))):
+                a, b = r.started + k * INTERVAL_S, r.started + (k + 1) * INTERVAL_S
+                ih = hdr.new_histogram()
+                for v in vals[(times >= a) & (times < b)]:
+                    hdr.record_seconds(ih, float(v))
+                w.add(ih, a, b)
+    rejected = sum(r.rejected_by_reason.values())
+    summary = {
+        "generated": r.ingested + rejected + r.failed, "ingested": r.ingested,
+        "rejected": {"total": rejected, "by_reason": dict(r.rejected_by_reason)},
+        "failed": r.failed, "dropped": 0, "requests": len(r.write_latencies), "retries": 0, "throttled": 0,
+        "records_per_s": r.ingested / r.duration, "latency_ms": {}, "lag_ms": {},
+        "config": {"host_scale": 1, "interval_millis": 60000}, "started": iso(r.started),
+        "ended": iso(r.started + r.duration),
+    }
+    (d / "ingest-summary.json").write_bytes(orjson.dumps(summary))
+    return d

@@ -1,0 +1,125 @@
+"""`tsload report --format html`: one self-contained page (inline CSS and SVG, no network).
+
+Sections: run configuration, per-query table, ingest tables, charts (throughput, latency
+percentiles over time per query, write latency and lag over time, percentile distribution per
+query). The report's JSON (`Report.as_dict`) and each chart's data are embedded as well, so the
+page can be checked against the run directory and reused by scripts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from tsload.report.charts import Chart, build_charts
+from tsload.report.merge import Report
+from tsload.report.render import (
+    INGEST_COLUMNS,
+    QUERY_COLUMNS,
+    ingest_cells,
+    ingest_latency_rows,
+    query_cells,
+)
+from tsload.report.rundirs import RunDirs
+from tsload.report.svg import matplotlib_available, render_svg
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
+th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th:first-child,td:first-child{text-align:left}
+th{background:#f4f4f4}pre{background:#f7f7f7;padding:.6em;overflow:auto;font-size:.85em}
+figure{margin:1em 0}figcaption{font-size:.85em;color:#555}.note{color:#555;font-size:.9em}
+"""
+
+
+def _esc(x: Any) -> str:
+    return html.escape(str(x))
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], table_id: str) -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _json(data: Any) -> str:
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+
+
+def _script_json(data: Any) -> str:
+    # "</" would end the <script> element early.
+    return orjson.dumps(data).decode().replace("</", "<\\/")
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "unknown"
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _figure(chart: Chart, use_matplotlib: bool) -> str:
+    data = html.escape(orjson.dumps(chart.as_dict()).decode(), quote=True)
+    return (f'<figure id="{chart.id}" class="chart" data-chart="{data}">{render_svg(chart, use_matplotlib)}'
+            f"<figcaption>{_esc(chart.title)}</figcaption></figure>")
+
+
+def render_html(report: Report, found: RunDirs, *, use_matplotlib: bool | None = None) -> str:
+    if use_matplotlib is None:
+        use_matplotlib = matplotlib_available()
+    charts = build_charts(report, found)
+    parts: list[str] = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8"><title>tsload report</title>',
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>tsload report</h1>",
+        "<h2>Run configuration</h2>",
+        "<table id=\"run-info\"><tbody>",
+        f"<tr><td>sources</td><td>{_esc(', '.join(report.sources))}</td></tr>",
+        f"<tr><td>query sessions</td><td>{report.sessions}</td></tr>",
+        f"<tr><td>ingest runs</td><td>{report.ingest.runs if report.ingest else 0}</td></tr>",
+        f"<tr><td>started</td><td>{_when(report.started_s)}</td></tr>",
+        f"<tr><td>ended</td><td>{_when(report.ended_s)}</td></tr>",
+        "<tr><td>query wall time (union of sessions)</td>"
+        f"<td>{'unknown' if report.wall_s is None else f'{report.wall_s:,.1f} s'}</td></tr>",
+        "</tbody></table>",
+    ]
+    for i, cfg in enumerate(report.session_configs):
+        parts.append(f"<p>Query configuration {i + 1}:</p><pre class=\"config\">{_esc(_json(cfg))}</pre>")
+    if report.ingest is not None:
+        for i, cfg in enumerate(report.ingest.configs):
+            parts.append(f"<p>Ingest configuration {i + 1}:</p>"
+                         f"<pre class=\"config\">{_esc(_json(cfg))}</pre>")
+    if report.queries:
+        parts.append("<h2>Queries</h2>")
+        parts.append('<p class="note">Latency in milliseconds, merged from every session\'s HDR histogram '
+                     "(not averaged); q/s = successful executions / union of the sessions' wall time.</p>")
+        parts.append(_table(QUERY_COLUMNS, [query_cells(r) for r in report.queries], "queries"))
+    if report.ingest is not None:
+        parts.append("<h2>Ingest</h2>")
+        parts.append(_table(INGEST_COLUMNS, [ingest_cells(report.ingest)], "ingest"))
+        parts.append(_table(("", "p50", "p90", "p99", "p99.9", "max"), ingest_latency_rows(report.ingest),
+                            "ingest-latency"))
+        if report.ingest.rejected_by_reason:
+            reasons = [[k, str(v)] for k, v in report.ingest.rejected_by_reason.items()]
+            parts.append(_table(("reason", "records"), reasons, "rejected"))
+    parts.append("<h2>Charts</h2>")
+    if not charts:
+        parts.append('<p class="note">No interval logs (.hlog) or histograms to chart.</p>')
+    elif not any(c.kind == "time" for c in charts):
+        parts.append('<p class="note">No interval logs (.hlog) found: no charts over time.</p>')
+    renderer = "matplotlib" if use_matplotlib else ("the built-in SVG renderer (install the 'report' extra "
+                                                    "for matplotlib charts)")
+    parts.append(f'<p class="note">Charts drawn with {renderer}. Percentile distributions use HDR\'s '
+                 "1/(1-percentile) log axis.</p>")
+    parts += [_figure(c, use_matplotlib) for c in charts]
+    for w in report.warnings:
+        parts.append(f'<p class="note">warning: {_esc(w)}</p>')
+    parts.append('<script type="application/json" id="tsload-report">'
+                 f"{_script_json(report.as_dict())}</script>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

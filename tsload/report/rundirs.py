@@ -1,0 +1,244 @@
+"""Finding and loading run directories (contract §7): query session dirs and ingest run dirs.
+
+A directory is
+- an ingest run dir when it holds ``ingest-summary.json`` (or, from a crashed run, ``write-latency.hdr``);
+- a query session dir when it holds ``session.json`` or any ``<query>.hdr``;
+- in summariser-compatibility mode (a ``-p`` pattern), the directory of every summary CSV the
+  pattern matches is a query session dir, histograms or not.
+Searches are recursive, so several machines' run directories can sit under one root.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from tsload._errors import ConfigError
+from tsload.report.sample_csv import SummaryFile, parse_summary_csv
+from tsload.stats import hdr
+
+SESSION_JSON = "session.json"
+INGEST_JSON = "ingest-summary.json"
+WRITE_LATENCY_HDR = "write-latency.hdr"
+LAG_HDR = "lag.hdr"
+_INGEST_HDRS = frozenset({WRITE_LATENCY_HDR, LAG_HDR})
+
+
+@dataclass(frozen=True)
+class QueryCounts:
+    total: int
+    successful: int
+    failed: int = 0
+    timed_out: int = 0
+    retries: int = 0
+
+
+@dataclass(frozen=True)
+class QuerySessionDir:
+    path: Path
+    meta: dict[str, Any] | None
+    histograms: dict[str, Any]  # query → HDR histogram (µs)
+    counts: dict[str, QueryCounts]
+    started_s: float | None
+    ended_s: float | None
+    hlogs: tuple[Path, ...]
+    summary: SummaryFile | None  # the per-session summary CSV, when there is one
+
+
+@dataclass(frozen=True)
+class IngestRunDir:
+    path: Path
+    summary: dict[str, Any]
+    write_latency: Any | None
+    lag: Any | None
+    started_s: float | None
+    ended_s: float | None
+    hlogs: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class RunDirs:
+    sessions: tuple[QuerySessionDir, ...]
+    ingests: tuple[IngestRunDir, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+
+def parse_time(value: Any) -> float | None:
+    """Epoch seconds from an ISO-8601 string (naive = UTC) or a number; None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            t = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=dt.UTC)
+        return t.timestamp()
+    return None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: not readable JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a JSON object")
+    return data
+
+
+def read_hdr_file(path: Path, warnings: list[str]) -> Any | None:
+    """The histogram of a ``.hdr`` file (one base64 V2 line); None (with a warning) when empty."""
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not an HDR histogram file ({exc})") from exc
+    if not text:
+        warnings.append(f"{path}: empty histogram file, skipped")
+        return None
+    try:
+        return hdr.decode(text.split()[0])
+    except Exception as exc:  # hdrh raises its own cookie/length errors, binascii and zlib errors
+        raise ConfigError(f"{path}: not an HDR histogram ({type(exc).__name__})") from exc
+
+
+def _int(d: dict[str, Any], key: str) -> int:
+    v = d.get(key, 0)
+    return int(v) if isinstance(v, int | float) else 0
+
+
+def _counts_from_meta(meta: dict[str, Any]) -> dict[str, QueryCounts]:
+    queries = meta.get("queries")
+    out: dict[str, QueryCounts] = {}
+    if not isinstance(queries, dict):
+        return out
+    for name, c in queries.items():
+        if isinstance(c, dict):
+            out[str(name)] = QueryCounts(
+                _int(c, "total"), _int(c, "successful"), _int(c, "failed"), _int(c, "timed_out"),
+                _int(c, "retries"),
+            )
+    return out
+
+
+def _counts_from_summary(summary: SummaryFile) -> dict[str, QueryCounts]:
+    out: dict[str, QueryCounts] = {}
+    for row in summary.rows:
+        total = int(row.values[0] or 0) if row.values else 0
+        ok = int(row.values[1] or 0) if len(row.values) > 1 else 0
+        out[row.query] = QueryCounts(total, ok, failed=max(total - ok, 0))
+    return out
+
+
+def _read_summary(path: Path) -> SummaryFile | None:
+    try:
+        return parse_summary_csv(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def load_session(path: Path, warnings: list[str], summary_path: Path | None = None) -> QuerySessionDir:
+    meta = _read_json(path / SESSION_JSON) if (path / SESSION_JSON).is_file() else None
+    histograms: dict[str, Any] = {}
+    for f in sorted(path.glob("*.hdr")):
+        h = read_hdr_file(f, warnings)
+        if h is not None:
+            histograms[f.stem] = h
+    if summary_path is None:
+        found = sorted(path.glob("*-summary.csv"))
+        summary_path = found[0] if found else None
+    summary = _read_summary(summary_path) if summary_path is not None else None
+    counts = _counts_from_meta(meta) if meta else {}
+    if not counts and summary is not None:
+        counts = _counts_from_summary(summary)
+    for name, h in histograms.items():
+        if name not in counts:
+            n = int(h.get_total_count())
+            counts[name] = QueryCounts(n, n)
+    return QuerySessionDir(
+        path=path,
+        meta=meta,
+        histograms=histograms,
+        counts=counts,
+        started_s=parse_time(meta.get("started")) if meta else None,
+        ended_s=parse_time(meta.get("ended")) if meta else None,
+        hlogs=tuple(sorted(path.glob("*.hlog"))),
+        summary=summary,
+    )
+
+
+def load_ingest(path: Path, warnings: list[str]) -> IngestRunDir:
+    summary = _read_json(path / INGEST_JSON) if (path / INGEST_JSON).is_file() else {}
+    wl = read_hdr_file(path / WRITE_LATENCY_HDR, warnings) if (path / WRITE_LATENCY_HDR).is_file() else None
+    lag = read_hdr_file(path / LAG_HDR, warnings) if (path / LAG_HDR).is_file() else None
+    return IngestRunDir(
+        path=path,
+        summary=summary,
+        write_latency=wl,
+        lag=lag,
+        started_s=parse_time(summary.get("started")),
+        ended_s=parse_time(summary.get("ended")),
+        hlogs=tuple(sorted(path.glob("*.hlog"))),
+    )
+
+
+def _walk(root: Path) -> Iterable[tuple[Path, list[str]]]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        yield Path(dirpath), filenames
+
+
+def find_run_dirs(
+    roots: Sequence[Path], *, pattern: str | None = None, exclude: Iterable[Path] = ()
+) -> RunDirs:
+    """Every query session dir and ingest run dir under ``roots`` (recursive).
+
+    With ``pattern`` (the summariser's ``-p``), query sessions are the directories of the summary
+    CSVs whose file name matches it; ``exclude`` names files never to read (the report's own output).
+    """
+    for r in roots:
+        if not r.is_dir():
+            raise ConfigError(f"DIR: no such directory: {r}")
+    excluded = {p.resolve() for p in exclude}
+    warnings: list[str] = []
+    seen: set[Path] = set()
+    sessions: list[QuerySessionDir] = []
+    ingests: list[IngestRunDir] = []
+    for root in roots:
+        for d, files in _walk(root):
+            key = d.resolve()
+            if key in seen:
+                continue
+            names = set(files)
+            if INGEST_JSON in names or WRITE_LATENCY_HDR in names:
+                seen.add(key)
+                ingests.append(load_ingest(d, warnings))
+                continue
+            if pattern is not None:
+                matches = [
+                    d / f for f in sorted(files)
+                    if fnmatch.fnmatch(f, pattern) and (d / f).resolve() not in excluded
+                ]
+                csvs = [m for m in matches if _read_summary(m) is not None]
+                if csvs:
+                    seen.add(key)
+                    s = load_session(d, warnings, summary_path=csvs[0])
+                    if not s.histograms and any(c.successful for c in s.counts.values()):
+                        warnings.append(f"{d}: no .hdr histograms beside {csvs[0].name}: its latencies are "
+                                        "not in the merged figures")
+                    sessions.append(s)
+                continue
+            if SESSION_JSON in names or any(f.endswith(".hdr") and f not in _INGEST_HDRS for f in names):
+                seen.add(key)
+                sessions.append(load_session(d, warnings))
+    return RunDirs(tuple(sessions), tuple(ingests), tuple(warnings))
