@@ -1,0 +1,221 @@
+"""`await ingest(IngestConfig(...))`: resolve the target, create the schema, run the processes,
+show progress through callbacks, and return the summary (also written to the run directory).
+
+The library installs no signal handlers: a caller that wants Ctrl-C to drain passes `stop`
+(an `asyncio.Event`) and sets it; cancelling the call stops at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tsload.ingest.config import IngestConfig
+from tsload.ingest.plan import WireTarget, WorkerPlan
+from tsload.ingest.stats import Aggregator, Progress
+from tsload.ingest.summary import IngestSummary, config_dict, percentiles_ms
+from tsload.ingest.worker import ModelFactory
+from tsload.stats import hdr
+
+log = logging.getLogger(__name__)
+
+OnProgress = Callable[[Progress], None]
+OnMessage = Callable[[str], None]
+
+
+def _open_hlogs(out_dir: Path | None, start_s: float) -> list[Any]:
+    if out_dir is None:
+        return []
+    try:
+        from tsload.stats.hlog import IntervalLogWriter
+    except ImportError:  # interval logs are optional until the stats helper lands
+        return []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        IntervalLogWriter(out_dir / "write-latency.hlog", start_time_s=start_s),
+        IntervalLogWriter(out_dir / "lag.hlog", start_time_s=start_s),
+    ]
+
+
+async def _wire_target(target: Any) -> WireTarget:
+    static: tuple[str, str, str | None] | None = None
+    credentials = await target.session.get_credentials()
+    if credentials is not None and getattr(credentials, "method", "") == "explicit":
+        frozen = await credentials.get_frozen_credentials()
+        static = (frozen.access_key, frozen.secret_key, frozen.token)
+    return WireTarget(
+        region=target.region,
+        write_endpoint=target.write_endpoint,
+        profile=getattr(target.session, "profile_name", None) if static is None else None,
+        static_keys=static,
+    )
+
+
+def backfill_notes(cfg: IngestConfig) -> list[str]:
+    notes = []
+    if cfg.backfill_s > cfg.memory_store_retention_hours * 3600 and not cfg.enable_magnetic_writes:
+        notes.append(
+            f"warning: --backfill reaches {cfg.backfill_s / 3600:g} h back but the memory store keeps "
+            f"{cfg.memory_store_retention_hours} h: older records are rejected unless the table has "
+            "magnetic-store writes on (--enable-magnetic-writes when tsload creates the table)"
+        )
+    return notes
+
+
+async def ingest(
+    cfg: IngestConfig,
+    *,
+    stop: asyncio.Event | None = None,
+    on_progress: OnProgress | None = None,
+    on_message: OnMessage | None = None,
+    model: ModelFactory | None = None,
+) -> IngestSummary:
+    """Run the ingestion workload described by `cfg` and return its summary."""
+    from tsload.ingest.processes import Children, make_writer
+    from tsload.ingest.worker import run_worker
+    from tsload.targets.resolve import open_target
+    from tsload.targets.timestream.admin import ensure_schema
+
+    cfg.validate()
+    stop = stop or asyncio.Event()
+    say = on_message or (lambda text: log.info("%s", text))
+    async with open_target(cfg.target) as target:
+        if cfg.create_schema:
+            for line in await ensure_schema(
+                target.session,
+                target.region,
+                target.write_endpoint,
+                cfg.database,
+                cfg.table,
+                memory_store_retention_hours=cfg.memory_store_retention_hours,
+                magnetic_store_retention_days=cfg.magnetic_store_retention_days,
+                enable_magnetic_writes=cfg.enable_magnetic_writes,
+            ):
+                say(line)
+        for note in backfill_notes(cfg):
+            say(note)
+        started = time.time()
+        live_start_ms = time.time_ns() // 1_000_000
+        aggregator = Aggregator(cfg.interval_millis)
+        hlogs = _open_hlogs(cfg.out_dir, started)
+        warnings: list[str] = []
+        last_tick = started
+
+        def tick() -> None:
+            nonlocal last_tick
+            progress, latency, lag = aggregator.tick()
+            now = time.time()
+            for writer, h in zip(hlogs, (latency, lag), strict=False):
+                writer.add(h, last_tick, now)
+            last_tick = now
+            for w in progress.warnings:
+                if w not in warnings:
+                    log.warning("%s", w)
+                warnings.append(w)
+            if on_progress is not None:
+                on_progress(progress)
+
+        async def ticker() -> None:
+            while True:
+                await asyncio.sleep(cfg.stats_interval_s)
+                tick()
+
+        results: list[dict[str, Any]] = []
+        try:
+            async with asyncio.TaskGroup() as tg:
+                ticking = tg.create_task(ticker())
+                if cfg.processes == 1:
+                    writer = await make_writer(
+                        target.session,
+                        target.region,
+                        target.write_endpoint,
+                        sdk=cfg.sdk_writes,
+                        concurrency=cfg.concurrency,
+                    )
+                    results.append(
+                        await run_worker(
+                            cfg, 0, live_start_ms, writer, stop, aggregator.add, model=model
+                        )
+                    )
+                else:
+                    wire = await _wire_target(target)
+                    plans = [WorkerPlan(cfg, i, live_start_ms, wire) for i in range(cfg.processes)]
+                    children = Children(plans)
+                    children.start()
+
+                    async def forward_stop() -> None:
+                        await stop.wait()
+                        children.stop()
+
+                    forwarder = tg.create_task(forward_stop())
+                    try:
+                        await children.run(aggregator.add)
+                    finally:
+                        children.kill()
+                        forwarder.cancel()
+                    results.extend(aggregator.results.values())
+                ticking.cancel()
+        except BaseExceptionGroup as group:
+            # one error from inside the run (a fatal target answer, a bad record) is what the caller sees
+            raise _first(group) from None
+        tick()
+        for writer in hlogs:
+            with contextlib.suppress(Exception):
+                writer.close()
+    ended = time.time()
+    totals = aggregator.totals()
+    elapsed = max(
+        max((r.get("ended", ended) for r in results), default=ended)
+        - min((r.get("started", started) for r in results), default=started),
+        1e-9,
+    )
+    summary = IngestSummary(
+        generated=totals["generated"],
+        ingested=totals["ingested"],
+        rejected_by_reason=aggregator.rejected_by_reason(),
+        failed=totals["failed"],
+        dropped=totals["dropped"],
+        requests=totals["requests"],
+        retries=totals["retries"],
+        throttled=totals["throttled"],
+        errors_by_code=aggregator.errors_by_code(),
+        generated_measures=totals["generated_measures"],
+        ingested_measures=totals["ingested_measures"],
+        elapsed_s=elapsed,
+        started=started,
+        ended=ended,
+        drain_deadline_hit=any(bool(r.get("drain_deadline_hit")) for r in results),
+        latency_ms=percentiles_ms(aggregator.latency_total),
+        lag_ms=percentiles_ms(aggregator.lag_total),
+        config=config_dict(cfg),
+        latency_hdr=hdr.encode(aggregator.latency_total),
+        lag_hdr=hdr.encode(aggregator.lag_total),
+        warnings=tuple(dict.fromkeys(warnings)),
+    )
+    if cfg.out_dir is not None:
+        summary.write_run_dir(cfg.out_dir)
+    return summary
+
+
+def _first(group: BaseExceptionGroup[Any]) -> BaseException:
+    from tsload._errors import TsloadError
+
+    leaves: list[BaseException] = []
+
+    def walk(g: BaseExceptionGroup[Any]) -> None:
+        for e in g.exceptions:
+            if isinstance(e, BaseExceptionGroup):
+                walk(e)
+            else:
+                leaves.append(e)
+
+    walk(group)
+    for e in leaves:
+        if isinstance(e, TsloadError):
+            return e
+    return leaves[0] if leaves else group
