@@ -205,3 +205,22 @@ def test_corrupt_histogram_is_a_config_error(uneven_runs: Path, capsys: pytest.C
     f.write_text("not a histogram\n")
     code, _, err = run_cli([str(uneven_runs)], capsys)
     assert code == 2 and "not an HDR histogram" in err and err.count("\n") == 1
+
+
+def test_session_without_session_json_and_nested_ingest_parts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = np.random.default_rng(9)
+    root = tmp_path / "run"
+    d = write_session(root, Session({"do-q3": rng.exponential(0.02, 50)}, started=T0, duration=40.0,
+                                    failed={"do-q3": 5}))
+    (d / "session.json").unlink()  # a crashed session: counts from its summary CSV, time from .hlog
+    ing = write_ingest(root / "ingest", IngestRun(rng.exponential(0.005, 40), rng.exponential(0.1, 40),
+                                                   started=T0, duration=40.0, ingested=4_000))
+    write_ingest(ing / "p0", IngestRun(rng.exponential(0.005, 40), rng.exponential(0.1, 40),
+                                       started=T0, duration=40.0, ingested=4_000))
+    data = report_json([str(root)], capsys)
+    q3 = data["queries"][0]
+    assert (q3["query"], q3["total"], q3["successful"], q3["failed"]) == ("do-q3", 55, 50, 5)
+    assert data["wall_s"] == pytest.approx(40.0)
+    assert data["ingest"]["runs"] == 1 and data["ingest"]["ingested"] == 4_000

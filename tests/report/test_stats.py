@@ -121,3 +121,22 @@ def test_recorder_intervals_and_merge(tmp_path: Path) -> None:
     q1 = read_interval_log(tmp_path / "do-q1.hlog")
     assert [iv.histogram.get_total_count() for iv in q1.intervals] == [3, 1]
     assert [iv.start_s for iv in q1.intervals] == [1000.0, 1005.0]
+
+
+def test_truncated_last_line_is_skipped_but_corruption_is_an_error(tmp_path: Path) -> None:
+    import pytest
+
+    from tsload._errors import ConfigError
+
+    path = tmp_path / "lag.hlog"
+    with IntervalLogWriter(path) as w:
+        for i in range(3):
+            w.add(_histogram(np.full(5, 0.01)), 100.0 + i, 101.0 + i)
+    text = path.read_text()
+    path.write_text(text[: len(text) - 20])  # killed mid-write
+    assert len(read_interval_log(path).intervals) == 2
+    lines = text.splitlines()
+    lines[-2] = lines[-2][:40]  # damage in the middle
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError, match=r"lag\.hlog:\d+: "):
+        read_interval_log(path)

@@ -14,16 +14,24 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from tsload.report.merge import Report, natural_key
 from tsload.report.rundirs import RunDirs
 from tsload.stats import hdr
-from tsload.stats.hlog import Interval, read_interval_log
-from tsload.stats.summary import percentile_distribution, percentiles_us
+from tsload.stats.hlog import iter_interval_log
+from tsload.stats.summary import (
+    counts_array,
+    percentile_distribution,
+    percentiles_of_counts,
+    standard_layout,
+)
 
 TIME_PERCENTILES: tuple[tuple[str, float], ...] = (
     ("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("max", 100.0),
@@ -61,12 +69,7 @@ def _r(x: float) -> float:
     return float(f"{x:.6g}")
 
 
-def _collect(paths: Iterable[Path]) -> dict[str, list[Interval]]:
-    out: dict[str, list[Interval]] = {}
-    for p in paths:
-        for iv in read_interval_log(p).intervals:
-            out.setdefault(iv.tag or p.stem, []).append(iv)
-    return out
+MAX_BINS = 240  # per chart: bins widen (by whole interval lengths) on long runs
 
 
 @dataclass(frozen=True)
@@ -81,30 +84,84 @@ class TimeBins:
         return i * self.width
 
 
-def _bins(groups: Sequence[dict[str, list[Interval]]]) -> TimeBins | None:
-    ivs = [iv for g in groups for lst in g.values() for iv in lst]
-    if not ivs:
+def _bins(paths: Sequence[Path]) -> TimeBins | None:
+    """Bin layout from a first pass over the logs' timestamps (histograms not decoded)."""
+    starts: list[float] = []
+    ends: list[float] = []
+    lengths: list[float] = []
+    for p in paths:
+        for iv in iter_interval_log(p, decode=False):
+            starts.append(iv.start_s)
+            ends.append(iv.end_s)
+            lengths.append(iv.length_s)
+    if not starts:
         return None
-    width = statistics.median(iv.length_s for iv in ivs)
-    return TimeBins(min(iv.start_s for iv in ivs), max(round(width, 3), 0.001))
+    t0 = min(starts)
+    width = max(round(statistics.median(lengths), 3), 0.001)
+    span = max(ends) - t0
+    if span / width > MAX_BINS:
+        width *= math.ceil(span / width / MAX_BINS)
+    return TimeBins(t0, width)
 
 
-def _binned(ivs: Iterable[Interval], bins: TimeBins) -> list[tuple[int, Any]]:
-    per: dict[int, Any] = {}
-    for iv in ivs:
-        per.setdefault(bins.index(iv.start_s), hdr.new_histogram()).add(iv.histogram)
-    return sorted(per.items())
+class _BinnedCounts:
+    """Per (series, bin): the sum of the intervals' counters, kept sparse.
+
+    Decoding every interval into a full histogram per bin would hold 188 KB per (series, bin);
+    the non-zero counters of each interval are a few hundred entries.
+    """
+
+    def __init__(self) -> None:
+        self._layout = standard_layout()
+        self._n = len(self._layout.highest)
+        self._parts: dict[str, dict[int, list[tuple[npt.NDArray[Any], npt.NDArray[Any]]]]] = {}
+
+    def add(self, name: str, index: int, h: Any) -> None:
+        if int(h.counts_len) != self._n or int(h.lowest_trackable_value) != hdr.LOWEST_US or int(
+                h.significant_figures) != hdr.SIGNIFICANT_DIGITS:
+            std = hdr.new_histogram()  # another tool's layout: re-record into ours
+            std.add(h)
+            h = std
+        c = counts_array(h)
+        nz = np.flatnonzero(c)
+        self._parts.setdefault(name, {}).setdefault(index, []).append((nz, c[nz].astype(np.int64)))
+
+    def names(self) -> list[str]:
+        return sorted(self._parts, key=natural_key)
+
+    def series(self, name: str) -> list[tuple[int, npt.NDArray[np.int64]]]:
+        out = []
+        for index, parts in sorted(self._parts.get(name, {}).items()):
+            idx = np.concatenate([i for i, _ in parts])
+            cnt = np.concatenate([c for _, c in parts])
+            counts = np.zeros(self._n, dtype=np.int64)
+            np.add.at(counts, idx, cnt)
+            out.append((index, counts))
+        return out
+
+    def percentiles(self, counts: npt.NDArray[np.int64], ps: Sequence[float]) -> list[float]:
+        return percentiles_of_counts(counts, self._layout, ps)
 
 
-def _throughput(label: str, binned: list[tuple[int, Any]], bins: TimeBins) -> Series:
+def _accumulate(paths: Sequence[Path], bins: TimeBins) -> _BinnedCounts:
+    acc = _BinnedCounts()
+    for p in paths:
+        for iv in iter_interval_log(p):
+            acc.add(iv.tag or p.stem, bins.index(iv.start_s), iv.histogram)
+    return acc
+
+
+def _throughput(label: str, binned: list[tuple[int, npt.NDArray[np.int64]]], bins: TimeBins) -> Series:
     xs = tuple(_r(bins.start(i)) for i, _ in binned)
-    ys = tuple(_r(h.get_total_count() / bins.width) for _, h in binned)
+    ys = tuple(_r(int(c.sum()) / bins.width) for _, c in binned)
     return Series(label, xs, ys)
 
 
-def _percentile_series(binned: list[tuple[int, Any]], bins: TimeBins) -> tuple[Series, ...]:
-    rows = [(bins.start(i), percentiles_us(h, [p for _, p in TIME_PERCENTILES]))
-            for i, h in binned if h.get_total_count()]
+def _percentile_series(
+    acc: _BinnedCounts, binned: list[tuple[int, npt.NDArray[np.int64]]], bins: TimeBins
+) -> tuple[Series, ...]:
+    rows = [(bins.start(i), acc.percentiles(c, [p for _, p in TIME_PERCENTILES]))
+            for i, c in binned if c.any()]
     return tuple(
         Series(label, tuple(_r(x) for x, _ in rows), tuple(_r(v[k] / 1000.0) for _, v in rows))
         for k, (label, _) in enumerate(TIME_PERCENTILES)
@@ -121,30 +178,33 @@ def chart_id(*parts: str) -> str:
 
 
 def build_charts(report: Report, found: RunDirs) -> list[Chart]:
-    query_logs = _collect(p for s in found.sessions for p in s.hlogs)
-    ingest_logs = _collect(p for r in found.ingests for p in r.hlogs)
-    bins = _bins([query_logs, ingest_logs])
+    query_paths = [p for s in found.sessions for p in s.hlogs]
+    ingest_paths = [p for r in found.ingests for p in r.hlogs]
+    bins = _bins([*query_paths, *ingest_paths])
     charts: list[Chart] = []
     x_time = "seconds since start"
-    if bins is not None and query_logs:
-        names = sorted(query_logs, key=natural_key)
-        binned = {q: _binned(query_logs[q], bins) for q in names}
+    if bins is not None and query_paths:
+        acc = _accumulate(query_paths, bins)
+        names = acc.names()
+        binned = {q: acc.series(q) for q in names}
         charts.append(Chart(chart_id("throughput", "queries"), "Query throughput over time", x_time,
                             "queries/s", "time", tuple(_throughput(q, binned[q], bins) for q in names)))
         for q in names:
             charts.append(Chart(chart_id("latency-over-time", q), f"{q}: latency percentiles over time",
-                                x_time, "latency (ms)", "time", _percentile_series(binned[q], bins)))
-    if bins is not None:
+                                x_time, "latency (ms)", "time", _percentile_series(acc, binned[q], bins)))
+    if bins is not None and ingest_paths:
+        acc_i = _accumulate(ingest_paths, bins)
         for name, title, unit in (("write-latency", "Write latency over time", "latency (ms)"),
                                   ("lag", "Ingestion lag over time", "lag (ms)")):
-            if name in ingest_logs:
-                binned_i = _binned(ingest_logs[name], bins)
-                if name == "write-latency":
-                    charts.append(Chart(chart_id("throughput", "ingest"), "Ingest write requests over time",
-                                        x_time, "requests/s", "time",
-                                        (_throughput("write requests", binned_i, bins),)))
-                charts.append(Chart(chart_id(name, "over-time"), title, x_time, unit, "time",
-                                    _percentile_series(binned_i, bins)))
+            binned_i = acc_i.series(name)
+            if not binned_i:
+                continue
+            if name == "write-latency":
+                tput = (_throughput("write requests", binned_i, bins),)
+                charts.append(Chart(chart_id("throughput", "ingest"), "Ingest write requests over time",
+                                    x_time, "requests/s", "time", tput))
+            charts.append(Chart(chart_id(name, "over-time"), title, x_time, unit, "time",
+                                _percentile_series(acc_i, binned_i, bins)))
     for q, h in sorted(report.histograms.items(), key=lambda kv: natural_key(kv[0])):
         if h.get_total_count():
             charts.append(Chart(chart_id("distribution", q), f"{q}: latency by percentile", "percentile",

@@ -5,7 +5,11 @@ A directory is
 - a query session dir when it holds ``session.json`` or any ``<query>.hdr``;
 - in summariser-compatibility mode (a ``-p`` pattern), the directory of every summary CSV the
   pattern matches is a query session dir, histograms or not.
-Searches are recursive, so several machines' run directories can sit under one root.
+A session's or run's wall time comes from its JSON ``started``/``ended``, else from the span of
+its ``.hlog`` intervals.
+Searches are recursive, so several machines' run directories can sit under one root; the search
+does not descend into a directory once it is recognised as a run dir (a merged ingest summary
+with per-process parts below it is counted once).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import orjson
 from tsload._errors import ConfigError
 from tsload.report.sample_csv import SummaryFile, parse_summary_csv
 from tsload.stats import hdr
+from tsload.stats.hlog import iter_interval_log
 
 SESSION_JSON = "session.json"
 INGEST_JSON = "ingest-summary.json"
@@ -147,6 +152,17 @@ def _read_summary(path: Path) -> SummaryFile | None:
         return None
 
 
+def _span_from_hlogs(hlogs: Sequence[Path]) -> tuple[float | None, float | None]:
+    """First interval start and last interval end over the logs (no histogram decoded)."""
+    starts: list[float] = []
+    ends: list[float] = []
+    for p in hlogs:
+        for iv in iter_interval_log(p, decode=False):
+            starts.append(iv.start_s)
+            ends.append(iv.end_s)
+    return (min(starts), max(ends)) if starts else (None, None)
+
+
 def load_session(path: Path, warnings: list[str], summary_path: Path | None = None) -> QuerySessionDir:
     meta = _read_json(path / SESSION_JSON) if (path / SESSION_JSON).is_file() else None
     histograms: dict[str, Any] = {}
@@ -165,14 +181,19 @@ def load_session(path: Path, warnings: list[str], summary_path: Path | None = No
         if name not in counts:
             n = int(h.get_total_count())
             counts[name] = QueryCounts(n, n)
+    hlogs = tuple(sorted(path.glob("*.hlog")))
+    started = parse_time(meta.get("started")) if meta else None
+    ended = parse_time(meta.get("ended")) if meta else None
+    if started is None or ended is None:
+        started, ended = _span_from_hlogs(hlogs)
     return QuerySessionDir(
         path=path,
         meta=meta,
         histograms=histograms,
         counts=counts,
-        started_s=parse_time(meta.get("started")) if meta else None,
-        ended_s=parse_time(meta.get("ended")) if meta else None,
-        hlogs=tuple(sorted(path.glob("*.hlog"))),
+        started_s=started,
+        ended_s=ended,
+        hlogs=hlogs,
         summary=summary,
     )
 
@@ -181,21 +202,25 @@ def load_ingest(path: Path, warnings: list[str]) -> IngestRunDir:
     summary = _read_json(path / INGEST_JSON) if (path / INGEST_JSON).is_file() else {}
     wl = read_hdr_file(path / WRITE_LATENCY_HDR, warnings) if (path / WRITE_LATENCY_HDR).is_file() else None
     lag = read_hdr_file(path / LAG_HDR, warnings) if (path / LAG_HDR).is_file() else None
+    hlogs = tuple(sorted(path.glob("*.hlog")))
+    started, ended = parse_time(summary.get("started")), parse_time(summary.get("ended"))
+    if started is None or ended is None:
+        started, ended = _span_from_hlogs(hlogs)
     return IngestRunDir(
         path=path,
         summary=summary,
         write_latency=wl,
         lag=lag,
-        started_s=parse_time(summary.get("started")),
-        ended_s=parse_time(summary.get("ended")),
-        hlogs=tuple(sorted(path.glob("*.hlog"))),
+        started_s=started,
+        ended_s=ended,
+        hlogs=hlogs,
     )
 
 
-def _walk(root: Path) -> Iterable[tuple[Path, list[str]]]:
+def _walk(root: Path) -> Iterable[tuple[Path, list[str], list[str]]]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
-        yield Path(dirpath), filenames
+        yield Path(dirpath), dirnames, filenames
 
 
 def find_run_dirs(
@@ -215,7 +240,7 @@ def find_run_dirs(
     sessions: list[QuerySessionDir] = []
     ingests: list[IngestRunDir] = []
     for root in roots:
-        for d, files in _walk(root):
+        for d, subdirs, files in _walk(root):
             key = d.resolve()
             if key in seen:
                 continue
@@ -223,6 +248,7 @@ def find_run_dirs(
             if INGEST_JSON in names or WRITE_LATENCY_HDR in names:
                 seen.add(key)
                 ingests.append(load_ingest(d, warnings))
+                subdirs.clear()  # what lies below a run dir (e.g. per-process parts) is already in it
                 continue
             if pattern is not None:
                 matches = [
@@ -237,8 +263,10 @@ def find_run_dirs(
                         warnings.append(f"{d}: no .hdr histograms beside {csvs[0].name}: its latencies are "
                                         "not in the merged figures")
                     sessions.append(s)
+                    subdirs.clear()
                 continue
             if SESSION_JSON in names or any(f.endswith(".hdr") and f not in _INGEST_HDRS for f in names):
                 seen.add(key)
                 sessions.append(load_session(d, warnings))
+                subdirs.clear()
     return RunDirs(tuple(sessions), tuple(ingests), tuple(warnings))

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -195,21 +195,25 @@ class IntervalLog:
         return list(seen)
 
 
-def read_interval_log(path: str | Path) -> IntervalLog:
-    """Parse a HistogramLogWriter log (any writer: Java, C, hdrh, this module).
+def iter_interval_log(path: str | Path, *, decode: bool = True) -> Iterator[Interval]:
+    """Stream a HistogramLogWriter log (any writer: Java, C, hdrh, this module), one interval at a time.
 
     Timestamps become absolute epoch seconds by the reference reader's rule: add BaseTime when
     given; without it, timestamps more than a year before StartTime are taken as relative to it.
+    With ``decode=False`` the histograms are not decoded (``histogram`` is None): a cheap first
+    pass for the time range. A truncated last line (a run killed mid-write) is skipped.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{p}: cannot read interval log ({exc})") from exc
     start: float | None = None
     base: float | None = None
-    intervals: list[Interval] = []
-    for lineno, raw in enumerate(text.splitlines(), start=1):
+    try:
+        f = p.open(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read interval log ({exc})") from exc
+    with f:
+        lines = list(enumerate(f, start=1))
+    last = len(lines)
+    for lineno, raw in lines:
         line = raw.strip()
         if not line:
             continue
@@ -225,19 +229,40 @@ def read_interval_log(path: str | Path) -> IntervalLog:
         if line.startswith("Tag="):
             tag, _, line = line[4:].partition(",")
         fields = line.split(",", 3)
+        h: Any = None
         try:
-            ts, length, max_value = (float(f) for f in fields[:3])
-            h = hdr.decode(fields[3])
+            ts, length, max_value = (float(x) for x in fields[:3])
+            payload = fields[3]
+            if decode:
+                h = hdr.decode(payload)
         except (ValueError, IndexError, TypeError) as exc:
+            if lineno == last and not raw.endswith("\n"):
+                return
             raise ConfigError(f"{p}:{lineno}: not an interval-log line ({exc})") from exc
         except Exception as exc:  # hdrh raises its own cookie/length errors and zlib.error
+            if lineno == last and not raw.endswith("\n"):
+                return
             raise ConfigError(f"{p}:{lineno}: bad histogram payload ({type(exc).__name__})") from exc
         if start is None:
             start = ts
         if base is None:
             base = start if ts < start - 365 * 24 * 3600.0 else 0.0
-        intervals.append(Interval(tag, ts + base, length, max_value, h))
-    return IntervalLog(p, start, tuple(intervals))
+        yield Interval(tag, ts + base, length, max_value, h)
+
+
+def read_interval_log(path: str | Path) -> IntervalLog:
+    """The whole log in memory (each interval's histogram decoded); see `iter_interval_log`."""
+    p = Path(path)
+    intervals = tuple(iter_interval_log(p))
+    start: float | None = None
+    with p.open(encoding="utf-8") as f:
+        for line in f:
+            if m := _START_RE.match(line.strip()):
+                start = float(m.group(1))
+                break
+    if start is None and intervals:
+        start = intervals[0].start_s
+    return IntervalLog(p, start, intervals)
 
 
 def merge_intervals(intervals: Iterable[Interval]) -> Any:

@@ -60,14 +60,14 @@ class LatencySummary:
 
 
 @dataclass(frozen=True)
-class _Layout:
+class Layout:
     lowest: npt.NDArray[np.float64]  # lowest equivalent value per counter index
     highest: npt.NDArray[np.float64]  # highest equivalent value per counter index
     median: npt.NDArray[np.float64]  # median equivalent value per counter index
 
 
 @lru_cache(maxsize=8)
-def _layout_for(lowest: int, highest: int, digits: int, counts_len: int) -> _Layout:
+def _layout_for(lowest: int, highest: int, digits: int, counts_len: int) -> Layout:
     from hdrh.histogram import HdrHistogram
 
     h = HdrHistogram(lowest, highest, digits)
@@ -79,10 +79,10 @@ def _layout_for(lowest: int, highest: int, digits: int, counts_len: int) -> _Lay
         lo[i] = h.get_lowest_equivalent_value(v)
         hi[i] = h.get_highest_equivalent_value(v)
         med[i] = h._hdr_median_equiv_value(v)
-    return _Layout(lo, hi, med)
+    return Layout(lo, hi, med)
 
 
-def _layout(h: Any) -> _Layout:
+def _layout(h: Any) -> Layout:
     return _layout_for(
         int(h.lowest_trackable_value), int(h.highest_trackable_value), int(h.significant_figures),
         int(h.counts_len),
@@ -97,11 +97,23 @@ def counts_array(h: Any) -> npt.NDArray[np.uint64]:
 
 def percentiles_us(h: Any, percentiles: Sequence[float]) -> list[float]:
     """Values (µs) at the given percentiles (0..100), HDR nearest-rank semantics; 0.0 when empty."""
-    counts = counts_array(h)
+    return percentiles_of_counts(counts_array(h), _layout(h), percentiles)
+
+
+def standard_layout() -> Layout:
+    """The layout of `tsload.stats.hdr.new_histogram` (1 µs .. 1 h, 3 digits)."""
+    from tsload.stats import hdr
+
+    return _layout(hdr.new_histogram())
+
+
+def percentiles_of_counts(
+    counts: npt.NDArray[Any], layout: Layout, percentiles: Sequence[float]
+) -> list[float]:
+    """`percentiles_us` for a bare counts array (e.g. a sum of many histograms' counts)."""
     total = int(counts.sum())
     if total == 0:
         return [0.0 for _ in percentiles]
-    layout = _layout(h)
     cum = np.cumsum(counts, dtype=np.int64)
     out: list[float] = []
     for p in percentiles:
