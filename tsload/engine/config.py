@@ -1,0 +1,78 @@
+"""Engine configuration (frozen), built by `tsload serve` from its flags."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tsload._errors import ConfigError
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    throttle_rate: float = 0.0
+    error_rate: float = 0.0
+    reject_rate: float = 0.0
+    latency_ms: tuple[float, float] | None = None  # uniform [lo, hi]; lo == hi for a fixed delay
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for flag, value in (
+            ("--throttle-rate", self.throttle_rate),
+            ("--error-rate", self.error_rate),
+            ("--reject-rate", self.reject_rate),
+        ):
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"{flag}: a probability in [0, 1] is allowed, got {value}")
+
+    @property
+    def active(self) -> bool:
+        return bool(self.throttle_rate or self.error_rate or self.reject_rate or self.latency_ms)
+
+
+def parse_latency(text: str | None) -> tuple[float, float] | None:
+    """`N` (fixed) or `N:M` (uniform range) milliseconds."""
+    if text is None or text == "":
+        return None
+    try:
+        parts = [float(p) for p in text.split(":")]
+    except ValueError:
+        parts = []
+    if len(parts) == 1:
+        parts.append(parts[0])
+    if len(parts) != 2 or parts[0] < 0 or parts[1] < parts[0]:
+        raise ConfigError(f"--latency-ms: N or N:M milliseconds with 0 <= N <= M is allowed, got {text}")
+    return parts[0], parts[1]
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    discard: bool = False
+    allow_remote: bool = False
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    flush_rows: int = 10_000
+    flush_interval: float = 0.5
+    dedupe_capacity: int = 2_000_000
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"--port: 0..65535 is allowed, got {self.port}")
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise ConfigError(f"--data: a directory is required, {self.data_dir} is a file")
+        if not self.allow_remote and not is_loopback(self.host):
+            raise ConfigError(
+                f"--host: {self.host} is not a loopback address; pass --allow-remote to expose the engine"
+            )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,39 @@
+"""Injected faults for reliability tests: throttling, server errors, rejected records, latency.
+
+Every decision comes from one seeded `random.Random`, drawn in a fixed order per request, so a
+run with the same seed and the same request order injects the same faults.
+"""
+
+from __future__ import annotations
+
+import random
+
+from tsload.engine.config import FaultConfig
+
+INJECTED_REJECT_REASON = "Record rejected by the local engine's fault injection (--reject-rate)."
+
+
+class FaultInjector:
+    def __init__(self, config: FaultConfig) -> None:
+        self.config = config
+        self._rng = random.Random(config.seed)
+
+    def throttle(self) -> bool:
+        return self.config.throttle_rate > 0 and self._rng.random() < self.config.throttle_rate
+
+    def error(self) -> bool:
+        return self.config.error_rate > 0 and self._rng.random() < self.config.error_rate
+
+    def latency_s(self) -> float:
+        lat = self.config.latency_ms
+        if lat is None:
+            return 0.0
+        lo, hi = lat
+        return (lo if lo == hi else self._rng.uniform(lo, hi)) / 1000.0
+
+    def rejected(self, n: int) -> set[int]:
+        rate = self.config.reject_rate
+        if rate <= 0:
+            return set()
+        rnd = self._rng.random
+        return {i for i in range(n) if rnd() < rate}

@@ -1,0 +1,35 @@
+"""Timestream's documented write limits and naming rules (Quotas page, API reference)."""
+
+from __future__ import annotations
+
+MAX_RECORDS_PER_REQUEST = 100
+MAX_DIMENSION_NAME_BYTES = 60
+MAX_DIMENSION_VALUE_BYTES = 2048
+MAX_DIMENSIONS_PER_RECORD = 128
+MAX_DIMENSIONS_PER_TABLE = 128
+MAX_MEASURE_NAME_BYTES = 256
+MAX_MEASURE_VALUE_BYTES = 2048
+MAX_MEASURES_PER_MULTI_RECORD = 256
+MAX_MEASURE_NAMES_PER_TABLE = 8192
+MAX_SERIES_KEY_BYTES = 2048  # dimension name/value pairs of one series
+MAX_RECORD_BYTES = 2048
+MAX_RESOURCE_NAME_BYTES = 256
+MIN_RESOURCE_NAME_BYTES = 3
+FUTURE_INGESTION_NS = 15 * 60 * 1_000_000_000
+
+MIN_MEMORY_RETENTION_HOURS = 1
+MAX_MEMORY_RETENTION_HOURS = 8766
+MIN_MAGNETIC_RETENTION_DAYS = 1
+MAX_MAGNETIC_RETENTION_DAYS = 73000
+DEFAULT_MEMORY_RETENTION_HOURS = 6
+DEFAULT_MAGNETIC_RETENTION_DAYS = 73000
+
+MEASURE_TYPES = ("DOUBLE", "BIGINT", "VARCHAR", "BOOLEAN", "TIMESTAMP")
+TIME_UNIT_NS = {"MILLISECONDS": 1_000_000, "SECONDS": 1_000_000_000, "MICROSECONDS": 1_000, "NANOSECONDS": 1}
+
+# Column names Timestream reserves; dimension and measure names may not take them.
+RESERVED_NAMES = frozenset({"measure_name", "measure_value", "time"})
+RESERVED_PREFIXES = ("ts_", "measure_value")
+# The engine's own hidden column (contract: columns starting with `_` are hidden from users).
+ENGINE_COLUMN_PREFIX = "_"
+VERSION_COLUMN = "_version"

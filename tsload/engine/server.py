@@ -1,0 +1,626 @@
+"""The HTTP side: AWS JSON 1.0 for timestream-write and timestream-query on one port.
+
+Requests look exactly like botocore's: `POST /`, `X-Amz-Target: Timestream_20181101.<Operation>`,
+`Content-Type: application/x-amz-json-1.0`, SigV4 `Authorization` (any credentials are accepted,
+but an unsigned request is refused as AWS refuses it). Errors carry `__type` and
+`x-amzn-ErrorType` so botocore raises its modeled exception classes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import importlib
+import logging
+import re
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from tsload._errors import ConfigError
+from tsload.engine import limits
+from tsload.engine.config import EngineConfig
+from tsload.engine.errors import ApiError, conflict, not_found, validation
+from tsload.engine.faults import INJECTED_REJECT_REASON, FaultInjector
+from tsload.engine.paging import DEFAULT_MAX_ROWS, QueryState, ResultCache, new_query_id
+from tsload.engine.records import parse_write_request
+from tsload.engine.store import DB_FILE, RESERVED_DATABASES, Store, StoreConfig
+from tsload.engine.tables import Rejection, TableState
+
+log = logging.getLogger(__name__)
+
+JSON_CT = "application/x-amz-json-1.0"
+TARGET_PREFIX = "Timestream_20181101."
+ACCOUNT = "000000000000"
+_NAME_RE = re.compile(r"[a-zA-Z0-9_.\-]+")
+_CREDENTIAL_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/")
+
+Handler = Callable[[dict[str, Any], "RequestContext"], Awaitable[dict[str, Any]]]
+
+
+class RequestContext:
+    __slots__ = ("host", "region")
+
+    def __init__(self, host: str, region: str) -> None:
+        self.host = host
+        self.region = region
+
+
+class Engine:
+    """`async with Engine(config) as engine: engine.url` — the local Timestream-compatible engine."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self.store = Store(
+            StoreConfig(
+                path=config.data_dir / DB_FILE,
+                flush_rows=config.flush_rows,
+                flush_interval=config.flush_interval,
+                dedupe_capacity=config.dedupe_capacity,
+            )
+        )
+        self.faults = FaultInjector(config.faults)
+        self.results = ResultCache()
+        self.stats: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.url = ""
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+        self._started = time.monotonic()
+        self._running: dict[str, Any] = {}  # QueryId -> DuckDB cursor of a query still executing
+        self._cancelled: set[str] = set()
+        self._ops: dict[str, Handler] = {
+            "DescribeEndpoints": self.describe_endpoints,
+            "CreateDatabase": self.create_database,
+            "DescribeDatabase": self.describe_database,
+            "ListDatabases": self.list_databases,
+            "UpdateDatabase": self.update_database,
+            "DeleteDatabase": self.delete_database,
+            "CreateTable": self.create_table,
+            "DescribeTable": self.describe_table,
+            "ListTables": self.list_tables,
+            "UpdateTable": self.update_table,
+            "DeleteTable": self.delete_table,
+            "WriteRecords": self.write_records,
+            "Query": self.query,
+            "CancelQuery": self.cancel_query,
+        }
+
+    # ---- lifecycle --------------------------------------------------------------------------------
+    async def __aenter__(self) -> Engine:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        data = self.config.data_dir
+        if not data.exists():
+            data.mkdir(mode=0o700, parents=True)
+            data.chmod(0o700)
+        try:
+            await self.store.open()
+        except Exception as exc:  # duckdb.IOException: locked by another process, unreadable file
+            raise ConfigError(f"--data {data}: cannot open the engine database: {exc}") from exc
+        app = web.Application(client_max_size=8 * 1024 * 1024)
+        app.router.add_post("/", self.handle)
+        app.router.add_get("/tsload/stats", self.handle_stats)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.host, self.config.port, reuse_address=False)
+        try:
+            await site.start()
+        except OSError as exc:
+            await self.stop()
+            raise ConfigError(
+                f"--port: cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
+            ) from exc
+        addr = self._runner.addresses[0]
+        self.port = int(addr[1])
+        host = self.config.host if ":" not in self.config.host else f"[{self.config.host}]"
+        self.url = f"http://{host}:{self.port}"
+        self._started = time.monotonic()
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+        await self.store.close()
+
+    # ---- HTTP -------------------------------------------------------------------------------------
+    async def handle_stats(self, request: web.Request) -> web.Response:
+        return web.json_response(self.snapshot(), dumps=lambda o: orjson.dumps(o).decode())
+
+    def snapshot(self) -> dict[str, Any]:
+        keys = (
+            "requests",
+            "writes",
+            "records_ingested",
+            "records_memory_store",
+            "records_magnetic_store",
+            "records_rejected",
+            "injected_throttles",
+            "injected_errors",
+            "injected_rejected_records",
+            "injected_latency_requests",
+            "queries",
+            "query_pages",
+            "cancelled_queries",
+        )
+        out: dict[str, Any] = {k: self.stats[k] for k in keys}
+        out["errors"] = dict(self.errors)
+        out["buffered_rows"] = self.store.buffered
+        out["rows_flushed"] = self.store.rows_flushed
+        out["flushes"] = self.store.flushes
+        out["open_results"] = len(self.results)
+        out["discard"] = self.config.discard
+        out["uptime_s"] = round(time.monotonic() - self._started, 3)
+        return out
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.stats["requests"] += 1
+        headers = request.headers
+        try:
+            region = _check_auth(headers.get("Authorization"), headers.get("X-Amz-Date"))
+            target = headers.get("X-Amz-Target", "")
+            if not target.startswith(TARGET_PREFIX):
+                raise ApiError("UnknownOperationException", f"Unknown target {target!r}")
+            op = self._ops.get(target[len(TARGET_PREFIX) :])
+            if op is None:
+                raise ApiError(
+                    "UnknownOperationException",
+                    f"Operation {target[len(TARGET_PREFIX) :]!r} is not supported by the local engine",
+                )
+            raw = await request.read()
+            try:
+                body = orjson.loads(raw) if raw else {}
+            except orjson.JSONDecodeError:
+                raise ApiError("SerializationException", "The request body is not valid JSON") from None
+            if not isinstance(body, dict):
+                raise ApiError("SerializationException", "The request body must be a JSON object")
+            result = await op(body, RequestContext(request.host, region))
+        except ApiError as exc:
+            self.errors[exc.code] += 1
+            return web.Response(
+                status=exc.status,
+                body=orjson.dumps(exc.body()),
+                headers={
+                    "Content-Type": JSON_CT,
+                    "x-amzn-RequestId": str(uuid.uuid4()),
+                    "x-amzn-ErrorType": exc.code,
+                },
+            )
+        except Exception:
+            log.exception("internal error")
+            self.errors["InternalServerException"] += 1
+            err = ApiError("InternalServerException", "Internal error in the local engine (see its log)")
+            return web.Response(
+                status=500,
+                body=orjson.dumps(err.body()),
+                headers={"Content-Type": JSON_CT, "x-amzn-ErrorType": err.code},
+            )
+        return web.Response(
+            body=orjson.dumps(result),
+            headers={"Content-Type": JSON_CT, "x-amzn-RequestId": str(uuid.uuid4())},
+        )
+
+    async def _inject(self, kind: str) -> None:
+        """Latency, then throttling, then a server error: one fixed draw order per request."""
+        f = self.faults
+        if not f.config.active:
+            return
+        delay = f.latency_s()
+        if delay > 0:
+            self.stats["injected_latency_requests"] += 1
+            await asyncio.sleep(delay)
+        if f.throttle():
+            self.stats["injected_throttles"] += 1
+            raise ApiError("ThrottlingException", f"Rate exceeded ({kind}; injected by --throttle-rate)")
+        if f.error():
+            self.stats["injected_errors"] += 1
+            raise ApiError(
+                "InternalServerException", f"Internal server error ({kind}; injected by --error-rate)"
+            )
+
+    # ---- endpoints and databases --------------------------------------------------------------------
+    async def describe_endpoints(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        return {"Endpoints": [{"Address": ctx.host, "CachePeriodInMinutes": 1440}]}
+
+    def _db_arn(self, ctx: RequestContext, db: str) -> str:
+        return f"arn:aws:timestream:{ctx.region}:{ACCOUNT}:database/{db}"
+
+    def _describe_db(self, ctx: RequestContext, name: str) -> dict[str, Any]:
+        meta = self.store.databases[name]
+        return {
+            "Arn": self._db_arn(ctx, name),
+            "DatabaseName": name,
+            "TableCount": sum(1 for db, _ in self.store.tables if db == name),
+            "KmsKeyId": meta.kms_key_id or f"arn:aws:kms:{ctx.region}:{ACCOUNT}:key/tsload-local",
+            "CreationTime": meta.created,
+            "LastUpdatedTime": meta.updated,
+        }
+
+    def _db(self, body: dict[str, Any]) -> str:
+        name = body.get("DatabaseName")
+        if not isinstance(name, str) or not name:
+            raise validation("DatabaseName is required")
+        if name not in self.store.databases:
+            raise not_found(f"The database {name} does not exist.")
+        return name
+
+    async def create_database(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        name = _new_name(body.get("DatabaseName"), "DatabaseName")
+        if name.lower() in RESERVED_DATABASES:
+            raise validation(f"DatabaseName {name!r} is reserved by the local engine")
+        for existing in self.store.databases:
+            if existing.lower() == name.lower():
+                raise conflict(
+                    f"The database {existing} already exists."
+                    + ("" if existing == name else " (the local engine compares names case-insensitively)")
+                )
+        kms = body.get("KmsKeyId") or ""
+        await self.store.create_database(name, kms)
+        return {"Database": self._describe_db(ctx, name)}
+
+    async def describe_database(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        return {"Database": self._describe_db(ctx, self._db(body))}
+
+    async def update_database(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        name = self._db(body)
+        kms = body.get("KmsKeyId")
+        if not isinstance(kms, str) or not kms:
+            raise validation("KmsKeyId is required")
+        await self.store.update_database(self.store.databases[name], kms)
+        return {"Database": self._describe_db(ctx, name)}
+
+    async def list_databases(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        names = sorted(self.store.databases)
+        page, token = _paginate(names, body)
+        out: dict[str, Any] = {"Databases": [self._describe_db(ctx, n) for n in page]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    async def delete_database(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        name = self._db(body)
+        if any(db == name for db, _ in self.store.tables):
+            raise validation(f"The database {name} is not empty: delete its tables first.")
+        await self.store.delete_database(name)
+        return {}
+
+    # ---- tables -----------------------------------------------------------------------------------
+    def _table(self, body: dict[str, Any]) -> TableState:
+        db = self._db(body)
+        name = body.get("TableName")
+        if not isinstance(name, str) or not name:
+            raise validation("TableName is required")
+        ts = self.store.tables.get((db, name))
+        if ts is None:
+            raise not_found(f"The table {name} does not exist in database {db}.")
+        return ts
+
+    def _table_arn(self, ctx: RequestContext, ts: TableState) -> str:
+        return f"{self._db_arn(ctx, ts.database)}/table/{ts.name}"
+
+    async def create_table(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        db = _new_name(body.get("DatabaseName"), "DatabaseName")
+        name = _new_name(body.get("TableName"), "TableName")
+        if db not in self.store.databases:
+            raise not_found(f"The database {db} does not exist.")
+        for d, t in self.store.tables:
+            if d == db and t.lower() == name.lower():
+                raise conflict(f"The table {t} already exists in database {db}.")
+        mem, mag = _retention(
+            body.get("RetentionProperties"),
+            (limits.DEFAULT_MEMORY_RETENTION_HOURS, limits.DEFAULT_MAGNETIC_RETENTION_DAYS),
+        )
+        writes, location = _magnetic(body.get("MagneticStoreWriteProperties"), (False, None))
+        now = time.time()
+        ts = TableState(
+            database=db,
+            name=name,
+            memory_hours=mem,
+            magnetic_days=mag,
+            magnetic_writes=writes,
+            magnetic_rejected_location=location,
+            schema=_schema(body.get("Schema")),
+            created=now,
+            updated=now,
+            dedupe_capacity=self.config.dedupe_capacity,
+        )
+        await self.store.create_table(ts)
+        return {"Table": ts.describe(self._table_arn(ctx, ts))}
+
+    async def describe_table(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        ts = self._table(body)
+        return {"Table": ts.describe(self._table_arn(ctx, ts))}
+
+    async def list_tables(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        db = body.get("DatabaseName")
+        if db is not None:
+            db = self._db(body)
+        states = sorted(
+            (ts for (d, _), ts in self.store.tables.items() if db is None or d == db),
+            key=lambda s: (s.database, s.name),
+        )
+        page, token = _paginate(states, body)
+        out: dict[str, Any] = {"Tables": [ts.describe(self._table_arn(ctx, ts)) for ts in page]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    async def update_table(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        ts = self._table(body)
+        mem, mag = _retention(body.get("RetentionProperties"), (ts.memory_hours, ts.magnetic_days))
+        writes, location = _magnetic(
+            body.get("MagneticStoreWriteProperties"), (ts.magnetic_writes, ts.magnetic_rejected_location)
+        )
+        schema = _schema(body.get("Schema")) if "Schema" in body else ts.schema
+        ts.memory_hours, ts.magnetic_days, ts.magnetic_writes = mem, mag, writes
+        ts.magnetic_rejected_location, ts.schema = location, schema
+        ts.updated = time.time()
+        await self.store.save_table(ts)
+        return {"Table": ts.describe(self._table_arn(ctx, ts))}
+
+    async def delete_table(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        await self.store.delete_table(self._table(body))
+        return {}
+
+    # ---- writes -----------------------------------------------------------------------------------
+    async def write_records(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        self.stats["writes"] += 1
+        await self._inject("WriteRecords")
+        parsed = parse_write_request(body)
+        ts = self.store.tables.get((parsed.database, parsed.table))
+        if ts is None:
+            if parsed.database not in self.store.databases:
+                raise not_found(f"The database {parsed.database} does not exist.")
+            raise not_found(f"The table {parsed.table} does not exist in database {parsed.database}.")
+        rows = parsed.rows
+        injected = self.faults.rejected(len(rows))
+        store = not self.config.discard
+        existing = None
+        if store:
+            idxs = ts.needs_lookup(rows, injected)
+            if idxs:
+                existing = await self.store.lookup_existing(ts, rows, idxs)
+                if self.store.tables.get((ts.database, ts.name)) is not ts:
+                    raise not_found(f"The table {ts.name} does not exist in database {ts.database}.")
+        before = len(ts.rows)
+        n_mem, n_mag, rejected = ts.apply(rows, injected, time.time_ns(), store=store, existing=existing)
+        if store:
+            self.store.queued(len(ts.rows) - before)
+        self.stats["records_ingested"] += n_mem + n_mag
+        self.stats["records_memory_store"] += n_mem
+        self.stats["records_magnetic_store"] += n_mag
+        if injected or rejected:
+            self.stats["injected_rejected_records"] += len(injected)
+            self.stats["records_rejected"] += len(injected) + len(rejected)
+            all_rejected = rejected + [Rejection(i, INJECTED_REJECT_REASON) for i in injected]
+            all_rejected.sort(key=lambda r: r.index)
+            raise ApiError(
+                "RejectedRecordsException",
+                "One or more records have been rejected. See RejectedRecords for details.",
+                RejectedRecords=[r.to_json() for r in all_rejected],
+            )
+        if store:
+            await self.store.backpressure()
+        return {"RecordsIngested": {"Total": n_mem + n_mag, "MemoryStore": n_mem, "MagneticStore": n_mag}}
+
+    # ---- queries ----------------------------------------------------------------------------------
+    async def query(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        sql = body.get("QueryString")
+        if not isinstance(sql, str) or not sql.strip():
+            raise validation("QueryString is required")
+        max_rows = body.get("MaxRows", DEFAULT_MAX_ROWS)
+        if type(max_rows) is not int or not 1 <= max_rows <= 1000:
+            raise validation(f"MaxRows must be an integer in [1, 1000], got {max_rows!r}")
+        token = body.get("NextToken")
+        if token is not None:
+            state = self.results.take(token) if isinstance(token, str) else None
+            if state is None:
+                raise validation("The NextToken is invalid or has expired.")
+            if state.query_string != sql:
+                raise validation(
+                    "The QueryString must be the same as in the request that returned the NextToken."
+                )
+        else:
+            self.stats["queries"] += 1
+            await self._inject("Query")
+            state = await self._execute(sql)
+        self.stats["query_pages"] += 1
+        rows = state.next_page(max_rows)
+        out: dict[str, Any] = {
+            "QueryId": state.query_id,
+            "Rows": rows,
+            "ColumnInfo": state.column_info,
+            "QueryStatus": state.status(),
+        }
+        if not state.done:
+            out["NextToken"] = self.results.put(state)
+        return out
+
+    async def _execute(self, sql: str) -> QueryState:
+        engine = _sql_engine()
+        query_id = new_query_id()
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+        def register(cur: Any) -> None:
+            self._running[query_id] = cur
+
+        try:
+            result = await self.store.run_locked(
+                lambda cur: engine.execute_query(cur, sql, now=now), register
+            )
+        except (engine.QueryValidationError, engine.QueryExecutionError) as exc:
+            if query_id in self._cancelled:
+                raise validation(f"Query {query_id} was cancelled.") from None
+            raise validation(str(exc)) from None
+        except Exception as exc:
+            if query_id in self._cancelled:
+                raise validation(f"Query {query_id} was cancelled.") from None
+            if type(exc).__module__.startswith("duckdb"):
+                raise validation(f"Query failed: {exc}") from None
+            raise
+        finally:
+            self._running.pop(query_id, None)
+            self._cancelled.discard(query_id)
+        return QueryState(
+            query_id,
+            sql,
+            list(result.column_info),
+            list(result.rows),
+            int(result.bytes_scanned),
+            int(result.bytes_metered),
+        )
+
+    async def cancel_query(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        query_id = body.get("QueryId")
+        if not isinstance(query_id, str) or not query_id:
+            raise validation("QueryId is required")
+        cur = self._running.get(query_id)
+        if cur is not None:
+            self._cancelled.add(query_id)
+            cur.interrupt()
+        elif not self.results.cancel(query_id):
+            return {"CancellationMessage": f"Query {query_id} has already finished; nothing to cancel."}
+        self.stats["cancelled_queries"] += 1
+        return {"CancellationMessage": f"Query {query_id} has been cancelled."}
+
+
+# ---- helpers ----------------------------------------------------------------------------------------
+def _check_auth(auth: str | None, amz_date: str | None) -> str:
+    """The region of a SigV4 Authorization header; refuses requests without one, as AWS does."""
+    if not auth:
+        raise ApiError("MissingAuthenticationTokenException", "Missing Authentication Token", status=403)
+    if (
+        not auth.startswith("AWS4-HMAC-SHA256 ")
+        or "SignedHeaders=" not in auth
+        or "Signature=" not in auth
+        or not amz_date
+    ):
+        raise ApiError(
+            "IncompleteSignatureException",
+            "Authorization header requires 'Credential', 'Signature', 'SignedHeaders' "
+            "and an X-Amz-Date header.",
+            status=403,
+        )
+    m = _CREDENTIAL_RE.search(auth)
+    if m is None:
+        raise ApiError(
+            "IncompleteSignatureException", "Authorization header has a malformed Credential.", status=403
+        )
+    return m.group(1)
+
+
+def _new_name(name: Any, what: str) -> str:
+    if not isinstance(name, str) or not name:
+        raise validation(f"{what} is required")
+    n = len(name.encode())
+    if not limits.MIN_RESOURCE_NAME_BYTES <= n <= limits.MAX_RESOURCE_NAME_BYTES or not _NAME_RE.fullmatch(
+        name
+    ):
+        raise validation(
+            f"{what} {name[:64]!r} must be 3 to 256 characters of letters, digits, '_', '.' and '-'"
+        )
+    return name
+
+
+def _retention(props: Any, default: tuple[int, int]) -> tuple[int, int]:
+    if props is None:
+        return default
+    if not isinstance(props, dict):
+        raise validation("RetentionProperties must be an object")
+    mem = props.get("MemoryStoreRetentionPeriodInHours")
+    mag = props.get("MagneticStoreRetentionPeriodInDays")
+    if (
+        type(mem) is not int
+        or not limits.MIN_MEMORY_RETENTION_HOURS <= mem <= limits.MAX_MEMORY_RETENTION_HOURS
+    ):
+        raise validation(
+            f"MemoryStoreRetentionPeriodInHours must be in [{limits.MIN_MEMORY_RETENTION_HOURS}, "
+            f"{limits.MAX_MEMORY_RETENTION_HOURS}], got {mem!r}"
+        )
+    if (
+        type(mag) is not int
+        or not limits.MIN_MAGNETIC_RETENTION_DAYS <= mag <= limits.MAX_MAGNETIC_RETENTION_DAYS
+    ):
+        raise validation(
+            f"MagneticStoreRetentionPeriodInDays must be in [{limits.MIN_MAGNETIC_RETENTION_DAYS}, "
+            f"{limits.MAX_MAGNETIC_RETENTION_DAYS}], got {mag!r}"
+        )
+    return mem, mag
+
+
+def _magnetic(props: Any, default: tuple[bool, dict[str, Any] | None]) -> tuple[bool, dict[str, Any] | None]:
+    if props is None:
+        return default
+    if not isinstance(props, dict) or type(props.get("EnableMagneticStoreWrites")) is not bool:
+        raise validation("MagneticStoreWriteProperties.EnableMagneticStoreWrites (boolean) is required")
+    location = props.get("MagneticStoreRejectedDataLocation")
+    if location is not None and not isinstance(location, dict):
+        raise validation("MagneticStoreRejectedDataLocation must be an object")
+    return props["EnableMagneticStoreWrites"], location
+
+
+def _schema(schema: Any) -> dict[str, Any] | None:
+    if schema is None:
+        return None
+    if not isinstance(schema, dict):
+        raise validation("Schema must be an object")
+    return schema
+
+
+def _paginate(items: list[Any], body: dict[str, Any]) -> tuple[list[Any], str | None]:
+    token = body.get("NextToken")
+    limit = body.get("MaxResults")
+    start = 0
+    if token is not None:
+        if not isinstance(token, str) or not token.isdigit():
+            raise validation("The NextToken is invalid.")
+        start = int(token)
+    if limit is None:
+        return items[start:], None
+    if type(limit) is not int or not 1 <= limit <= 20:
+        raise validation(f"MaxResults must be in [1, 20], got {limit!r}")
+    end = start + limit
+    return items[start:end], (str(end) if end < len(items) else None)
+
+
+def _sql_engine() -> Any:
+    """Helper S's SQL module (`tsload.engine.query`, CONTRACTS.md section 3), loaded on first use."""
+    try:
+        return importlib.import_module("tsload.engine.query")
+    except ImportError as exc:
+        raise validation(f"Query is not available in this build of the local engine: {exc}") from None
+
+
+async def serve(config: EngineConfig, on_ready: Callable[[str], None]) -> None:
+    """Run the engine until SIGINT/SIGTERM, then flush, checkpoint and close."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with Engine(config) as engine:
+            on_ready(engine.url)
+            await stop.wait()
+            log.info("stopping: flushing %d buffered rows", engine.store.buffered)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+
+
+def data_file(data_dir: Path) -> Path:
+    return data_dir / DB_FILE

@@ -1,0 +1,435 @@
+"""The DuckDB store (storage schema: CONTRACTS.md section 2).
+
+One connection, owned here; every DuckDB call runs in a worker thread (`asyncio.to_thread`) on
+its own cursor, and an asyncio lock serialises them (flushes, DDL, lookups and queries), so a
+query never races an ALTER TABLE. Writes are acknowledged from memory: accepted rows wait in
+their table's buffer and are appended as one Arrow batch per table when the buffer reaches
+`flush_rows`, every `flush_interval` seconds, before every query, and at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tsload.engine import limits
+from tsload.engine.dedupe import NO_HORIZON
+from tsload.engine.records import Row
+from tsload.engine.tables import SQL_TYPE, TableState, Upsert
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+META = "_tsload"
+DB_FILE = "tsload.duckdb"
+# DuckDB schemas a Timestream database may not be mapped onto.
+RESERVED_DATABASES = frozenset({META, "main", "information_schema", "pg_catalog", "temp", "system"})
+
+
+def qi(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class DatabaseMeta:
+    name: str
+    kms_key_id: str
+    created: float
+    updated: float
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    path: Path
+    flush_rows: int = 10_000
+    flush_interval: float = 0.5
+    max_buffer_rows: int = 1_000_000
+    dedupe_capacity: int = 2_000_000
+
+
+class Store:
+    def __init__(self, config: StoreConfig) -> None:
+        self.config = config
+        self.lock = asyncio.Lock()
+        self.databases: dict[str, DatabaseMeta] = {}
+        self.tables: dict[tuple[str, str], TableState] = {}
+        self.buffered = 0
+        self.rows_flushed = 0
+        self.flushes = 0
+        self._con: Any = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._flush_now = asyncio.Event()
+
+    # ---- lifecycle --------------------------------------------------------------------------------
+    async def open(self) -> None:
+        import duckdb
+
+        self._con = await asyncio.to_thread(duckdb.connect, str(self.config.path))
+        await self._run(self._load)
+        self._flusher = asyncio.create_task(self._flush_loop(), name="tsload-engine-flush")
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+            self._flusher = None
+        if self._con is None:
+            return
+        async with self.lock:
+            await self._flush_locked()
+            await self._run(lambda cur: cur.execute("CHECKPOINT"))
+        con, self._con = self._con, None
+        await asyncio.to_thread(con.close)
+
+    async def _run(self, fn: Callable[[Any], T], on_cursor: Callable[[Any], None] | None = None) -> T:
+        def work() -> T:
+            cur = self._con.cursor()
+            if on_cursor is not None:
+                on_cursor(cur)
+            try:
+                return fn(cur)
+            finally:
+                cur.close()
+
+        return await asyncio.to_thread(work)
+
+    def _load(self, cur: Any) -> None:
+        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {META}")
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS {META}.databases (name VARCHAR PRIMARY KEY, kms_key_id VARCHAR,"
+            " created DOUBLE, updated DOUBLE)"
+        )
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS {META}.tables (db VARCHAR, name VARCHAR, memory_hours BIGINT,"
+            " magnetic_days BIGINT, magnetic_writes BOOLEAN, rejected_location VARCHAR, schema VARCHAR,"
+            " created DOUBLE, updated DOUBLE, PRIMARY KEY (db, name))"
+        )
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS {META}.columns (db VARCHAR, tbl VARCHAR, name VARCHAR,"
+            " role VARCHAR, type VARCHAR)"
+        )
+        for name, kms, created, updated in cur.execute(f"SELECT * FROM {META}.databases").fetchall():
+            self.databases[name] = DatabaseMeta(name, kms, created, updated)
+        for db, name, mem, mag, mw, loc, schema, created, updated in cur.execute(
+            f"SELECT * FROM {META}.tables"
+        ).fetchall():
+            qt = f"{qi(db)}.{qi(name)}"
+            newest = cur.execute(f"SELECT max(epoch_ns(time)) FROM {qt}").fetchone()[0]
+            ts = TableState(
+                database=db,
+                name=name,
+                memory_hours=mem,
+                magnetic_days=mag,
+                magnetic_writes=mw,
+                magnetic_rejected_location=json.loads(loc) if loc else None,
+                schema=json.loads(schema) if schema else None,
+                created=created,
+                updated=updated,
+                dedupe_capacity=self.config.dedupe_capacity,
+                horizon_ns=NO_HORIZON if newest is None else newest + 1,
+            )
+            for cname, role, typ in cur.execute(
+                f"SELECT name, role, type FROM {META}.columns WHERE db = ? AND tbl = ?", [db, name]
+            ).fetchall():
+                ts.register_column(cname, role, typ, pending=False)
+            ts.measure_names.update(
+                r[0] for r in cur.execute(f"SELECT DISTINCT measure_name FROM {qt}").fetchall()
+            )
+            self.tables[(db, name)] = ts
+
+    # ---- catalog ----------------------------------------------------------------------------------
+    async def create_database(self, name: str, kms_key_id: str) -> DatabaseMeta:
+        now = time.time()
+        meta = DatabaseMeta(name, kms_key_id, now, now)
+
+        def work(cur: Any) -> None:
+            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {qi(name)}")
+            cur.execute(f"INSERT INTO {META}.databases VALUES (?, ?, ?, ?)", [name, kms_key_id, now, now])
+
+        async with self.lock:
+            await self._run(work)
+        self.databases[name] = meta
+        return meta
+
+    async def update_database(self, meta: DatabaseMeta, kms_key_id: str) -> None:
+        meta.kms_key_id = kms_key_id
+        meta.updated = time.time()
+        async with self.lock:
+            await self._run(
+                lambda cur: cur.execute(
+                    f"UPDATE {META}.databases SET kms_key_id = ?, updated = ? WHERE name = ?",
+                    [kms_key_id, meta.updated, meta.name],
+                )
+            )
+
+    async def delete_database(self, name: str) -> None:
+        def work(cur: Any) -> None:
+            cur.execute(f"DROP SCHEMA IF EXISTS {qi(name)} CASCADE")
+            cur.execute(f"DELETE FROM {META}.databases WHERE name = ?", [name])
+
+        async with self.lock:
+            await self._run(work)
+        self.databases.pop(name, None)
+
+    async def create_table(self, ts: TableState) -> None:
+        def work(cur: Any) -> None:
+            cur.execute(
+                f"CREATE TABLE {qi(ts.database)}.{qi(ts.name)} (measure_name VARCHAR,"
+                f" time TIMESTAMP_NS, {limits.VERSION_COLUMN} BIGINT)"
+            )
+            cur.execute(f"INSERT INTO {META}.tables VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _table_row(ts))
+
+        async with self.lock:
+            await self._run(work)
+        self.tables[(ts.database, ts.name)] = ts
+
+    async def save_table(self, ts: TableState) -> None:
+        def work(cur: Any) -> None:
+            cur.execute(f"DELETE FROM {META}.tables WHERE db = ? AND name = ?", [ts.database, ts.name])
+            cur.execute(f"INSERT INTO {META}.tables VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _table_row(ts))
+
+        async with self.lock:
+            await self._run(work)
+
+    async def delete_table(self, ts: TableState) -> None:
+        self.tables.pop((ts.database, ts.name), None)
+        self.buffered -= len(ts.rows)
+        ts.rows = []
+
+        def work(cur: Any) -> None:
+            cur.execute(f"DROP TABLE IF EXISTS {qi(ts.database)}.{qi(ts.name)}")
+            cur.execute(f"DELETE FROM {META}.tables WHERE db = ? AND name = ?", [ts.database, ts.name])
+            cur.execute(f"DELETE FROM {META}.columns WHERE db = ? AND tbl = ?", [ts.database, ts.name])
+
+        async with self.lock:
+            await self._run(work)
+
+    # ---- writes -----------------------------------------------------------------------------------
+    def queued(self, n: int) -> None:
+        """Account for rows a TableState just buffered; wake the flusher when a batch is full."""
+        self.buffered += n
+        if self.buffered >= self.config.flush_rows:
+            self._flush_now.set()
+
+    async def backpressure(self) -> None:
+        if self.buffered >= self.config.max_buffer_rows:
+            await self.flush()
+
+    async def flush(self) -> None:
+        async with self.lock:
+            await self._flush_locked()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.config.flush_interval):
+                    await self._flush_now.wait()
+            self._flush_now.clear()
+            if self.buffered or any(ts.pending_columns for ts in self.tables.values()):
+                try:
+                    await self.flush()
+                except Exception:
+                    log.exception("flush failed")
+
+    async def _flush_locked(self) -> None:
+        work: list[tuple[TableState, list[Row], list[Upsert], list[tuple[str, str, str]]]] = []
+        for ts in self.tables.values():
+            if ts.rows or ts.pending_columns or ts.upserts:
+                work.append((ts, ts.rows, ts.upserts, ts.pending_columns))
+                ts.rows, ts.upserts, ts.pending_columns = [], [], []
+        if not work:
+            return
+        n = sum(len(w[1]) for w in work)
+        self.buffered -= n
+        await self._run(lambda cur: self._flush_sync(cur, work))
+        self.rows_flushed += n
+        self.flushes += 1
+
+    def _flush_sync(
+        self, cur: Any, work: list[tuple[TableState, list[Row], list[Upsert], list[tuple[str, str, str]]]]
+    ) -> None:
+        for ts, rows, upserts, columns in work:
+            if self.tables.get((ts.database, ts.name)) is not ts:
+                continue  # dropped meanwhile
+            qt = f"{qi(ts.database)}.{qi(ts.name)}"
+            for name, role, typ in columns:
+                cur.execute(f"ALTER TABLE {qt} ADD COLUMN IF NOT EXISTS {qi(name)} {SQL_TYPE[typ]}")
+                cur.execute(
+                    f"INSERT INTO {META}.columns VALUES (?, ?, ?, ?, ?)",
+                    [ts.database, ts.name, name, role, typ],
+                )
+            if rows:
+                batch = build_arrow(rows, ts)
+                cur.register("_tsload_batch", batch)
+                try:
+                    cur.execute(f"INSERT INTO {qt} BY NAME SELECT * FROM _tsload_batch")
+                finally:
+                    cur.unregister("_tsload_batch")
+            for u in upserts:
+                conds = ["measure_name = ?", "time = make_timestamp_ns(?)", f"{limits.VERSION_COLUMN} < ?"]
+                params: list[Any] = [u.measure_name, u.time_ns, u.version]
+                present = dict(u.dims)
+                for cname, (role, _) in ts.columns.items():
+                    if role == "dimension":
+                        if cname in present:
+                            conds.append(f"{qi(cname)} = ?")
+                            params.append(present[cname])
+                        else:
+                            conds.append(f"{qi(cname)} IS NULL")
+                cur.execute(f"DELETE FROM {qt} WHERE " + " AND ".join(conds), params)
+
+    async def lookup_existing(
+        self, ts: TableState, rows: list[Row], idxs: list[int]
+    ) -> dict[int, tuple[int, int]]:
+        """(fingerprint, version) of stored rows matching rows[idxs] by key, for keys the index lacks."""
+        async with self.lock:
+            await self._flush_locked()
+            return await self._run(lambda cur: _lookup_sync(cur, ts, [rows[i] for i in idxs]))
+
+    async def run_locked(self, fn: Callable[[Any], T], on_cursor: Callable[[Any], None] | None = None) -> T:
+        """Run `fn(cursor)` in a thread once every acknowledged write is in DuckDB."""
+        async with self.lock:
+            await self._flush_locked()
+            return await self._run(fn, on_cursor)
+
+
+def _table_row(ts: TableState) -> list[Any]:
+    return [
+        ts.database,
+        ts.name,
+        ts.memory_hours,
+        ts.magnetic_days,
+        ts.magnetic_writes,
+        json.dumps(ts.magnetic_rejected_location) if ts.magnetic_rejected_location else None,
+        json.dumps(ts.schema) if ts.schema else None,
+        ts.created,
+        ts.updated,
+    ]
+
+
+def build_arrow(rows: list[Row], ts: TableState) -> Any:
+    """Columns of an Arrow table from buffered rows (one pass, then one conversion per column)."""
+    import pyarrow as pa
+
+    n = len(rows)
+    dims: dict[str, list[Any]] = {}
+    values: dict[str, list[Any]] = {}
+    value_type: dict[str, str] = {}
+    single = {
+        "DOUBLE": "measure_value::double",
+        "BIGINT": "measure_value::bigint",
+        "VARCHAR": "measure_value::varchar",
+        "BOOLEAN": "measure_value::boolean",
+        "TIMESTAMP": "measure_value::timestamp",
+    }
+    last_dims: Any = None
+    for i, r in enumerate(rows):
+        d = r[0]
+        if d is not last_dims:
+            last_dims = d
+            cols = []
+            for k, v in d:
+                col = dims.get(k)
+                if col is None:
+                    col = dims[k] = [None] * n
+                cols.append((col, v))
+        for col, v in cols:
+            col[i] = v
+        kind = r[4]
+        if kind == "MULTI":
+            for name, typ, v in r[5]:
+                col = values.get(name)
+                if col is None:
+                    col = values[name] = [None] * n
+                    value_type[name] = typ
+                col[i] = v
+        else:
+            name = single[kind]
+            col = values.get(name)
+            if col is None:
+                col = values[name] = [None] * n
+                value_type[name] = kind
+            col[i] = r[5]
+    arrow_type = {
+        "DOUBLE": pa.float64(),
+        "BIGINT": pa.int64(),
+        "VARCHAR": pa.string(),
+        "BOOLEAN": pa.bool_(),
+        "TIMESTAMP": pa.timestamp("ns"),
+    }
+    arrays = {
+        "measure_name": pa.array([r[2] for r in rows], pa.string()),
+        "time": pa.array([r[3] for r in rows], pa.timestamp("ns")),
+        limits.VERSION_COLUMN: pa.array([r[6] for r in rows], pa.int64()),
+    }
+    for k, col in dims.items():
+        arrays[k] = pa.array(col, pa.string())
+    for k, col in values.items():
+        arrays[k] = pa.array(col, arrow_type[value_type[k]])
+    return pa.table(arrays)
+
+
+def _lookup_sync(cur: Any, ts: TableState, rows: list[Row]) -> dict[int, tuple[int, int]]:
+    import pyarrow as pa
+
+    dim_cols = [c for c, (role, _) in ts.columns.items() if role == "dimension"]
+    known = set(dim_cols)
+    rows = [r for r in rows if all(k in known for k, _ in r[0])]
+    if not rows:
+        return {}
+    data: dict[str, Any] = {
+        "measure_name": pa.array([r[2] for r in rows], pa.string()),
+        "time": pa.array([r[3] for r in rows], pa.timestamp("ns")),
+    }
+    for c in dim_cols:
+        data[c] = pa.array([dict(r[0]).get(c) for r in rows], pa.string())
+    probe = pa.table(data)
+    value_cols = [(c, role, typ) for c, (role, typ) in ts.columns.items() if role != "dimension"]
+    qt = f"{qi(ts.database)}.{qi(ts.name)}"
+    select = ["t.measure_name", "epoch_ns(t.time)", f"t.{limits.VERSION_COLUMN}"]
+    select += [f"t.{qi(c)}" for c in dim_cols]
+    select += [f"epoch_ns(t.{qi(c)})" if typ == "TIMESTAMP" else f"t.{qi(c)}" for c, _, typ in value_cols]
+    on = ["t.measure_name = p.measure_name", "t.time = p.time"]
+    on += [f"t.{qi(c)} IS NOT DISTINCT FROM p.{qi(c)}" for c in dim_cols]
+    lo = min(r[3] for r in rows)
+    hi = max(r[3] for r in rows)
+    cur.register("_tsload_probe", probe)
+    try:
+        found = cur.execute(
+            f"SELECT {', '.join(select)} FROM {qt} t JOIN _tsload_probe p ON {' AND '.join(on)}"
+            f" WHERE t.time BETWEEN make_timestamp_ns(?) AND make_timestamp_ns(?)",
+            [lo, hi],
+        ).fetchall()
+    finally:
+        cur.unregister("_tsload_probe")
+    out: dict[int, tuple[int, int]] = {}
+    nd = len(dim_cols)
+    for rec in found:
+        mn, t, ver = rec[0], rec[1], rec[2]
+        dims = frozenset((c, v) for c, v in zip(dim_cols, rec[3 : 3 + nd], strict=True) if v is not None)
+        vals = rec[3 + nd :]
+        kind: str = "MULTI"
+        value: Any = None
+        multi = []
+        for (c, role, typ), v in zip(value_cols, vals, strict=True):
+            if v is None:
+                continue
+            if role == "single":
+                kind, value = typ, v
+            else:
+                multi.append((c, typ, v))
+        if kind == "MULTI":
+            value = tuple(sorted(multi))
+        key = hash((hash(dims), mn, t))
+        prev = out.get(key)
+        if prev is None or prev[1] < ver:
+            out[key] = (hash((kind, value)), ver)
+    return out
