@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,8 +93,10 @@ class FakeEncoder:
         return out
 
 
-def fake_model(n_hosts: int):  # type: ignore[no-untyped-def]
-    def factory(cfg: IngestConfig) -> tuple[FakeFleet, FakeEncoder]:
-        return FakeFleet(n_hosts), FakeEncoder(cfg)
+def _factory(n_hosts: int, cfg: IngestConfig) -> tuple[FakeFleet, FakeEncoder]:
+    return FakeFleet(n_hosts), FakeEncoder(cfg)
 
-    return factory
+
+def fake_model(n_hosts: int) -> functools.partial[tuple[FakeFleet, FakeEncoder]]:
+    """A picklable model factory (spawned ingest processes import it by name)."""
+    return functools.partial(_factory, n_hosts)

@@ -198,3 +198,24 @@ async def test_drain_deadline_drops_and_reports() -> None:
         await runner.cleanup()
     assert summary.drain_deadline_hit
     assert summary.dropped > 0 and summary.ingested == 0 and summary.balanced
+
+
+async def test_two_processes_split_the_hosts_and_merge_stats(tmp_path: Any) -> None:
+    async with CaptureServer() as server:
+        summary = await ingest(
+            cfg_for(server.url, duration_s=0, backfill_s=3.0, processes=2, out_dir=tmp_path),
+            model=fake_model(N_HOSTS),
+        )
+    assert summary.generated == 3 * (10 * 20 + 12 * 5) == summary.ingested
+    seen = times_by_emitter(server.requests)
+    assert len({k.split("@")[0] for k in seen}) == 22 and set(seen.values()) <= {5, 20}
+    doc = orjson.loads((tmp_path / "ingest-summary.json").read_bytes())
+    assert doc["generated"] == summary.generated and doc["rejected"] == {"total": 0, "by_reason": {}}
+    for key in ("ingested", "failed", "dropped", "requests", "retries", "throttled", "records_per_s"):
+        assert key in doc
+    assert set(doc["latency_ms"]) == {"p50", "p90", "p99", "p999", "max"}
+    from tsload.stats import hdr
+
+    h = hdr.decode((tmp_path / "write-latency.hdr").read_text().strip())
+    assert h.get_total_count() == summary.requests
+    assert (tmp_path / "write-latency.hlog").exists() and (tmp_path / "lag.hlog").exists()

@@ -216,3 +216,20 @@ def test_against_moto_server() -> None:
     finally:
         server.stop()
     assert threading.active_count() >= 1
+
+
+def test_fast_path_under_uvloop() -> None:
+    import uvloop
+
+    async def run() -> tuple[Any, list[Captured]]:
+        async with CaptureServer() as server:
+            fast = FastWriter(await session().get_credentials(), "eu-west-1", endpoint_url=server.url)
+            try:
+                results = [await fast.attempt(body_of(2), 2) for _ in range(3)]
+            finally:
+                await fast.aclose()
+            return results, server.requests
+
+    results, requests = uvloop.run(run())
+    assert [r.kind for r in results] == [Kind.OK] * 3
+    assert len(requests) == 3 and all(verify_sigv4(r, SK) == AK for r in requests)

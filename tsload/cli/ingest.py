@@ -1,18 +1,271 @@
-"""`tsload ingest` (placeholder until its issue lands)."""
+"""`tsload ingest`: the DevOps ingestion workload into Timestream, the local engine or any endpoint."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
 import typer
 
-from tsload.cli._placeholder import not_implemented
+HELP = """Drive the DevOps ingestion workload: every host emits once per interval at its own phase.
 
-HELP = """Not implemented yet.
+Target: -e URL → that endpoint; -r REGION alone → Amazon Timestream with endpoint discovery;
+neither → a local engine started on a free loopback port (data in --local-data).
 
-Example:
+Examples:
 
-  tsload ingest --help
+\b
+  tsload ingest --host-scale 1 --duration 60                 # local engine, 1,000 hosts, one minute
+  tsload ingest --host-scale 1 --interval-millis 60000 --backfill 10m --duration 0 --out run1
+  tsload ingest -r us-east-1 -d perf -t devops -c 200 -p 4    # Amazon Timestream, until Ctrl-C
+  tsload ingest -e http://127.0.0.1:8000 --multi --batch-writes --duration 300
+  tsload ingest --shard 0/4 -r us-east-1 -c 500               # machine 1 of 4
+  tsload ingest --print-model-summary --host-scale 2000 --interval-millis 300000
+
+Ctrl-C (or SIGTERM) stops generating and drains what is queued within --drain-timeout, prints the
+totals (generated = ingested + rejected + failed + dropped) and exits 0 (130 if the drain deadline
+was hit); a second Ctrl-C quits at once.
 """
 
 
-def command(ctx: typer.Context) -> None:
-    not_implemented("ingest")
+def command(
+    database_name: str = typer.Option("devops", "-d", "--database-name", help="Timestream database."),
+    table_name: str = typer.Option("host_metrics", "-t", "--table-name", help="Timestream table."),
+    region: str | None = typer.Option(None, "-r", "--region", help="AWS region (alone: AWS with discovery)."),
+    endpoint: str | None = typer.Option(
+        None, "-e", "--endpoint", help="Endpoint URL (signed for -r or us-east-1)."
+    ),
+    profile: str | None = typer.Option(None, "--profile", help="AWS profile for credentials."),
+    memory_store_retention_hours: int = typer.Option(
+        2, "--memory-store-retention-hours", help="Memory-store retention of a table tsload creates."
+    ),
+    magnetic_store_retention_days: int = typer.Option(
+        365, "--magnetic-store-retention-days", help="Magnetic-store retention of a table tsload creates."
+    ),
+    enable_magnetic_writes: bool = typer.Option(
+        False,
+        "--enable-magnetic-writes",
+        help="Create the table with magnetic-store writes on (long backfills).",
+    ),
+    concurrency: int = typer.Option(1, "-c", "--concurrency", help="Writer coroutines per process."),
+    processes: int = typer.Option(1, "-p", "--processes", help="OS processes (one uvloop loop each)."),
+    host_scale: int = typer.Option(100, "--host-scale", help="1,000 hosts and 1,200 event sets per unit."),
+    interval_millis: int = typer.Option(5000, "--interval-millis", help="Emission interval per host (ms)."),
+    batch_writes: bool = typer.Option(False, "--batch-writes", help="Batch records across hosts."),
+    batch_size: int = typer.Option(100, "--batch-size", help="Max records per request (1..100)."),
+    multi: bool = typer.Option(False, "--multi", help="Multi-measure records (metrics/events)."),
+    add_req_id: bool = typer.Option(False, "--add-req-id", help="Add a UUID request_id per host emission."),
+    req_id_dim: bool = typer.Option(
+        False, "--req-id-dim", help="request_id as a dimension (with --add-req-id)."
+    ),
+    instance_name_seed: int = typer.Option(12345, "--instance-name-seed", help="Seed of the instance names."),
+    print_model_summary: bool = typer.Option(
+        False, "--print-model-summary", help="Print the model's size and rates, then exit."
+    ),
+    duration: str | None = typer.Option(
+        None, "--duration", help="Live run length (seconds, or 90s/30m/2h); 0 = stop after --backfill."
+    ),
+    backfill: str | None = typer.Option(
+        None, "--backfill", help="First write history from now-DURATION to now (e.g. 90m, 3d)."
+    ),
+    seed: int = typer.Option(
+        0, "--seed", help="Data seed: a host's values at a time depend on (seed, host, time)."
+    ),
+    shard: str | None = typer.Option(None, "--shard", help="K/N: this machine writes shard K of N."),
+    aligned: bool = typer.Option(
+        False, "--aligned", help="All hosts at phase 0 (the sample's bursty sweep)."
+    ),
+    stats_interval: float = typer.Option(10.0, "--stats-interval", help="Seconds between progress lines."),
+    out: str | None = typer.Option(None, "--out", help="Run directory: ingest-summary.json, .hdr, .hlog."),
+    sdk_writes: bool = typer.Option(
+        False, "--sdk-writes", help="Send with aioboto3 write_records (comparison)."
+    ),
+    local_data: str = typer.Option("./tsload-data", "--local-data", help="Local engine data directory."),
+    drain_timeout: float = typer.Option(10.0, "--drain-timeout", help="Seconds to drain after Ctrl-C."),
+) -> None:
+    from tsload._errors import ConfigError
+    from tsload.ingest.config import IngestConfig, parse_duration
+    from tsload.ingest.plan import parse_shard
+    from tsload.targets.resolve import TargetConfig
+
+    if req_id_dim and not add_req_id:
+        raise ConfigError("--req-id-dim: only together with --add-req-id")
+    if print_model_summary:
+        import importlib
+
+        if not 1 <= batch_size <= 100:
+            raise ConfigError(f"--batch-size: 1..100, got {batch_size}")
+        summary_mod: Any = importlib.import_module("tsload.model.summary")
+        for line in summary_mod.summary_lines(
+            host_scale,
+            interval_millis,
+            multi,
+            instance_name_seed,
+            batch_size=batch_size,
+            batch_writes=batch_writes,
+        ):
+            print(line)
+        raise typer.Exit(0)
+    cfg = IngestConfig(
+        target=TargetConfig(region=region, endpoint=endpoint, profile=profile, local_data=Path(local_data)),
+        database=database_name,
+        table=table_name,
+        memory_store_retention_hours=memory_store_retention_hours,
+        magnetic_store_retention_days=magnetic_store_retention_days,
+        enable_magnetic_writes=enable_magnetic_writes,
+        concurrency=concurrency,
+        processes=processes,
+        host_scale=host_scale,
+        interval_millis=interval_millis,
+        batch_writes=batch_writes,
+        batch_size=batch_size,
+        multi=multi,
+        add_req_id=add_req_id,
+        req_id_dim=req_id_dim,
+        instance_name_seed=instance_name_seed,
+        seed=seed,
+        shard=parse_shard(shard) if shard is not None else None,
+        duration_s=parse_duration(duration, "--duration") if duration is not None else None,
+        backfill_s=parse_duration(backfill, "--backfill") if backfill is not None else 0.0,
+        aligned=aligned,
+        stats_interval_s=stats_interval,
+        out_dir=Path(out) if out is not None else None,
+        sdk_writes=sdk_writes,
+        drain_timeout_s=drain_timeout,
+    )
+    cfg.validate()
+    code = _run(cfg)
+    raise typer.Exit(code)
+
+
+def _run(cfg: Any) -> int:
+    import asyncio
+    import signal
+
+    import uvloop
+
+    from tsload.cli._console import err_console, info, is_interactive, warn
+    from tsload.ingest import ingest
+
+    view = ProgressView(err_console, live=is_interactive())
+    interrupted = {"count": 0}
+
+    async def main() -> Any:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        task = asyncio.current_task()
+        assert task is not None
+
+        def on_signal() -> None:
+            interrupted["count"] += 1
+            if interrupted["count"] == 1:
+                view.note(
+                    f"stopping: draining queued requests (up to {cfg.drain_timeout_s:g} s;"
+                    " Ctrl-C again to quit now)"
+                )
+                stop.set()
+            else:
+                task.cancel()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal)
+        try:
+            with view:
+                return await ingest(cfg, stop=stop, on_progress=view.update, on_message=view.note)
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    try:
+        summary = uvloop.run(main())
+    except asyncio.CancelledError:
+        info("tsload: interrupted")
+        return 130
+    for line in summary.lines():
+        print(line)
+    if cfg.out_dir is not None:
+        info(f"run directory: {cfg.out_dir}")
+    if not summary.balanced:
+        warn("generated != ingested + rejected + failed + dropped: a tsload bug, please report it")
+        return 1
+    return 130 if summary.drain_deadline_hit else 0
+
+
+# -- live progress (stderr): a rich table on a TTY, plain lines otherwise
+
+
+def _ms(v: float | None) -> str:
+    return "-" if v is None else f"{v:,.1f}"
+
+
+def plain_line(p: Any) -> str:
+    return (
+        f"[{p.elapsed_s:7.1f}s {p.phase}] {p.records_per_s:,.0f} records/s, {p.requests_per_s:,.0f} req/s,"
+        f" latency p50 {_ms(p.latency_p50_ms)} p99 {_ms(p.latency_p99_ms)} ms, lag p50 {_ms(p.lag_p50_ms)}"
+        f" p99 {_ms(p.lag_p99_ms)} ms, ingested {p.ingested:,}, throttled {p.throttled:,},"
+        f" rejected {p.rejected:,}, failed {p.failed:,}"
+    )
+
+
+def table(p: Any) -> Any:
+    from rich.table import Table
+
+    t = Table(title=f"tsload ingest — {p.phase}, {p.elapsed_s:,.0f} s", title_justify="left")
+    for name in (
+        "records/s",
+        "req/s",
+        "lat p50 ms",
+        "lat p99 ms",
+        "lag p50 ms",
+        "lag p99 ms",
+        "ingested",
+        "throttled",
+        "rejected",
+        "failed",
+    ):
+        t.add_column(name, justify="right")
+    t.add_row(
+        f"{p.records_per_s:,.0f}",
+        f"{p.requests_per_s:,.0f}",
+        _ms(p.latency_p50_ms),
+        _ms(p.latency_p99_ms),
+        _ms(p.lag_p50_ms),
+        _ms(p.lag_p99_ms),
+        f"{p.ingested:,}",
+        f"{p.throttled:,}",
+        f"{p.rejected:,}",
+        f"{p.failed:,}",
+    )
+    return t
+
+
+class ProgressView:
+    def __init__(self, console: Any, *, live: bool) -> None:
+        from rich.live import Live
+
+        self._console = console
+        self._live: Any = Live(console=console, auto_refresh=False, transient=False) if live else None
+
+    def __enter__(self) -> ProgressView:
+        if self._live is not None:
+            self._live.__enter__()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._live is not None:
+            self._live.__exit__(exc_type, exc, tb)
+
+    def note(self, text: str) -> None:
+        self._console.print(text, markup=False, highlight=False)
+
+    def update(self, p: Any) -> None:
+        for w in p.warnings:
+            # the sample's warning, printed once per stats period in which it holds
+            self._console.print(w, markup=False, highlight=False)
+        if self._live is not None:
+            self._live.update(table(p), refresh=True)
+        else:
+            self._console.print(plain_line(p), markup=False, highlight=False, soft_wrap=True)

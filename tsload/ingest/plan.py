@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tsload.ingest.config import IngestConfig
 
@@ -39,3 +40,18 @@ class WorkerPlan:
     process_index: int
     live_start_ms: int
     wire: WireTarget | None = None
+    model: Any = None  # a picklable ModelFactory (tests); None = the DevOps model
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`K/N` with 0 <= K < N."""
+    from tsload._errors import ConfigError
+
+    k_text, sep, n_text = text.partition("/")
+    try:
+        k, n = int(k_text), int(n_text)
+    except ValueError:
+        k, n = -1, 0
+    if not sep or n < 1 or not 0 <= k < n:
+        raise ConfigError(f"--shard: K/N with 0 <= K < N (e.g. 0/4), got {text!r}")
+    return k, n

@@ -73,7 +73,7 @@ async def _child_async(plan: WorkerPlan, conn: Connection) -> None:
             concurrency=plan.cfg.concurrency,
         )
         await run_worker(
-            plan.cfg, plan.process_index, plan.live_start_ms, writer, stop, conn.send
+            plan.cfg, plan.process_index, plan.live_start_ms, writer, stop, conn.send, model=plan.model
         )
     finally:
         with contextlib.suppress(Exception):

@@ -144,7 +144,7 @@ async def ingest(
                     )
                 else:
                     wire = await _wire_target(target)
-                    plans = [WorkerPlan(cfg, i, live_start_ms, wire) for i in range(cfg.processes)]
+                    plans = [WorkerPlan(cfg, i, live_start_ms, wire, model) for i in range(cfg.processes)]
                     children = Children(plans)
                     children.start()
 

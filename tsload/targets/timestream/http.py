@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import ssl
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urlparse
 
 from tsload._errors import ConfigError
@@ -53,8 +54,8 @@ class _Connection(asyncio.Protocol):
 
     # -- asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement the interface without subclassing asyncio.Transport
+        self.transport = cast(asyncio.Transport, transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
