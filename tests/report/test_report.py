@@ -163,9 +163,12 @@ def test_csv_output_header_and_cells(
 def test_compat_mode_writes_inside_dir_and_ignores_its_own_output(
     uneven_runs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for _ in range(2):  # a second run must not read the first run's output as a session
-        code, _, err = run_cli(["-d", str(uneven_runs), "-o", "summary.csv"], capsys)
+    # Later runs must not read earlier outputs (which match *.csv too) as sessions.
+    for extra in (["--averaged"], [], ["-o", "other.csv"]):
+        code, _, err = run_cli(["-d", str(uneven_runs), "-o", "summary.csv", *extra], capsys)
         assert code == 0, err
+        assert "warning" not in err
+    assert (uneven_runs / "summary-averaged.csv").is_file()
     lines = (uneven_runs / "summary.csv").read_text().splitlines()
     assert lines[0].startswith(SAMPLE_HEADER)
     assert lines[1].split(", ")[:3] == ["do-q1", "1727", "1725"]  # summed, not averaged

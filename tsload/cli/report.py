@@ -50,16 +50,20 @@ def _print_table(report: Report, avg: AveragedTable | None) -> None:
 
 def command(
     dirs: Annotated[list[Path] | None, typer.Argument(
-        help="Run directories to search (recursively).", show_default=False)] = None,
+        metavar="DIR...", help="Run directories to search (recursively).", show_default=False)] = None,
     directory: Annotated[Path | None, typer.Option(
-        "-d", "--directory", help="Summariser-compatible mode: search DIR, write -o inside it.")] = None,
+        "-d", "--directory", metavar="DIR",
+        help="Summariser-compatible mode: search DIR, write -o inside it.")] = None,
     output_file: Annotated[str | None, typer.Option(
-        "-o", "--output-file", help="Write the report to this file (inside DIR with -d).")] = None,
+        "-o", "--output-file", metavar="FILE",
+        help="Write the report to this file (inside DIR with -d).")] = None,
     pattern: Annotated[str | None, typer.Option(
-        "-p", "--pattern", help="File pattern of the per-session summary CSVs (default *.csv with -d; "
+        "-p", "--pattern", metavar="PATTERN",
+        help="File pattern of the per-session summary CSVs (default *.csv with -d; "
         "without -d, sessions are found by session.json/.hdr).")] = None,
     fmt: Annotated[str | None, typer.Option(
-        "-f", "--format", help="table, csv, md, json or html (default: from the -o suffix, else table; "
+        "-f", "--format", metavar="FORMAT",
+        help="table, csv, md, json or html (default: from the -o suffix, else table; "
         "csv with -d).")] = None,
     averaged: Annotated[bool, typer.Option(
         "--averaged", help="Also print the sample's column-wise averaged table, for comparison.")] = False,

@@ -4,7 +4,8 @@ A directory is
 - an ingest run dir when it holds ``ingest-summary.json`` (or, from a crashed run, ``write-latency.hdr``);
 - a query session dir when it holds ``session.json`` or any ``<query>.hdr``;
 - in summariser-compatibility mode (a ``-p`` pattern), the directory of every summary CSV the
-  pattern matches is a query session dir, histograms or not.
+  pattern matches is a query session dir, histograms or not, provided it looks like one
+  (``<dir>-summary.csv``, or ``.sql``/``.log``/``.hdr`` files beside it).
 A session's or run's wall time comes from its JSON ``started``/``ended``, else from the span of
 its ``.hlog`` intervals.
 Searches are recursive, so several machines' run directories can sit under one root; the search
@@ -255,7 +256,12 @@ def find_run_dirs(
                     d / f for f in sorted(files)
                     if fnmatch.fnmatch(f, pattern) and (d / f).resolve() not in excluded
                 ]
-                csvs = [m for m in matches if _read_summary(m) is not None]
+                # A summary CSV marks a session only inside a session dir: report outputs (this
+                # command's, or the sample summariser's) written into DIR also match "*.csv".
+                session_like = SESSION_JSON in names or any(
+                    f.endswith((".hdr", ".sql", ".log")) for f in names)
+                csvs = [m for m in matches if (session_like or m.name == f"{d.name}-summary.csv")
+                        and _read_summary(m) is not None]
                 if csvs:
                     seen.add(key)
                     s = load_session(d, warnings, summary_path=csvs[0])
