@@ -177,11 +177,11 @@ def parse_write_request(body: Any) -> ParsedWrite:
     time_units = limits.TIME_UNIT_NS
     checked_mn: set[str] = set()
     for i, rec in enumerate(records):
-        if not isinstance(rec, dict):
+        if type(rec) is not dict:
             raise validation(f"Records[{i}] must be an object")
-        what = f"Records[{i}]"
         r_dims = rec.get("Dimensions")
         if r_dims:
+            what = f"Records[{i}]"
             extra = _parse_dimensions(r_dims, what)
             for n, _ in extra:
                 if n in c_names:
@@ -199,34 +199,34 @@ def parse_write_request(body: Any) -> ParsedWrite:
         mn = rec.get("MeasureName", c_mn)
         if mn not in checked_mn:
             if mn is None:
-                raise validation(f"{what}: MeasureName is required")
+                raise validation(f"Records[{i}]: MeasureName is required")
             _check_name(mn, "MeasureName", limits.MAX_MEASURE_NAME_BYTES)
             checked_mn.add(mn)
 
         unit = rec.get("TimeUnit", c_unit)
         unit_ns = time_units.get(unit) if isinstance(unit, str) else None
         if unit_ns is None:
-            raise validation(f"{what}: TimeUnit must be one of {', '.join(time_units)}, got {unit!r}")
+            raise validation(f"Records[{i}]: TimeUnit must be one of {', '.join(time_units)}, got {unit!r}")
         t_raw = rec.get("Time", c_time)
         if t_raw is None:
-            raise validation(f"{what}: Time is required")
+            raise validation(f"Records[{i}]: Time is required")
         try:
             t = int(t_raw) * unit_ns
         except (TypeError, ValueError):
-            raise validation(f"{what}: Time {t_raw!r} is not an integer") from None
+            raise validation(f"Records[{i}]: Time {t_raw!r} is not an integer") from None
 
         ver = rec.get("Version", c_ver)
         if ver is None:
             ver = 1
         elif type(ver) is not int or ver < 1:
-            raise validation(f"{what}: Version must be an integer >= 1, got {ver!r}")
+            raise validation(f"Records[{i}]: Version must be an integer >= 1, got {ver!r}")
 
         kind = rec.get("MeasureValueType", c_mvt)
         if kind == "MULTI":
             mvs = rec.get("MeasureValues", c_mvs)
             if "MeasureValue" in rec:
-                raise validation(f"{what}: a MULTI record takes MeasureValues, not MeasureValue")
-            value: Any = _parse_multi(mvs, unit_ns, what)
+                raise validation(f"Records[{i}]: a MULTI record takes MeasureValues, not MeasureValue")
+            value: Any = _parse_multi(mvs, unit_ns, f"Records[{i}]")
             nbytes = (
                 dims_bytes
                 + len(mn)
@@ -237,18 +237,20 @@ def parse_write_request(body: Any) -> ParsedWrite:
             if kind is None:
                 kind = "DOUBLE"  # Timestream's default MeasureValueType
             if "MeasureValues" in rec:
-                raise validation(f"{what}: MeasureValues requires MeasureValueType MULTI")
+                raise validation(f"Records[{i}]: MeasureValues requires MeasureValueType MULTI")
             raw = rec.get("MeasureValue", c_mv)
             if kind == "DOUBLE" and type(raw) is str:
                 # inline fast path for the common case
                 try:
                     value = float(raw)
                 except ValueError:
-                    raise validation(f"{what}: MeasureValue {raw[:64]!r} is not a valid DOUBLE") from None
+                    raise validation(
+                        f"Records[{i}]: MeasureValue {raw[:64]!r} is not a valid DOUBLE"
+                    ) from None
                 if value != value or value in (math.inf, -math.inf):
-                    raise validation(f"{what}: MeasureValue {raw[:64]!r} is not a valid DOUBLE")
+                    raise validation(f"Records[{i}]: MeasureValue {raw[:64]!r} is not a valid DOUBLE")
             else:
-                value = _canonical(kind, raw, unit_ns, what)
+                value = _canonical(kind, raw, unit_ns, f"Records[{i}]")
             nbytes = dims_bytes + len(mn) + 16 + (len(value) if kind == "VARCHAR" else 0)
         append((dims, dims_hash, mn, t, kind, value, ver, nbytes))
     return ParsedWrite(database, table, rows)

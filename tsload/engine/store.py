@@ -66,6 +66,7 @@ class Store:
         self._con: Any = None
         self._flusher: asyncio.Task[None] | None = None
         self._flush_now = asyncio.Event()
+        self._closing = False
 
     # ---- lifecycle --------------------------------------------------------------------------------
     async def open(self) -> None:
@@ -77,9 +78,10 @@ class Store:
 
     async def close(self) -> None:
         if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+            # Let a flush in progress finish (its thread cannot be cancelled), then stop the loop.
+            self._closing = True
+            self._flush_now.set()
+            await self._flusher
             self._flusher = None
         if self._con is None:
             return
@@ -99,7 +101,13 @@ class Store:
             finally:
                 cur.close()
 
-        return await asyncio.to_thread(work)
+        fut = asyncio.ensure_future(asyncio.to_thread(work))
+        try:
+            return await asyncio.shield(fut)
+        except asyncio.CancelledError:
+            # The thread cannot be stopped: keep holding the caller's lock until it is done.
+            await asyncio.wait([fut])
+            raise
 
     def _load(self, cur: Any) -> None:
         cur.execute(f"CREATE SCHEMA IF NOT EXISTS {META}")
@@ -228,11 +236,13 @@ class Store:
             await self._flush_locked()
 
     async def _flush_loop(self) -> None:
-        while True:
+        while not self._closing:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.config.flush_interval):
                     await self._flush_now.wait()
             self._flush_now.clear()
+            if self._closing:
+                return
             if self.buffered or any(ts.pending_columns for ts in self.tables.values()):
                 try:
                     await self.flush()
