@@ -105,6 +105,7 @@ class IngestRun:
     ingested: int
     rejected_by_reason: Mapping[str, int] = field(default_factory=dict)
     failed: int = 0
+    errors: Mapping[str, int] = field(default_factory=dict)
 
 
 def write_ingest(d: Path, r: IngestRun) -> Path:
@@ -129,6 +130,7 @@ def write_ingest(d: Path, r: IngestRun) -> Path:
         "generated": r.ingested + rejected + r.failed, "ingested": r.ingested,
         "rejected": {"total": rejected, "by_reason": dict(r.rejected_by_reason)},
         "failed": r.failed, "dropped": 0, "requests": len(r.write_latencies), "retries": 0, "throttled": 0,
+        "errors": dict(r.errors), "ingested_measures": r.ingested * 20,
         "records_per_s": r.ingested / r.duration, "latency_ms": {}, "lag_ms": {},
         "config": {"host_scale": 1, "interval_millis": 60000}, "started": iso(r.started),
         "ended": iso(r.started + r.duration),

@@ -118,7 +118,8 @@ def test_two_separate_run_directories(tmp_path: Path, capsys: pytest.CaptureFixt
     write_session(run2, Session({"do-q1": rng.exponential(0.05, 100)}, started=T0 + 1000, duration=20.0))
     write_ingest(run1 / "ingest", IngestRun(rng.exponential(0.005, 200), rng.exponential(0.2, 200),
                                             started=T0, duration=30.0, ingested=20_000,
-                                            rejected_by_reason={"InvalidTime": 3}))
+                                            rejected_by_reason={"InvalidTime": 3},
+                                            errors={"InternalServerException": 2}))
     write_ingest(run2 / "ingest", IngestRun(rng.exponential(0.010, 100), rng.exponential(0.1, 100),
                                             started=T0 + 1000, duration=20.0, ingested=10_000,
                                             rejected_by_reason={"InvalidTime": 1, "Duplicate": 2}))
@@ -132,6 +133,8 @@ def test_two_separate_run_directories(tmp_path: Path, capsys: pytest.CaptureFixt
     assert ing["runs"] == 2 and ing["ingested"] == 30_000 and ing["requests"] == 300
     assert ing["rejected"] == {"total": 6, "by_reason": {"Duplicate": 2, "InvalidTime": 4}}
     assert ing["records_per_s"] == pytest.approx(30_000 / 50.0)
+    assert ing["measures_per_s"] == pytest.approx(30_000 * 20 / 50.0)
+    assert ing["errors"] == {"InternalServerException": 2}
     # write latency merged from both write-latency.hdr files
     merged = hdr.merge(hdr.decode((d / "ingest" / "write-latency.hdr").read_text().strip())
                        for d in (run1, run2))

@@ -20,6 +20,7 @@ from tsload.report.merge import Report
 from tsload.report.render import (
     INGEST_COLUMNS,
     QUERY_COLUMNS,
+    ingest_breakdowns,
     ingest_cells,
     ingest_latency_rows,
     query_cells,
@@ -104,9 +105,9 @@ def render_html(report: Report, found: RunDirs, *, use_matplotlib: bool | None =
         parts.append(_table(INGEST_COLUMNS, [ingest_cells(report.ingest)], "ingest"))
         parts.append(_table(("", "p50", "p90", "p99", "p99.9", "max"), ingest_latency_rows(report.ingest),
                             "ingest-latency"))
-        if report.ingest.rejected_by_reason:
-            reasons = [[k, str(v)] for k, v in report.ingest.rejected_by_reason.items()]
-            parts.append(_table(("reason", "records"), reasons, "rejected"))
+        for title, key, counts in ingest_breakdowns(report.ingest):
+            parts.append(f"<p>{_esc(title)}</p>")
+            parts.append(_table((key, "count"), [[k, str(v)] for k, v in counts.items()], f"ingest-{key}"))
     parts.append("<h2>Charts</h2>")
     if not charts:
         parts.append('<p class="note">No interval logs (.hlog) or histograms to chart.</p>')

@@ -99,8 +99,11 @@ class IngestRow:
     requests: int
     retries: int
     throttled: int
+    errors_by_code: dict[str, int]
+    ingested_measures: int
     wall_s: float | None
     records_per_s: float | None
+    measures_per_s: float | None
     write_latency: LatencySummary | None
     lag: LatencySummary | None
     configs: tuple[dict[str, Any], ...]
@@ -116,8 +119,11 @@ class IngestRow:
             "requests": self.requests,
             "retries": self.retries,
             "throttled": self.throttled,
+            "errors": dict(self.errors_by_code),
+            "ingested_measures": self.ingested_measures,
             "wall_s": self.wall_s,
             "records_per_s": self.records_per_s,
+            "measures_per_s": self.measures_per_s,
             "latency_ms": _ms_dict(self.write_latency),
             "lag_ms": _ms_dict(self.lag),
         }
@@ -199,7 +205,13 @@ def _merge_ingest(runs: Sequence[IngestRunDir]) -> IngestRow | None:
     if not runs:
         return None
     by_reason: dict[str, int] = {}
+    by_code: dict[str, int] = {}
     for r in runs:
+        errs = r.summary.get("errors")
+        if isinstance(errs, dict):
+            for code, n in errs.items():
+                if isinstance(n, int | float):
+                    by_code[str(code)] = by_code.get(str(code), 0) + int(n)
         rej = r.summary.get("rejected")
         if isinstance(rej, dict) and isinstance(rej.get("by_reason"), dict):
             for reason, n in rej["by_reason"].items():
@@ -210,6 +222,7 @@ def _merge_ingest(runs: Sequence[IngestRunDir]) -> IngestRow | None:
         wall: float | None = union_seconds((a, b) for a, b in spans if a is not None and b is not None)
     else:
         wall = None
+    measures = sum(_num(r.summary, "ingested_measures") for r in runs)
     if wall:
         rate: float | None = ingested / wall
     else:
@@ -230,8 +243,11 @@ def _merge_ingest(runs: Sequence[IngestRunDir]) -> IngestRow | None:
         requests=sum(_num(r.summary, "requests") for r in runs),
         retries=sum(_num(r.summary, "retries") for r in runs),
         throttled=sum(_num(r.summary, "throttled") for r in runs),
+        errors_by_code=dict(sorted(by_code.items())),
+        ingested_measures=measures,
         wall_s=wall,
         records_per_s=rate,
+        measures_per_s=(measures / wall) if wall and measures else None,
         write_latency=summarize(hdr.merge(wl)) if wl else None,
         lag=summarize(hdr.merge(lag)) if lag else None,
         configs=configs,

@@ -68,6 +68,16 @@ def ingest_cells(i: IngestRow) -> list[str]:
     ]
 
 
+def ingest_breakdowns(i: IngestRow) -> list[tuple[str, str, dict[str, int]]]:
+    """(title, key column, counts) tables: rejected records by reason, errors by code."""
+    out = []
+    if i.rejected_by_reason:
+        out.append(("Rejected records by reason", "reason", i.rejected_by_reason))
+    if i.errors_by_code:
+        out.append(("Errors by code", "code", i.errors_by_code))
+    return out
+
+
 def ingest_latency_rows(i: IngestRow) -> list[list[str]]:
     return [["write latency", *_lat_cells(i.write_latency)], ["lag", *_lat_cells(i.lag)]]
 
@@ -101,12 +111,12 @@ def to_renderable(report: Report, averaged: AveragedTable | None = None) -> Rend
         for row in ingest_latency_rows(report.ingest):
             lt.add_row(*row)
         parts.append(lt)
-        if report.ingest.rejected_by_reason:
-            rt = Table(title="Rejected records by reason")
-            rt.add_column("reason")
-            rt.add_column("records", justify="right")
-            for reason, n in report.ingest.rejected_by_reason.items():
-                rt.add_row(reason, str(n))
+        for title, key, counts in ingest_breakdowns(report.ingest):
+            rt = Table(title=title)
+            rt.add_column(key)
+            rt.add_column("count", justify="right")
+            for k, n in counts.items():
+                rt.add_row(k, str(n))
             parts.append(rt)
     return Group(*parts)
 
@@ -171,10 +181,9 @@ def to_markdown(report: Report, averaged: AveragedTable | None = None) -> str:
         lines += _md_table(INGEST_COLUMNS, [ingest_cells(report.ingest)], left=0)
         lines += ["", "**Ingest latency (ms)**", ""]
         lines += _md_table(("", "p50", "p90", "p99", "p99.9", "max"), ingest_latency_rows(report.ingest))
-        if report.ingest.rejected_by_reason:
-            lines += ["", "**Rejected records by reason**", ""]
-            lines += _md_table(("reason", "records"), [[k, str(v)] for k, v in
-                                                       report.ingest.rejected_by_reason.items()])
+        for title, key, counts in ingest_breakdowns(report.ingest):
+            lines += ["", f"**{title}**", ""]
+            lines += _md_table((key, "count"), [[k, str(v)] for k, v in counts.items()])
     return "\n".join(lines) + "\n"
 
 

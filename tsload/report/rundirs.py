@@ -205,6 +205,10 @@ def load_ingest(path: Path, warnings: list[str]) -> IngestRunDir:
     lag = read_hdr_file(path / LAG_HDR, warnings) if (path / LAG_HDR).is_file() else None
     hlogs = tuple(sorted(path.glob("*.hlog")))
     started, ended = parse_time(summary.get("started")), parse_time(summary.get("ended"))
+    elapsed = summary.get("elapsed_s")
+    if ended is not None and isinstance(elapsed, int | float) and elapsed > 0:
+        # the run's own measured span (setup such as table creation excluded), ending at "ended"
+        started = ended - float(elapsed)
     if started is None or ended is None:
         started, ended = _span_from_hlogs(hlogs)
     return IngestRunDir(
