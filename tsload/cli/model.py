@@ -1,18 +1,81 @@
-"""`tsload model` (placeholder until the model lands)."""
+"""`tsload model`: the model summary, write sizing, and the fleet as CSV."""
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
-from tsload.cli._placeholder import not_implemented
+from tsload._errors import ConfigError
 
-HELP = """Print the DevOps model summary.
+HELP = """Print the DevOps model summary (the sample's --print-model-summary), plus WriteRecords
+requests/s and estimated 1 KiB write units/s; or write the fleet as CSV.
 
-Example:
+Examples:
 
-  tsload model --host-scale 100 --interval-millis 60000
+\b
+  tsload model                                             # host-scale 100, 5 s interval
+  tsload model --host-scale 100 --interval-millis 60000    # the Small configuration
+  tsload model --host-scale 4000 --interval-millis 120000 --multi
+  tsload model --host-scale 100 --interval-millis 60000 --batch-writes --batch-size 100
+  tsload model --host-scale 1 --hosts metrics > hosts.csv  # fleet as CSV, enumeration order
+  tsload model --host-scale 2000 --instance-name-seed 56789 --hosts events | head
 """
 
 
-def command(ctx: typer.Context) -> None:
-    not_implemented("model")
+def command(
+    host_scale: int = typer.Option(
+        100, "--host-scale", help="Fleet size: 1,000 x S hosts, 1,200 x S event sets."
+    ),
+    interval_millis: int = typer.Option(
+        5000, "--interval-millis", help="Emission interval of every host, ms."
+    ),
+    multi: bool = typer.Option(False, "--multi", help="Multi-measure records (metrics/events)."),
+    instance_name_seed: int = typer.Option(
+        12345, "--instance-name-seed", help="Seed of the instance-name prefix."
+    ),
+    batch_size: int = typer.Option(
+        100, "--batch-size", help="Records per request with --batch-writes (1..100)."
+    ),
+    batch_writes: bool = typer.Option(False, "--batch-writes", help="Size for records batched across hosts."),
+    hosts: str | None = typer.Option(
+        None, "--hosts", help="Write the fleet as CSV instead: metrics or events."
+    ),
+) -> None:
+    from tsload.model.summary import summary_lines
+
+    if host_scale <= 0:
+        raise ConfigError(f"--host-scale: a positive integer is allowed, got {host_scale}")
+    if interval_millis <= 0:
+        raise ConfigError(f"--interval-millis: a positive integer is allowed, got {interval_millis}")
+    if not 1 <= batch_size <= 100:
+        raise ConfigError(f"--batch-size: 1..100 allowed, got {batch_size}")
+    if hosts is not None:
+        if hosts not in ("metrics", "events"):
+            raise ConfigError(f"--hosts: 'metrics' or 'events' allowed, got {hosts!r}")
+        _write_csv(host_scale, instance_name_seed, hosts)
+        return
+    for line in summary_lines(
+        host_scale, interval_millis, multi, instance_name_seed, batch_size, batch_writes
+    ):
+        print(line)
+
+
+def _write_csv(host_scale: int, seed: int, kind: str) -> None:
+    from tsload.model.csvout import iter_fleet_csv
+    from tsload.model.fleet import Fleet, FleetConfig
+
+    fleet = Fleet(FleetConfig(host_scale=host_scale, instance_name_seed=seed))
+    out = getattr(sys.stdout, "buffer", None)
+    try:
+        for chunk in iter_fleet_csv(fleet, kind):
+            if out is not None:
+                out.write(chunk)
+            else:
+                sys.stdout.write(chunk.decode())
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # A closed reader (`| head`) is not an error; keep the interpreter from complaining at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
