@@ -98,6 +98,9 @@ def test_html_has_every_chart_built_from_the_data(
         if not use_matplotlib:
             drawn = re.findall(r'class="series" data-label="([^"]*)" data-points="(\d+)"', svg)
             assert drawn == [(html.escape(s["label"]), str(len(s["y"]))) for s in chart["series"]]
+            for pts in re.findall(r' points="([^"]*)"', svg):  # every point inside the 720x320 canvas
+                xy = [tuple(map(float, p.split(","))) for p in pts.split()]
+                assert all(0 <= x <= 720 and 0 <= y <= 320 for x, y in xy)
 
     # Throughput: executions per 5 s bin across both sessions / 5.
     tp = figs["chart-throughput-queries"][0]

@@ -53,6 +53,7 @@ class Chart:
     y_label: str
     kind: str  # "time" | "percentile" (x = percentile 0..100, drawn on a 1/(1-p) log axis)
     series: tuple[Series, ...]
+    y_log: bool = False  # latency spanning several decades: a log y axis keeps p50 visible under max
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +62,7 @@ class Chart:
             "kind": self.kind,
             "x_label": self.x_label,
             "y_label": self.y_label,
+            "y_log": self.y_log,
             "series": [{"label": s.label, "x": list(s.xs), "y": list(s.ys)} for s in self.series],
         }
 
@@ -173,6 +175,12 @@ def distribution_series(label: str, h: Any) -> Series:
     return Series(label, tuple(_r(p) for p, _ in pts), tuple(_r(v / 1000.0) for _, v in pts))
 
 
+def wide_range(series: Sequence[Series], decades: float = 2.0) -> bool:
+    """True when the positive y values span more than ``decades`` powers of ten."""
+    ys = [y for s in series for y in s.ys if y > 0]
+    return bool(ys) and max(ys) / min(ys) > 10.0**decades
+
+
 def chart_id(*parts: str) -> str:
     return "chart-" + "-".join("".join(c if c.isalnum() or c in "-_" else "_" for c in p) for p in parts)
 
@@ -190,8 +198,9 @@ def build_charts(report: Report, found: RunDirs) -> list[Chart]:
         charts.append(Chart(chart_id("throughput", "queries"), "Query throughput over time", x_time,
                             "queries/s", "time", tuple(_throughput(q, binned[q], bins) for q in names)))
         for q in names:
+            ps = _percentile_series(acc, binned[q], bins)
             charts.append(Chart(chart_id("latency-over-time", q), f"{q}: latency percentiles over time",
-                                x_time, "latency (ms)", "time", _percentile_series(acc, binned[q], bins)))
+                                x_time, "latency (ms)", "time", ps, y_log=wide_range(ps)))
     if bins is not None and ingest_paths:
         acc_i = _accumulate(ingest_paths, bins)
         for name, title, unit in (("write-latency", "Write latency over time", "latency (ms)"),
@@ -203,10 +212,12 @@ def build_charts(report: Report, found: RunDirs) -> list[Chart]:
                 tput = (_throughput("write requests", binned_i, bins),)
                 charts.append(Chart(chart_id("throughput", "ingest"), "Ingest write requests over time",
                                     x_time, "requests/s", "time", tput))
-            charts.append(Chart(chart_id(name, "over-time"), title, x_time, unit, "time",
-                                _percentile_series(acc_i, binned_i, bins)))
+            ps = _percentile_series(acc_i, binned_i, bins)
+            charts.append(Chart(chart_id(name, "over-time"), title, x_time, unit, "time", ps,
+                                y_log=wide_range(ps)))
     for q, h in sorted(report.histograms.items(), key=lambda kv: natural_key(kv[0])):
         if h.get_total_count():
+            ds = (distribution_series(q, h),)
             charts.append(Chart(chart_id("distribution", q), f"{q}: latency by percentile", "percentile",
-                                "latency (ms)", "percentile", (distribution_series(q, h),)))
+                                "latency (ms)", "percentile", ds, y_log=wide_range(ds)))
     return charts

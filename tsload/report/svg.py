@@ -76,15 +76,25 @@ def render_basic_svg(chart: Chart, width: int = 720, height: int = 320) -> str:
         x_lo, x_hi = 0.0, max(math.ceil(x_hi), 1)
     if x_hi <= x_lo:
         x_hi = x_lo + 1.0
-    y_hi = max(ys_flat, default=1.0) * 1.05 or 1.0
-    y_ticks = nice_ticks(0.0, y_hi)
-    y_hi = max(y_hi, y_ticks[-1])
+    positive = [y for y in ys_flat if y > 0]
+    if chart.y_log and positive:
+        d_lo, d_hi = math.floor(math.log10(min(positive))), math.ceil(math.log10(max(positive)))
+        d_hi = max(d_hi, d_lo + 1)
+        y_ticks = [10.0**d for d in range(d_lo, d_hi + 1)]
+
+        def py(y: float) -> float:
+            v = math.log10(y) if y > 0 else float(d_lo)
+            return top + ph - (v - d_lo) / (d_hi - d_lo) * ph
+    else:
+        y_hi = max(ys_flat, default=1.0) * 1.05 or 1.0
+        y_ticks = nice_ticks(0.0, y_hi)
+        y_top = max(y_hi, y_ticks[-1])
+
+        def py(y: float) -> float:
+            return top + ph - (y / y_top) * ph
 
     def px(x: float) -> float:
         return left + (x - x_lo) / (x_hi - x_lo) * pw
-
-    def py(y: float) -> float:
-        return top + ph - (y / y_hi) * ph
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" viewBox="0 0 {width} {height}" '
@@ -143,7 +153,10 @@ def render_matplotlib_svg(chart: Chart) -> str:
         ticks = list(range(max(top, 1) + 1))
         ax.set_xticks([10.0 ** d for d in ticks], [_pct_label(d) for d in ticks])
         ax.set_xlim(1.0, 10.0 ** max(top, 1))
-    ax.set_ylim(bottom=0)
+    if chart.y_log:
+        ax.set_yscale("log")
+    else:
+        ax.set_ylim(bottom=0)
     ax.set_title(chart.title, fontsize=11)
     ax.set_xlabel(chart.x_label)
     ax.set_ylabel(chart.y_label)
