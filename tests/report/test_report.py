@@ -230,3 +230,24 @@ def test_session_without_session_json_and_nested_ingest_parts(
     assert (q3["query"], q3["total"], q3["successful"], q3["failed"]) == ("do-q3", 55, 50, 5)
     assert data["wall_s"] == pytest.approx(40.0)
     assert data["ingest"]["runs"] == 1 and data["ingest"]["ingested"] == 4_000
+
+
+def test_sample_produced_session_dirs_are_counted_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What the original sample leaves: .sql/.log/.err and its summary CSV (an empty row one column short).
+    d = tmp_path / "perf" / "us-east-1-2020-11-13-07-04-19-1-1"
+    d.mkdir(parents=True)
+    (d / "do-q1.sql").write_text("SELECT 1")
+    (d / "do-q1.log").write_text("")
+    (d / f"{d.name}-summary.csv").write_text(
+        SAMPLE_HEADER + "\ndo-q1, 2956, 2956, 1.55, 0.6, 1.493, 1.94, 2.544, 1.502\ndo-q5, 3, 0, , , , ,"
+    )
+    code, _, err = run_cli(["-d", str(tmp_path / "perf"), "-o", "summary.csv", "--averaged"], capsys)
+    assert code == 0, err
+    assert "tsload: warning:" in err and "no .hdr histograms" in err
+    lines = (tmp_path / "perf" / "summary.csv").read_text().splitlines()
+    assert lines[1].split(", ")[:9] == ["do-q1", "2956", "2956", "", "", "", "", "", ""]
+    assert lines[2].split(", ")[:3] == ["do-q5", "3", "0"]
+    avg = (tmp_path / "perf" / "summary-averaged.csv").read_text().splitlines()
+    assert avg[1] == "do-q1,2956.0,2956.0,1.55,0.6,1.493,1.94,2.544,1.502"
