@@ -138,8 +138,11 @@ def command(
         text = to_text(report, avg)
 
     if out_path is not None:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        out_path.write_text(text, encoding="utf-8")
+        try:
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            out_path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"-o/--output-file: cannot write {out_path} ({exc.strerror or exc})") from exc
         _print_table(report, avg)
         if avg is not None and fmt == "csv":
             avg_path = out_path.with_name(out_path.stem + "-averaged" + out_path.suffix)
