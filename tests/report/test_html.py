@@ -156,3 +156,4 @@ def test_html_cli_writes_one_file(run_dir: tuple[Path, list[Session], IngestRun]
     page = out.read_text()
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert "Run configuration" in page and html.escape('"interval_millis": 60000') in page
+    assert "<summary>Query sessions (2)</summary>" in page

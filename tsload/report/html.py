@@ -89,6 +89,17 @@ def render_html(report: Report, found: RunDirs, *, use_matplotlib: bool | None =
         f"<td>{'unknown' if report.wall_s is None else f'{report.wall_s:,.1f} s'}</td></tr>",
         "</tbody></table>",
     ]
+    if found.sessions:
+        rows = []
+        for sd in found.sessions:
+            tag = sd.meta.get("session", "") if sd.meta else ""
+            rows.append([sd.path.name, str(tag), _when(sd.started_s), _when(sd.ended_s),
+                         str(sum(c.total for c in sd.counts.values())),
+                         str(sum(c.successful for c in sd.counts.values()))])
+        parts.append(f"<details><summary>Query sessions ({len(rows)})</summary>")
+        parts.append(_table(("directory", "session", "started", "ended", "executions", "successful"), rows,
+                            "sessions"))
+        parts.append("</details>")
     for i, cfg in enumerate(report.session_configs):
         parts.append(f"<p>Query configuration {i + 1}:</p><pre class=\"config\">{_esc(_json(cfg))}</pre>")
     if report.ingest is not None:
