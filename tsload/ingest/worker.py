@@ -212,9 +212,23 @@ class Worker:
                 base += interval
 
     async def _backfill(self, start_ms: int, end_ms: int) -> None:
-        interval = self.cfg.interval_millis
+        """History on the live grid. A host with enough records in the window gets requests of its
+        own (`per_series`: dimensions once, in CommonAttributes); when one host's window holds fewer
+        than a full request (multi-measure, short backfills), emissions of many hosts are packed
+        together instead (`batched`), so requests stay full."""
+        cfg = self.cfg
+        interval = cfg.interval_millis
         window = interval * 100
         t = start_ms
+        pending: dict[str, tuple[list[IntArray], list[IntArray], int]] = {}
+
+        async def flush(kind: str) -> None:
+            ids_parts, time_parts, _ = pending.pop(kind, ([], [], 0))
+            if ids_parts:
+                ids, times = np.concatenate(ids_parts), np.concatenate(time_parts)
+                for request in self.encoder.batched(kind, ids, times):
+                    await self._put(request, -1.0)
+
         while t < end_ms:
             chunk_end = min(t + window, end_ms)
             for slot in self.slots:
@@ -222,11 +236,23 @@ class Worker:
                 if not len(times):
                     continue
                 for kind, ids in (("metrics", slot.metric_ids), ("events", slot.event_ids)):
-                    per_id = len(times) * records_per_emission(self.cfg, kind)
+                    if not len(ids):
+                        continue
+                    per_id = len(times) * records_per_emission(cfg, kind)
+                    if per_id < cfg.batch_size:
+                        id_parts, t_parts, n = pending.get(kind, ([], [], 0))
+                        id_parts.append(np.repeat(ids, len(times)))
+                        t_parts.append(np.tile(times, len(ids)))
+                        pending[kind] = (id_parts, t_parts, n + per_id * len(ids))
+                        if pending[kind][2] >= _RECORDS_PER_BACKFILL_CALL:
+                            await flush(kind)
+                        continue
                     step = max(1, _RECORDS_PER_BACKFILL_CALL // per_id)
                     for lo in range(0, len(ids), step):
                         for request in self.encoder.per_series(kind, ids[lo : lo + step], times):
                             await self._put(request, -1.0)
+            for kind in list(pending):
+                await flush(kind)
             t = chunk_end
 
     async def _batch_flusher(self) -> None:

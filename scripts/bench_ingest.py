@@ -1,0 +1,265 @@
+"""The body of scripts/bench-ingest (see that file). Prints figures; compares within the same run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+CORES = sorted(os.sched_getaffinity(0))
+CLIENT_CORE = {CORES[0]}
+ENGINE_CORE = {CORES[-1]} if len(CORES) > 1 else {CORES[0]}
+
+
+@contextlib.contextmanager
+def discard_engine() -> Iterator[str]:
+    data = tempfile.mkdtemp(prefix="tsload-bench-")
+    proc = subprocess.Popen(
+        [PY, "-m", "tsload", "serve", "--data", data, "--port", "0", "--discard"],
+        stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().decode()
+        m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
+        if not m:
+            raise SystemExit(f"engine did not start: {line!r}")
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(proc.pid, ENGINE_CORE)
+        yield m.group(1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def sample_records(n: int, t0: int) -> list[dict[str, Any]]:
+    """The sample's record shape: all 8 dimensions repeated in every record, one measure each."""
+    from tsload.model.fleet import Fleet, FleetConfig
+
+    fleet = Fleet(FleetConfig(host_scale=1))
+    names = ["cpu_user", "cpu_system", "cpu_steal", "cpu_iowait", "cpu_nice", "cpu_hi", "cpu_si", "cpu_idle",
+             "memory_free", "memory_used", "memory_cached", "disk_io_reads", "disk_io_writes",
+             "latency_per_read", "latency_per_write", "network_bytes_in", "network_bytes_out", "disk_used",
+             "disk_free", "file_descriptors_in_use"]
+    out = []
+    for i in range(n):
+        dims = [{"Name": k, "Value": v} for k, v in fleet.metric_dimensions(i // 20)]
+        out.append({"Dimensions": dims, "MeasureName": names[i % 20], "MeasureValue": f"{(i * 7919) % 10000 / 100:.2f}",
+                    "MeasureValueType": "DOUBLE", "Time": str(t0 + i // 20), "TimeUnit": "MILLISECONDS"})
+    return out
+
+
+def baseline(url: str, seconds: float) -> dict[str, float]:
+    """(a) the sample: sync boto3 write_records, 100 records with full dimensions, one thread."""
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client("timestream-write", endpoint_url=url, region_name="us-east-1",
+                          aws_access_key_id="bench", aws_secret_access_key="bench",
+                          config=Config(retries={"max_attempts": 10}))
+    records = sample_records(100, int(time.time() * 1000) - 60_000)
+    n = 0
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        client.write_records(DatabaseName="devops", TableName="host_metrics", Records=records)
+        n += 100
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return {"records_per_s": n / wall, "records_per_cpu_s": n / cpu, "cpu_ms_per_100": cpu / (n / 100) * 1000}
+
+
+def run_tsload(url: str, *, sdk: bool, multi: bool, host_scale: int, backfill: str, concurrency: int,
+               batch_writes: bool = False) -> dict[str, float]:
+    """(b)/(c): the tsload CLI in a child process pinned to the client core; backfill as fast as accepted."""
+    out = Path(tempfile.mkdtemp(prefix="tsload-bench-run-"))
+    args = [PY, "-m", "tsload", "ingest", "-e", url, "--host-scale", str(host_scale), "--interval-millis", "60000",
+            "--backfill", backfill, "--duration", "0", "-c", str(concurrency), "--out", str(out),
+            "--stats-interval", "60"]
+    if sdk:
+        args.append("--sdk-writes")
+    if multi:
+        args.append("--multi")
+    if batch_writes:
+        args.append("--batch-writes")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with contextlib.suppress(OSError):
+        os.sched_setaffinity(proc.pid, CLIENT_CORE)
+    ru0 = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    stdout, stderr = proc.communicate()
+    if ru0[1] != 0:
+        raise SystemExit(f"tsload ingest failed: {stderr.strip()[-500:]}")
+    import json
+
+    summary = json.loads((out / "ingest-summary.json").read_text())
+    cpu = ru0[2].ru_utime + ru0[2].ru_stime
+    return {
+        "records_per_s": summary["records_per_s"],
+        "measures_per_s": summary["measures_per_s"],
+        "records": summary["ingested"],
+        "records_per_cpu_s": summary["ingested"] / cpu if cpu else 0.0,
+        "wall_s": wall,
+        "elapsed_s": summary["elapsed_s"],
+    }
+
+
+async def _transport_round(url: str, kind: str, seconds: float, concurrency: int) -> dict[str, float]:
+    import aioboto3
+    import aiohttp
+    import numpy as np
+
+    from tsload.model.encode import EncodeOptions, RequestEncoder
+    from tsload.model.fleet import Fleet, FleetConfig
+    from tsload.targets.timestream.http import HttpClient
+    from tsload.targets.timestream.sigv4 import SigV4Signer
+
+    fleet = Fleet(FleetConfig(host_scale=1))
+    enc = RequestEncoder(fleet, EncodeOptions(database="devops", table="host_metrics"))
+    t0 = int(time.time() * 1000) - 600_000
+    bodies = [r.body for r in enc.per_series("metrics", np.arange(50), np.arange(5) * 60_000 + t0)]
+    session = aioboto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1")
+    signer = SigV4Signer(await session.get_credentials(), "us-east-1")
+    lean = HttpClient(url)
+    target = "Timestream_20181101.WriteRecords"
+    sent = 0
+    stop_at = time.perf_counter() + seconds
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
+
+        async def one(i: int) -> None:
+            nonlocal sent
+            while time.perf_counter() < stop_at:
+                body = bodies[i % len(bodies)]
+                keys = await signer.keys()
+                headers = signer.sign(keys, lean.host_header, target, body)
+                if kind == "lean":
+                    r = await lean.post("/", headers, body)
+                    assert r.status == 200, r.body
+                else:
+                    async with http.post(url + "/", data=body, headers=dict(headers)) as resp:
+                        await resp.read()
+                        assert resp.status == 200
+                sent += 1
+                i += 1
+
+        cpu0, w0 = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(concurrency)))
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - w0
+    await lean.aclose()
+    return {"req_per_s": sent / wall, "cpu_us_per_req": cpu / sent * 1e6, "records_per_cpu_s": sent * 100 / cpu}
+
+
+def transports(url: str, seconds: float) -> dict[str, dict[str, float]]:
+    import uvloop
+
+    with contextlib.suppress(OSError):
+        os.sched_setaffinity(0, CLIENT_CORE)
+    return {k: uvloop.run(_transport_round(url, k, seconds, 32)) for k in ("aiohttp", "lean")}
+
+
+def tree_rss_mb(pid: int) -> float:
+    total = 0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        pids += [int(p) for p in out]
+    for p in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+def memory(url: str, seconds: float) -> float:
+    """Peak RSS of `tsload ingest --host-scale 4000 -p 2` (parent + children), live at the Large interval."""
+    proc = subprocess.Popen(
+        [PY, "-m", "tsload", "ingest", "-e", url, "--host-scale", "4000", "-p", "2", "-c", "64",
+         "--interval-millis", "120000", "--duration", str(int(seconds)), "--stats-interval", "5",
+         "--drain-timeout", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    peak = 0.0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, tree_rss_mb(proc.pid))
+            time.sleep(0.5)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    try:
+        proc.wait(seconds + 120)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+    stop.set()
+    th.join()
+    return peak
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=8.0, help="length of the baseline and transport rounds")
+    ap.add_argument("--host-scale", type=int, default=10, help="fleet of the tsload rounds")
+    ap.add_argument("--backfill", default="10m", help="history written by each tsload round")
+    ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--memory-seconds", type=float, default=30.0)
+    a = ap.parse_args()
+    print(f"cores: client {sorted(CLIENT_CORE)}, engine {sorted(ENGINE_CORE)} (shared machine: figures are noisy)")
+    with discard_engine() as url:
+        import boto3
+
+        boto3.client("timestream-write", endpoint_url=url, region_name="us-east-1", aws_access_key_id="b",
+                     aws_secret_access_key="b").create_database(DatabaseName="devops")
+        with contextlib.suppress(Exception):
+            boto3.client("timestream-write", endpoint_url=url, region_name="us-east-1", aws_access_key_id="b",
+                         aws_secret_access_key="b").create_table(DatabaseName="devops", TableName="host_metrics")
+        tr = transports(url, a.seconds / 2)
+        for k, v in tr.items():
+            print(f"transport {k:8s}: {v['req_per_s']:>9,.0f} req/s  {v['cpu_us_per_req']:>6,.1f} µs CPU/request"
+                  f"  = {v['records_per_cpu_s']:>11,.0f} records per CPU-second (100-record bodies, signed)")
+        os.sched_setaffinity(0, set(CORES))
+        base = baseline(url, a.seconds)
+        print(f"(a) sample approach (boto3, full dims, 1 thread): {base['records_per_s']:>10,.0f} records/s"
+              f"   ({base['cpu_ms_per_100']:.1f} ms CPU per 100 records)")
+        rows = {}
+        for label, kw in (
+            ("(b) --sdk-writes            single", dict(sdk=True, multi=False, concurrency=16)),
+            ("(c) tsload fast path        single", dict(sdk=False, multi=False, concurrency=32)),
+            ("(b) --sdk-writes            multi ", dict(sdk=True, multi=True, concurrency=16)),
+            ("(c) tsload fast path        multi ", dict(sdk=False, multi=True, concurrency=32)),
+        ):
+            r = run_tsload(url, host_scale=a.host_scale, backfill=a.backfill if not kw["sdk"] else "2m", **kw)
+            rows[label] = r
+            print(f"{label}: {r['records_per_s']:>10,.0f} records/s {r['measures_per_s']:>11,.0f} measures/s"
+                  f"  ({r['records_per_cpu_s']:>9,.0f} records per client CPU-second, {r['records']:,} records)")
+        fast = rows["(c) tsload fast path        single"]["records_per_s"]
+        sdk = rows["(b) --sdk-writes            single"]["records_per_s"]
+        print(f"ratios (single): fast/baseline = {fast / base['records_per_s']:.1f}x,"
+              f" fast/sdk = {fast / sdk:.1f}x, sdk/baseline = {sdk / base['records_per_s']:.1f}x")
+        if not a.skip_memory:
+            peak = memory(url, a.memory_seconds)
+            print(f"memory: host-scale 4000, -p 2, live at 120 s interval: peak RSS (parent + children) {peak:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
