@@ -164,8 +164,12 @@ def render_matplotlib_svg(chart: Chart) -> str:
     if chart.series:
         ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
+    import matplotlib
+
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})
+    # Text as <text>, not glyph outlines: a third of the size, and searchable in the page.
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
     return re.sub(r"^.*?(<svg\b)", r"\1", text, count=1, flags=re.S)
 
