@@ -1,0 +1,192 @@
+"""`python -m tsload serve` as a process: the ready line, SIGTERM, restart persistence, --discard,
+permissions and one-line configuration errors."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import boto3
+import duckdb
+import pytest
+
+from tests.engine.conftest import CREDS, NO_RETRY
+from tsload._errors import ConfigError
+from tsload.engine import EngineConfig
+
+READY = re.compile(r"^tsload engine listening on (http://127\.0\.0\.1:(\d+))\n$")
+
+
+@contextmanager
+def serve(data: Path, *extra: str) -> Iterator[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tsload", "serve", "--data", str(data), "--port", "0", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        m = READY.match(line)
+        assert m, (line, proc.stderr.read() if proc.poll() is not None and proc.stderr else "")
+        yield m.group(1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        err = proc.stderr.read() if proc.stderr else ""
+        assert code == 0, err
+        assert "Traceback" not in err, err
+
+
+def clients(url: str) -> tuple[Any, Any]:
+    return (
+        boto3.client("timestream-write", endpoint_url=url, config=NO_RETRY, **CREDS),
+        boto3.client("timestream-query", endpoint_url=url, config=NO_RETRY, **CREDS),
+    )
+
+
+def rows_in(data: Path, sql: str) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(data / "tsload.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_restart_keeps_data_and_duplicate_state(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    t = int(time.time() * 1000)
+    recs = [{"MeasureName": f"m{i}", "MeasureValue": str(i), "Time": str(t)} for i in range(50)]
+    common = {"Dimensions": [{"Name": "host", "Value": "h1"}], "MeasureValueType": "BIGINT"}
+    with serve(data) as url:
+        w, _ = clients(url)
+        w.create_database(DatabaseName="pdb")
+        w.create_table(
+            DatabaseName="pdb",
+            TableName="ptab",
+            RetentionProperties={
+                "MemoryStoreRetentionPeriodInHours": 3,
+                "MagneticStoreRetentionPeriodInDays": 9,
+            },
+        )
+        assert (
+            w.write_records(DatabaseName="pdb", TableName="ptab", CommonAttributes=common, Records=recs)[
+                "RecordsIngested"
+            ]["Total"]
+            == 50
+        )
+    assert oct(data.stat().st_mode & 0o777) == "0o700"
+    assert rows_in(data, 'SELECT count(*), sum("measure_value::bigint") FROM pdb.ptab') == [
+        (50, sum(range(50)))
+    ]
+    with serve(data) as url:
+        w, _ = clients(url)
+        table = w.describe_table(DatabaseName="pdb", TableName="ptab")["Table"]
+        assert table["RetentionProperties"]["MagneticStoreRetentionPeriodInDays"] == 9
+        # The duplicate index is rebuilt from DuckDB on demand: same value idempotent, other value rejected.
+        changed = [dict(r) for r in recs[:3]]
+        changed[1]["MeasureValue"] = "999"
+        with pytest.raises(w.exceptions.RejectedRecordsException) as err:
+            w.write_records(DatabaseName="pdb", TableName="ptab", CommonAttributes=common, Records=changed)
+        assert [(r["RecordIndex"], r["ExistingVersion"]) for r in err.value.response["RejectedRecords"]] == [
+            (1, 1)
+        ]
+        upsert = [dict(changed[1], Version=2)]
+        w.write_records(DatabaseName="pdb", TableName="ptab", CommonAttributes=common, Records=upsert)
+        w.write_records(
+            DatabaseName="pdb",
+            TableName="ptab",
+            CommonAttributes=common,
+            Records=[{"MeasureName": "new", "MeasureValue": "7", "Time": str(t + 1)}],
+        )
+    assert rows_in(data, 'SELECT count(*), sum("measure_value::bigint") FROM pdb.ptab') == [
+        (51, sum(range(50)) - 1 + 999 + 7)
+    ]
+    assert rows_in(data, "SELECT _version FROM pdb.ptab WHERE measure_name = 'm1'") == [(2,)]
+
+
+def test_discard_validates_but_stores_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    t = int(time.time() * 1000)
+    with serve(data, "--discard") as url:
+        w, _ = clients(url)
+        w.create_database(DatabaseName="ddb")
+        w.create_table(DatabaseName="ddb", TableName="dtab")
+        recs = [{"MeasureName": "m", "MeasureValue": "1", "Time": str(t)}] * 2
+        assert (
+            w.write_records(DatabaseName="ddb", TableName="dtab", Records=recs)["RecordsIngested"]["Total"]
+            == 2
+        )
+        with pytest.raises(w.exceptions.ValidationException):
+            w.write_records(
+                DatabaseName="ddb",
+                TableName="dtab",
+                Records=[{"MeasureName": "m", "MeasureValue": "x", "Time": str(t)}],
+            )
+        with pytest.raises(w.exceptions.RejectedRecordsException):
+            w.write_records(
+                DatabaseName="ddb",
+                TableName="dtab",
+                Records=[{"MeasureName": "m", "MeasureValue": "1", "Time": str(t + 3600_000)}],
+            )
+    assert rows_in(data, "SELECT count(*) FROM ddb.dtab") == [(0,)]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tsload", "serve", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def test_configuration_errors_are_one_line(tmp_path: Path) -> None:
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        cases = [
+            (["--data", str(afile)], "--data"),
+            (["--data", str(tmp_path / "d"), "--throttle-rate", "1.5"], "--throttle-rate"),
+            (["--data", str(tmp_path / "d"), "--latency-ms", "9:1"], "--latency-ms"),
+            (["--data", str(tmp_path / "d"), "--host", "0.0.0.0"], "--allow-remote"),
+            (["--data", str(tmp_path / "d"), "--port", str(port)], "--port"),
+        ]
+        for args, needle in cases:
+            res = cli(*args)
+            assert res.returncode == 2, (args, res.stderr)
+            lines = res.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("tsload: error: ") and needle in lines[0], (
+                res.stderr
+            )
+            assert res.stdout == ""
+
+
+def test_non_loopback_needs_allow_remote(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--allow-remote"):
+        EngineConfig(data_dir=tmp_path, host="192.0.2.1")
+    assert EngineConfig(data_dir=tmp_path, host="192.0.2.1", allow_remote=True).allow_remote
+    assert EngineConfig(data_dir=tmp_path, host="::1").host == "::1"
+
+
+def test_help_mentions_the_command() -> None:
+    res = cli("--help")
+    assert res.returncode == 0 and "tsload serve" in res.stdout and "--throttle-rate" in res.stdout
