@@ -298,6 +298,10 @@ class Worker:
         loop = asyncio.get_running_loop()
         self._epoch0_ms = time.time_ns() // 1_000_000
         self._mono0 = loop.time()
+        if self.cfg.backfill_s == 0:
+            # Live from when this process is ready: no catch-up burst for the setup time. (After a
+            # backfill the gap since the planned start is written too, late, so history has no hole.)
+            self.live_start_ms = max(self.live_start_ms, self._epoch0_ms)
         started = time.time()
         async with asyncio.TaskGroup() as tg:
             writers = [tg.create_task(self.sender.run(self.queue)) for _ in range(self.cfg.concurrency)]

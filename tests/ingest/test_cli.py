@@ -1,0 +1,165 @@
+"""`tsload ingest` / `tsload cleanup` as a user runs them: subprocesses, signals, exit codes."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tsload", *args], capture_output=True, text=True, timeout=120, cwd=cwd
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--batch-size", "101"], "--batch-size"),
+        (["--req-id-dim"], "--req-id-dim"),
+        (["--shard", "3/3"], "--shard"),
+        (["--backfill", "soon"], "--backfill"),
+        (["-c", "0"], "-c/--concurrency"),
+        (["--host-scale", "x"], "--host-scale"),
+        (["-e", "ftp://x"], "-e/--endpoint"),
+        (["--duration", "0"], "--duration"),
+    ],
+)
+def test_bad_flags_exit_2_with_one_line(args: list[str], needle: str, tmp_path: Path) -> None:
+    r = run("ingest", *args, "--local-data", str(tmp_path / "d"), cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tsload") and needle in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_ctrl_c_drains_prints_balanced_totals_and_exits_0(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tsload",
+            "ingest",
+            "--host-scale",
+            "1",
+            "--shard",
+            "0/10",
+            "--interval-millis",
+            "1000",
+            "-c",
+            "4",
+            "--stats-interval",
+            "0.5",
+            "--out",
+            str(out),
+            "--local-data",
+            str(tmp_path / "data"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.stderr is not None
+    try:
+        while True:
+            line = proc.stderr.readline()
+            assert line, "tsload ingest ended before showing progress"
+            if "records/s" in line and "ingested 0," not in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert "(balanced)" in stdout and "dropped 0" in stdout
+    doc = json.loads((out / "ingest-summary.json").read_text())
+    assert doc["balanced"] and doc["ingested"] == doc["generated"] > 0 and doc["dropped"] == 0
+
+
+def test_second_ctrl_c_quits_at_once(tmp_path: Path) -> None:
+    # an endpoint that accepts connections and never answers: nothing can finish on its own
+    with socket.socket() as hole:
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(64)
+        url = f"http://127.0.0.1:{hole.getsockname()[1]}"
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tsload",
+                "ingest",
+                "-e",
+                url,
+                "--host-scale",
+                "1",
+                "--drain-timeout",
+                "60",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+        )
+        try:
+            time.sleep(3)  # let it start and block on the endpoint
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            _, stderr = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+
+
+def test_cleanup_deletes_table_then_database(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    r = run(
+        "ingest",
+        "--host-scale",
+        "1",
+        "--backfill",
+        "1m",
+        "--interval-millis",
+        "60000",
+        "--duration",
+        "0",
+        "-c",
+        "4",
+        "--local-data",
+        data,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "generated 26,000 records = ingested 26,000" in r.stdout
+    again = run(
+        "ingest",
+        "--host-scale",
+        "1",
+        "--backfill",
+        "1m",
+        "--interval-millis",
+        "60000",
+        "--duration",
+        "0",
+        "--local-data",
+        data,
+        cwd=tmp_path,
+    )
+    assert "exists: kept as it is" in again.stderr
+    c = run("cleanup", "--local-data", data, cwd=tmp_path)
+    assert c.returncode == 0, c.stderr
+    assert c.stdout.splitlines() == ["deleted table devops.host_metrics", "deleted database devops"]
+    c2 = run("cleanup", "--local-data", data, cwd=tmp_path)
+    assert "does not exist" in c2.stdout
