@@ -5,8 +5,10 @@ runs the SQL on DuckDB as is (conftest.standin_sql)."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from tests.engine.conftest import Running, scalar_rows
@@ -149,3 +151,27 @@ async def test_aioboto3_clients(engine: Running, filled: str, standin: Any) -> N
         assert scalar_rows(out) == [["4.0"]]
         tables = (await w.list_tables(DatabaseName=filled))["Tables"]
         assert "aio" in {t["TableName"] for t in tables}
+
+
+def test_long_query_polls_and_cancels(tmp_path: Path, standin: Any) -> None:
+    from tests.engine.conftest import engine_in_thread, make_config
+
+    with engine_in_thread(make_config(tmp_path, query_wait=0.05)) as eng:
+        q = eng.client("timestream-query")
+        slow = "SELECT sum(hash(range)) FROM range(400000000000)"
+        first = q.query(QueryString=slow)
+        assert first["Rows"] == [] and first["NextToken"]
+        assert first["QueryStatus"]["ProgressPercentage"] == 0.0
+        assert "cancelled" in q.cancel_query(QueryId=first["QueryId"])["CancellationMessage"]
+        with pytest.raises(q.exceptions.ValidationException):
+            q.query(QueryString=slow, NextToken=first["NextToken"])
+        # a query that outlasts the wait is polled to completion by the stock paginator
+        quick = "SELECT sum(hash(range)) % 1000 FROM range(60000000)"
+        pages = list(q.get_paginator("query").paginate(QueryString=quick))
+        assert len(pages) >= 2 and pages[0]["Rows"] == []
+        assert [r for p in pages for r in scalar_rows(p)] == [[str(duckdb.sql(quick).fetchall()[0][0])]]
+        assert all(p["QueryId"] == pages[0]["QueryId"] for p in pages)
+        deadline = time.monotonic() + 30
+        while eng.stats()["running_queries"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert eng.stats()["running_queries"] == 0

@@ -57,6 +57,7 @@ class EngineConfig:
     flush_rows: int = 10_000
     flush_interval: float = 0.5
     dedupe_capacity: int = 2_000_000
+    query_wait: float = 5.0  # a Query still running after this answers an empty page + NextToken
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ class QueryState:
     bytes_metered: int
     offset: int = 0
     touched: float = field(default_factory=time.monotonic)
+    # While the query still executes: the task that will produce its result (see Engine.query).
+    task: asyncio.Task[Any] | None = None
 
     def next_page(self, max_rows: int) -> list[dict[str, Any]]:
         start = self.offset
@@ -44,7 +47,7 @@ class QueryState:
 
     def status(self) -> dict[str, Any]:
         return {
-            "ProgressPercentage": 100.0,
+            "ProgressPercentage": 0.0 if self.task is not None else 100.0,
             "CumulativeBytesScanned": self.bytes_scanned,
             "CumulativeBytesMetered": self.bytes_metered,
         }
@@ -69,6 +72,12 @@ class ResultCache:
     def take(self, token: str) -> QueryState | None:
         self.expire()
         return self._by_token.pop(token, None)
+
+    def find(self, query_id: str) -> QueryState | None:
+        for s in self._by_token.values():
+            if s.query_id == query_id:
+                return s
+        return None
 
     def cancel(self, query_id: str) -> bool:
         tokens = [t for t, s in self._by_token.items() if s.query_id == query_id]

@@ -76,6 +76,7 @@ class Engine:
         self._started = time.monotonic()
         self._running: dict[str, Any] = {}  # QueryId -> DuckDB cursor of a query still executing
         self._cancelled: set[str] = set()
+        self._executing: set[str] = set()  # QueryIds whose execution task has not finished
         self._ops: dict[str, Handler] = {
             "DescribeEndpoints": self.describe_endpoints,
             "CreateDatabase": self.create_database,
@@ -161,6 +162,7 @@ class Engine:
         out["rows_flushed"] = self.store.rows_flushed
         out["flushes"] = self.store.flushes
         out["open_results"] = len(self.results)
+        out["running_queries"] = len(self._running)
         out["discard"] = self.config.discard
         out["uptime_s"] = round(time.monotonic() - self._started, 3)
         return out
@@ -435,8 +437,30 @@ class Engine:
         else:
             self.stats["queries"] += 1
             await self._inject("Query")
-            state = await self._execute(sql)
+            query_id = new_query_id()
+            task = asyncio.create_task(self._execute(query_id, sql), name=f"query-{query_id}")
+            task.add_done_callback(self._query_done)
+            self._executing.add(query_id)
+            state = QueryState(query_id, sql, [], [], 0, 0, task=task)
         self.stats["query_pages"] += 1
+        if state.task is not None:
+            # Like Timestream, a query still running after a while answers an empty page with a
+            # NextToken (and its QueryId, so that it can be cancelled); the client polls.
+            await asyncio.wait([state.task], timeout=self.config.query_wait)
+            if not state.task.done():
+                return {
+                    "QueryId": state.query_id,
+                    "Rows": [],
+                    "ColumnInfo": [],
+                    "QueryStatus": state.status(),
+                    "NextToken": self.results.put(state),
+                }
+            result = state.task.result()  # an ApiError propagates to the client
+            state.task = None
+            state.column_info = list(result.column_info)
+            state.rows = list(result.rows)
+            state.bytes_scanned = int(result.bytes_scanned)
+            state.bytes_metered = int(result.bytes_metered)
         rows = state.next_page(max_rows)
         out: dict[str, Any] = {
             "QueryId": state.query_id,
@@ -448,18 +472,25 @@ class Engine:
             out["NextToken"] = self.results.put(state)
         return out
 
-    async def _execute(self, sql: str) -> QueryState:
+    def _query_done(self, task: asyncio.Task[Any]) -> None:
+        query_id = task.get_name().removeprefix("query-")
+        self._executing.discard(query_id)
+        self._cancelled.discard(query_id)
+        if not task.cancelled():
+            task.exception()  # retrieved: an abandoned query's error is not "never retrieved"
+
+    async def _execute(self, query_id: str, sql: str) -> Any:
         engine = _sql_engine()
-        query_id = new_query_id()
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
-        def register(cur: Any) -> None:
+        def run(cur: Any) -> Any:
             self._running[query_id] = cur
+            if query_id in self._cancelled:
+                raise _Cancelled
+            return engine.execute_query(cur, sql, now=now)
 
         try:
-            result = await self.store.run_locked(
-                lambda cur: engine.execute_query(cur, sql, now=now), register
-            )
+            return await self.store.run_locked(run)
         except (engine.QueryValidationError, engine.QueryExecutionError) as exc:
             if query_id in self._cancelled:
                 raise validation(f"Query {query_id} was cancelled.") from None
@@ -472,28 +503,25 @@ class Engine:
             raise
         finally:
             self._running.pop(query_id, None)
-            self._cancelled.discard(query_id)
-        return QueryState(
-            query_id,
-            sql,
-            list(result.column_info),
-            list(result.rows),
-            int(result.bytes_scanned),
-            int(result.bytes_metered),
-        )
 
     async def cancel_query(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         query_id = body.get("QueryId")
         if not isinstance(query_id, str) or not query_id:
             raise validation("QueryId is required")
-        cur = self._running.get(query_id)
-        if cur is not None:
+        if query_id in self._executing:
             self._cancelled.add(query_id)
-            cur.interrupt()
+            cur = self._running.get(query_id)
+            if cur is not None:
+                cur.interrupt()
+            self.results.cancel(query_id)
         elif not self.results.cancel(query_id):
             return {"CancellationMessage": f"Query {query_id} has already finished; nothing to cancel."}
         self.stats["cancelled_queries"] += 1
         return {"CancellationMessage": f"Query {query_id} has been cancelled."}
+
+
+class _Cancelled(Exception):
+    """Raised in the worker thread when CancelQuery arrived before the query started."""
 
 
 # ---- helpers ----------------------------------------------------------------------------------------

@@ -236,7 +236,11 @@ class Store:
             await self._flush_locked()
 
     async def _flush_loop(self) -> None:
+        next_trim = time.monotonic() + 60
         while not self._closing:
+            if time.monotonic() >= next_trim:
+                next_trim = time.monotonic() + 60
+                self._trim_indexes()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.config.flush_interval):
                     await self._flush_now.wait()
@@ -248,6 +252,12 @@ class Store:
                     await self.flush()
                 except Exception:
                     log.exception("flush failed")
+
+    def _trim_indexes(self) -> None:
+        """Forget duplicate keys older than the oldest time a table still accepts."""
+        now = time.time_ns()
+        for ts in self.tables.values():
+            ts.index.drop_older_than(ts.window(now)[0])
 
     async def _flush_locked(self) -> None:
         work: list[tuple[TableState, list[Row], list[Upsert], list[tuple[str, str, str]]]] = []
