@@ -163,3 +163,19 @@ def test_cleanup_deletes_table_then_database(tmp_path: Path) -> None:
     assert c.stdout.splitlines() == ["deleted table devops.host_metrics", "deleted database devops"]
     c2 = run("cleanup", "--local-data", data, cwd=tmp_path)
     assert "does not exist" in c2.stdout
+
+
+def test_print_model_summary_prints_and_exits_0(tmp_path: Path) -> None:
+    r = run(
+        "ingest",
+        "--print-model-summary",
+        "--host-scale",
+        "2000",
+        "--interval-millis",
+        "300000",
+        "--multi",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "Number of timeseries: 4,400,000" in r.stdout and "14,667" in r.stdout
+    assert not (tmp_path / "tsload-data").exists()  # nothing started, nothing written

@@ -92,12 +92,13 @@ def command(
     if req_id_dim and not add_req_id:
         raise ConfigError("--req-id-dim: only together with --add-req-id")
     if print_model_summary:
-        import importlib
+        from tsload.model.summary import summary_lines
 
         if not 1 <= batch_size <= 100:
             raise ConfigError(f"--batch-size: 1..100, got {batch_size}")
-        summary_mod: Any = importlib.import_module("tsload.model.summary")
-        for line in summary_mod.summary_lines(
+        if host_scale < 1 or interval_millis < 1:
+            raise ConfigError("--host-scale and --interval-millis: positive integers")
+        for line in summary_lines(
             host_scale,
             interval_millis,
             multi,

@@ -6,22 +6,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from tsload.ingest.config import IngestConfig
+from tsload.model.shard import parse_shard, process_range, shard_range
 
-
-def split_range(r: range, index: int, parts: int) -> range:
-    """Contiguous split of `r` into `parts` ranges whose sizes differ by at most one."""
-    n = len(r)
-    base, extra = divmod(n, parts)
-    start = index * base + min(index, extra)
-    size = base + (1 if index < extra else 0)
-    return range(r.start + start, r.start + start + size)
+__all__ = ["WireTarget", "WorkerPlan", "host_ranges", "parse_shard"]
 
 
 def host_ranges(cfg: IngestConfig, n_hosts: int) -> list[range]:
     """The metrics-host id range of each process of this run (inside the shard, if any)."""
-    everything = range(n_hosts)
-    mine = everything if cfg.shard is None else split_range(everything, cfg.shard[0], cfg.shard[1])
-    return [split_range(mine, i, cfg.processes) for i in range(cfg.processes)]
+    mine = range(n_hosts) if cfg.shard is None else shard_range(n_hosts, cfg.shard[0], cfg.shard[1])
+    return [
+        range(mine.start + r.start, mine.start + r.stop)
+        for r in (process_range(len(mine), i, cfg.processes) for i in range(cfg.processes))
+    ]
 
 
 @dataclass(frozen=True)
@@ -42,16 +38,3 @@ class WorkerPlan:
     wire: WireTarget | None = None
     model: Any = None  # a picklable ModelFactory (tests); None = the DevOps model
 
-
-def parse_shard(text: str) -> tuple[int, int]:
-    """`K/N` with 0 <= K < N."""
-    from tsload._errors import ConfigError
-
-    k_text, sep, n_text = text.partition("/")
-    try:
-        k, n = int(k_text), int(n_text)
-    except ValueError:
-        k, n = -1, 0
-    if not sep or n < 1 or not 0 <= k < n:
-        raise ConfigError(f"--shard: K/N with 0 <= K < N (e.g. 0/4), got {text!r}")
-    return k, n

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -52,12 +51,11 @@ ModelFactory = Callable[[IngestConfig], tuple[FleetLike, EncoderLike]]
 
 def default_model(cfg: IngestConfig) -> tuple[FleetLike, EncoderLike]:
     """The DevOps fleet and its request encoder (tsload.model)."""
-    fleet_mod: Any = importlib.import_module("tsload.model.fleet")
-    encode_mod: Any = importlib.import_module("tsload.model.encode")
-    fleet = fleet_mod.Fleet(
-        fleet_mod.FleetConfig(host_scale=cfg.host_scale, instance_name_seed=cfg.instance_name_seed)
-    )
-    options = encode_mod.EncodeOptions(
+    from tsload.model.encode import EncodeOptions, RequestEncoder
+    from tsload.model.fleet import Fleet, FleetConfig
+
+    fleet = Fleet(FleetConfig(host_scale=cfg.host_scale, instance_name_seed=cfg.instance_name_seed))
+    options = EncodeOptions(
         database=cfg.database,
         table=cfg.table,
         multi=cfg.multi,
@@ -66,7 +64,7 @@ def default_model(cfg: IngestConfig) -> tuple[FleetLike, EncoderLike]:
         data_seed=cfg.seed,
         batch_size=cfg.batch_size,
     )
-    return fleet, encode_mod.RequestEncoder(fleet, options)
+    return fleet, RequestEncoder(fleet, options)
 
 
 def records_per_emission(cfg: IngestConfig, kind: str) -> int:
