@@ -49,8 +49,8 @@ IntArray = npt.NDArray[np.int64]
 
 __all__ = ["EncodeOptions", "EncodedRequest", "RequestEncoder"]
 
-_BIGINT_WIDTH = 4  # task_completed 0..500 plus the quote
-_UUID_WIDTH = 37
+_BIGINT_WIDTH = 5  # "500": task_completed 0..500 with its quotes
+_UUID_WIDTH = 38  # a quoted UUID
 _FOOTER = b"]}"
 
 
@@ -88,6 +88,7 @@ class _Layout:
         self.parts: list[bytes | tuple[str, int]] = []
         self.width = 0
         self.marks: list[int] = []
+        self._compiled: tuple[U8, list[tuple[str, int, int]]] | None = None
 
     def lit(self, b: bytes) -> None:
         if self.parts and isinstance(self.parts[-1], bytes):
@@ -103,17 +104,29 @@ class _Layout:
     def mark(self) -> None:
         self.marks.append(self.width)
 
-    def render(self, n: int, fields: dict[str, U8]) -> U8:
-        arrays: list[npt.NDArray[np.uint8]] = []
+    def _compile(self) -> tuple[U8, list[tuple[str, int, int]]]:
+        template = np.full((1, self.width), SPACE, dtype=np.uint8)
+        slots: list[tuple[str, int, int]] = []
+        off = 0
         for p in self.parts:
             if isinstance(p, bytes):
-                arrays.append(np.broadcast_to(np.frombuffer(p, dtype=np.uint8), (n, len(p))))
+                template[0, off : off + len(p)] = np.frombuffer(p, dtype=np.uint8)
+                off += len(p)
             else:
-                a = fields[p[0]]
-                if a.shape != (n, p[1]):
-                    raise AssertionError(f"field {p[0]} shaped {a.shape}, layout wants {(n, p[1])}")
-                arrays.append(a)
-        return np.concatenate(arrays, axis=1)
+                slots.append((p[0], off, p[1]))
+                off += p[1]
+        return template, slots
+
+    def render(self, n: int, fields: dict[str, U8]) -> U8:
+        """(n, width) rows: the static template, then every field copied into its columns."""
+        if self._compiled is None:
+            self._compiled = self._compile()
+        template, slots = self._compiled
+        out = np.empty((n, self.width), dtype=np.uint8)
+        out[:] = template
+        for key, off, w in slots:
+            out[:, off : off + w] = fields[key]
+        return out
 
 
 @dataclass(frozen=True)
@@ -139,7 +152,7 @@ class _KindSpec:
         else:
             widths = {
                 "BIGINT": _BIGINT_WIDTH,
-                "VARCHAR": max(len(s) for s in TASK_END_STATES) + 1,
+                "VARCHAR": max(len(s) for s in TASK_END_STATES) + 2,
                 "DOUBLE": DOUBLE_FIELD_WIDTH,
             }
             self.measures = [
@@ -210,20 +223,20 @@ class _KindSpec:
         for name, value in dims:
             limits.check_dimension(name, value)
         if self.req_dim:
-            limits.check_dimension(REQUEST_ID_NAME, "0" * 36)
+            limits.check_dimension(REQUEST_ID_NAME, "0" * (_UUID_WIDTH - 2))
         for m in self.measures:
             limits.check_measure_name(m.name)
             limits.check_measure_value(m.name, "0", m.vtype)
-            if m.width - 1 > limits.MAX_MEASURE_VALUE_CHARS:
-                raise LimitError(f"measure {m.name}: values up to {m.width - 1} characters")
+            if m.width - 2 > limits.MAX_MEASURE_VALUE_CHARS:
+                raise LimitError(f"measure {m.name}: values up to {m.width - 2} characters")
         if self.multi:
             limits.check_measure_name(self.multi_name)
             limits.check_multi_measure_count(len(self.measures))
         # Metered size of the largest record this kind can produce (Timestream's write-size formula).
         dims_max = self.max_dimension_bytes
         if self.req_dim:
-            dims_max += len(REQUEST_ID_NAME) + _UUID_WIDTH - 1
-        sizes = [len(m.name) + (m.width - 1 if m.vtype == "VARCHAR" else 8) for m in self.measures]
+            dims_max += len(REQUEST_ID_NAME) + _UUID_WIDTH - 2
+        sizes = [len(m.name) + (m.width - 2 if m.vtype == "VARCHAR" else 8) for m in self.measures]
         worst = 8 + dims_max + (len(self.multi_name) + sum(sizes) if self.multi else max(sizes))
         if worst > limits.MAX_RECORD_BYTES:
             raise LimitError(
@@ -243,7 +256,7 @@ class _KindSpec:
 
     @staticmethod
     def add_req_dim(lay: _Layout, leading_comma: bool) -> None:
-        lay.lit((b"," if leading_comma else b"") + b'{"Name":"request_id","Value":"')
+        lay.lit((b"," if leading_comma else b"") + b'{"Name":"request_id","Value":')
         lay.field("rqd", _UUID_WIDTH)
         lay.lit(b',"DimensionValueType":"VARCHAR"}')
 
@@ -264,7 +277,7 @@ class _KindSpec:
 
         def tail() -> None:
             if time_width:
-                lay.lit(b',"Time":"')
+                lay.lit(b',"Time":')
                 lay.field("time", time_width)
             lay.lit(b"}")
 
@@ -276,7 +289,7 @@ class _KindSpec:
                 b'"MeasureName":' + _j(self.multi_name) + b',"MeasureValueType":"MULTI","MeasureValues":['
             )
             for i, m in enumerate(self.measures):
-                lay.lit((b"," if i else b"") + b'{"Name":' + _j(m.name) + b',"Value":"')
+                lay.lit((b"," if i else b"") + b'{"Name":' + _j(m.name) + b',"Value":')
                 lay.field(m.key, m.width)
                 lay.lit(b',"Type":' + _j(m.vtype) + b"}")
             lay.lit(b"]")
@@ -286,13 +299,13 @@ class _KindSpec:
                 lay.mark()
                 lay.lit(first_sep if i == 0 else b",")
                 head()
-                lay.lit(b'"MeasureName":' + _j(m.name) + b',"MeasureValue":"')
+                lay.lit(b'"MeasureName":' + _j(m.name) + b',"MeasureValue":')
                 lay.field(m.key, m.width)
                 lay.lit(b',"MeasureValueType":' + _j(m.vtype))
                 tail()
 
 
-_TES_TABLE = text_table([s.encode() + b'"' for s in TASK_END_STATES])
+_TES_TABLE = text_table([b'"' + s.encode() + b'"' for s in TASK_END_STATES])
 
 
 class RequestEncoder:
@@ -348,7 +361,8 @@ class RequestEncoder:
             f["time"] = int_field(times, time_width)
         if spec.req:
             q = uuid_chars(self.values.request_id_words(spec.kind, ids, times))
-            q = np.concatenate([q, np.full((q.shape[0], 1), QUOTE, dtype=np.uint8)], axis=1)
+            quote = np.full((q.shape[0], 1), QUOTE, dtype=np.uint8)
+            q = np.concatenate([quote, q, quote], axis=1)
             f["rqd" if spec.req_dim else "rq"] = q
         return f
 
@@ -365,7 +379,7 @@ class RequestEncoder:
     def _time_width(times: IntArray) -> int:
         if times.size and int(times.min()) < 0:
             raise LimitError(f"negative timestamp {int(times.min())} ms")
-        return len(str(int(times.max()))) + 1 if times.size else 2
+        return len(str(int(times.max()))) + 2 if times.size else 3
 
     def _layout(self, key: tuple[str, str, int], build: Callable[[_Layout], None]) -> _Layout:
         lay = self._layouts.get(key)
@@ -394,7 +408,7 @@ class RequestEncoder:
         def build(lay: _Layout) -> None:
             lay.lit(self._prefix + b',"CommonAttributes":{"Dimensions":[')
             spec.add_dims(lay, with_req=spec.req_dim)
-            lay.lit(b'],"Time":"')
+            lay.lit(b'],"Time":')
             lay.field("time", tw)
             lay.lit(b',"TimeUnit":"MILLISECONDS"},"Records":[')
             spec.add_emission(lay, first_sep=b"", time_width=0, record_dims="none")

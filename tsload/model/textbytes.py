@@ -1,8 +1,9 @@
 """Numbers to fixed-width ASCII, vectorised: the pieces request bodies are assembled from.
 
-A field holds a value's characters, its closing quote, then spaces up to the field width. The
-spaces fall between JSON tokens (after the string), where JSON allows whitespace, so every row
-of a request layout has the same width and bodies are plain slices of one numpy buffer.
+A field holds a whole JSON string token, quotes included, padded with spaces to the field width:
+numbers are right-aligned (spaces before the opening quote), table texts left-aligned (spaces
+after the closing quote). Either way the spaces fall between JSON tokens, where JSON allows
+whitespace, so every row of a request layout has one width and bodies are slices of one buffer.
 """
 
 from __future__ import annotations
@@ -15,68 +16,71 @@ from tsload._errors import LimitError
 U8 = npt.NDArray[np.uint8]
 
 SPACE, QUOTE, MINUS, DOT, ZERO = 0x20, 0x22, 0x2D, 0x2E, 0x30
-DOUBLE_FIELD_WIDTH = 11  # "-99.999999" or "999.999999" plus the quote
+DOUBLE_FIELD_WIDTH = 12  # "-99.999999" or "999.999999" with both quotes
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _P10 = 10 ** np.arange(19, dtype=np.int64)
-
-
-def _shift_left(wide: U8, start: npt.NDArray[np.int64], width: int) -> U8:
-    """Row-wise window wide[..., start:start+width] (start varies per element)."""
-    if start.size and int(start.min()) == int(start.max()):
-        s = int(start.flat[0])
-        return wide[..., s : s + width]
-    idx = start[..., None] + np.arange(width, dtype=np.int64)
-    return np.take_along_axis(wide, idx, axis=-1)
+#: digit position counted from the right, per region width
+_POSITIONS = {w: np.arange(w - 1, -1, -1, dtype=np.int64) for w in range(1, 40)}
 
 
 def decimal6_field(micros: npt.NDArray[np.int64], width: int = DOUBLE_FIELD_WIDTH) -> U8:
-    """Values given in 1e-6 units → '<int>.<6 digits>"' left-aligned, space padded: shape (..., width)."""
+    """Values given in 1e-6 units → the JSON string '"<int>.<6 digits>"', right-aligned in `width`
+    columns (padding before the opening quote, where JSON allows whitespace): shape (..., width)."""
+    if width < DOUBLE_FIELD_WIDTH:
+        raise ValueError(f"decimal fields need {DOUBLE_FIELD_WIDTH} columns")
     neg = micros < 0
     ip, fp = np.divmod(np.abs(micros), 1_000_000)
     top = int(ip.max(initial=0))
     if top > 999 or (neg.any() and int(ip[neg].max()) > 99):
         raise LimitError(f"value out of the encodable range (|integer part| {top})")
-    ndig = 1 + (ip >= 10).astype(np.int64) + (ip >= 100).astype(np.int64)
-    wide = np.full((*micros.shape, 12 + width), SPACE, dtype=np.uint8)
-    wide[..., 3] = ZERO + ip % 10
-    wide[..., 2] = ZERO + (ip // 10) % 10
-    wide[..., 1] = ZERO + ip // 100
-    sign_col = 3 - ndig
-    for c in range(3):
-        np.copyto(wide[..., c], MINUS, where=neg & (sign_col == c))
-    wide[..., 4] = DOT
-    for k in range(6):
-        wide[..., 5 + k] = ZERO + (fp // _P10[5 - k]) % 10
-    wide[..., 11] = QUOTE
-    start = 4 - ndig - neg.astype(np.int64)
-    return _shift_left(wide, start, width)
+    out = np.empty((*micros.shape, width), dtype=np.uint8)
+    out[..., width - 1] = QUOTE
+    out[..., width - 7 : width - 1] = ZERO + (fp[..., None] // _P10[5::-1]) % 10
+    out[..., width - 8] = DOT
+    _int_region(out[..., : width - 8], ip, neg)
+    return out
+
+
+def _int_region(region: U8, ip: npt.NDArray[np.int64], neg: npt.NDArray[np.bool_] | None) -> None:
+    """Fill `region` (..., w) with the right-aligned integer, its sign and the opening quote."""
+    w = region.shape[-1]
+    ndig = np.searchsorted(_P10[1:], ip, side="right") + 1
+    lo, hi = int(ndig.min(initial=1)), int(ndig.max(initial=1))
+    has_neg = neg is not None and bool(neg.any())
+    if lo == hi and not has_neg:
+        # One width for all (timestamps, mostly): plain columns, no per-element choice.
+        region[..., : w - hi - 1] = SPACE
+        region[..., w - hi - 1] = QUOTE
+        region[..., w - hi :] = ZERO + (ip[..., None] // _P10[hi - 1 :: -1]) % 10
+        return
+    pos = _POSITIONS[w]
+    nd = ndig[..., None]
+    digits = ZERO + (ip[..., None] // _P10[np.minimum(pos, 18)]) % 10
+    if not has_neg:
+        opener = np.where(pos == nd, QUOTE, SPACE)
+    else:
+        assert neg is not None
+        ng = neg[..., None]
+        opener = np.where(pos == nd, np.where(ng, MINUS, QUOTE), np.where((pos == nd + 1) & ng, QUOTE, SPACE))
+    region[...] = np.where(pos < nd, digits, opener)
 
 
 def int_field(values: npt.NDArray[np.int64], width: int) -> U8:
-    """Non-negative integers → '<digits>"' left-aligned, space padded: shape (..., width)."""
-    if values.size == 0:
-        return np.full((*values.shape, width), SPACE, dtype=np.uint8)
-    lo, hi = int(values.min()), int(values.max())
-    if lo < 0:
-        raise LimitError(f"negative integer {lo} cannot be encoded here")
-    maxd = len(str(hi))
-    if maxd + 1 > width:
-        raise LimitError(f"integer {hi} does not fit a field of {width - 1} digits")
-    ndig = np.ones(values.shape, dtype=np.int64)
-    for d in range(1, maxd):
-        ndig += values >= _P10[d]
-    wide = np.full((*values.shape, maxd + width), SPACE, dtype=np.uint8)
-    for k in range(maxd):
-        wide[..., k] = ZERO + (values // _P10[maxd - 1 - k]) % 10
-    wide[..., maxd] = QUOTE
-    return _shift_left(wide, maxd - ndig, width)
+    """Non-negative integers → '"<digits>"' right-aligned in `width` columns: shape (..., width)."""
+    if values.size and int(values.min()) < 0:
+        raise LimitError(f"negative integer {int(values.min())} cannot be encoded here")
+    hi = int(values.max(initial=0))
+    if len(str(hi)) + 2 > width:
+        raise LimitError(f"integer {hi} does not fit a field of {width - 2} digits")
+    out = np.empty((*values.shape, width), dtype=np.uint8)
+    out[..., width - 1] = QUOTE
+    _int_region(out[..., : width - 1], values, None)
+    return out
 
 
 def digits_fixed(values: npt.NDArray[np.int64], n_digits: int) -> U8:
     """Zero-padded fixed-width digits (the sample's {:08} instance numbers)."""
-    out = np.empty((*values.shape, n_digits), dtype=np.uint8)
-    for k in range(n_digits):
-        out[..., k] = ZERO + (values // _P10[n_digits - 1 - k]) % 10
+    out: U8 = (ZERO + (values[..., None] // _P10[n_digits - 1 :: -1]) % 10).astype(np.uint8)
     return out
 
 
