@@ -27,7 +27,7 @@ READY = re.compile(r"^tsload engine listening on (http://127\.0\.0\.1:(\d+))\n$"
 
 
 @contextmanager
-def serve(data: Path, *extra: str) -> Iterator[str]:
+def serve(data: Path, *extra: str, stop: signal.Signals = signal.SIGTERM) -> Iterator[str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "tsload", "serve", "--data", str(data), "--port", "0", *extra],
         stdout=subprocess.PIPE,
@@ -41,7 +41,7 @@ def serve(data: Path, *extra: str) -> Iterator[str]:
         assert m, (line, proc.stderr.read() if proc.poll() is not None and proc.stderr else "")
         yield m.group(1)
     finally:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop)
         try:
             code = proc.wait(30)
         except subprocess.TimeoutExpired:
@@ -122,7 +122,7 @@ def test_restart_keeps_data_and_duplicate_state(tmp_path: Path) -> None:
 def test_discard_validates_but_stores_nothing(tmp_path: Path) -> None:
     data = tmp_path / "data"
     t = int(time.time() * 1000)
-    with serve(data, "--discard") as url:
+    with serve(data, "--discard", stop=signal.SIGINT) as url:
         w, _ = clients(url)
         w.create_database(DatabaseName="ddb")
         w.create_table(DatabaseName="ddb", TableName="dtab")
