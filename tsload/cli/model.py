@@ -1,4 +1,4 @@
-"""`tsload model`: the model summary, write sizing, and the fleet as CSV."""
+"""`tsload model`: the model summary, write sizing, a cost estimate, and the fleet as CSV."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import typer
 from tsload._errors import ConfigError
 
 HELP = """Print the DevOps model summary (the sample's --print-model-summary), plus WriteRecords
-requests/s and estimated 1 KiB write units/s; or write the fleet as CSV.
+requests/s, estimated 1 KiB write units/s and a cost estimate from list prices; or write the
+fleet as CSV.
 
 Examples:
 
@@ -19,6 +20,7 @@ Examples:
   tsload model --host-scale 100 --interval-millis 60000    # the Small configuration
   tsload model --host-scale 4000 --interval-millis 120000 --multi
   tsload model --host-scale 100 --interval-millis 60000 --batch-writes --batch-size 100
+  tsload model --host-scale 2000 --interval-millis 300000 --prices my-prices.json
   tsload model --host-scale 1 --hosts metrics > hosts.csv  # fleet as CSV, enumeration order
   tsload model --host-scale 2000 --instance-name-seed 56789 --hosts events | head
 """
@@ -29,12 +31,10 @@ def command(
         100, "--host-scale", help="Fleet size: 1,000 x S hosts, 1,200 x S event sets."
     ),
     interval_millis: int = typer.Option(
-        5000, "--interval-millis", help="Emission interval of every host, ms."
+        5000, "--interval-millis", help="Emission interval of every host (ms)."
     ),
     multi: bool = typer.Option(False, "--multi", help="Multi-measure records (metrics/events)."),
-    instance_name_seed: int = typer.Option(
-        12345, "--instance-name-seed", help="Seed of the instance-name prefix."
-    ),
+    instance_name_seed: int = typer.Option(12345, "--instance-name-seed", help="Instance-name prefix seed."),
     batch_size: int = typer.Option(
         100, "--batch-size", help="Records per request with --batch-writes (1..100)."
     ),
@@ -42,9 +42,10 @@ def command(
     hosts: str | None = typer.Option(
         None, "--hosts", help="Write the fleet as CSV instead: metrics or events."
     ),
+    prices: str | None = typer.Option(
+        None, "--prices", help="Price file (JSON); default: built-in us-east-1."
+    ),
 ) -> None:
-    from tsload.model.summary import summary_lines
-
     if host_scale <= 0:
         raise ConfigError(f"--host-scale: a positive integer is allowed, got {host_scale}")
     if interval_millis <= 0:
@@ -56,9 +57,16 @@ def command(
             raise ConfigError(f"--hosts: 'metrics' or 'events' allowed, got {hosts!r}")
         _write_csv(host_scale, instance_name_seed, hosts)
         return
-    for line in summary_lines(
-        host_scale, interval_millis, multi, instance_name_seed, batch_size, batch_writes
-    ):
+
+    from tsload.model.cost import cost_lines, load_prices
+    from tsload.model.summary import summary_lines
+
+    price_list = load_prices(prices)
+    lines = summary_lines(host_scale, interval_millis, multi, instance_name_seed, batch_size, batch_writes)
+    lines += cost_lines(
+        host_scale, interval_millis, multi, price_list, batch_size=batch_size, batch_writes=batch_writes
+    )
+    for line in lines:
         print(line)
 
 
