@@ -6,9 +6,7 @@ import time
 from pathlib import Path
 
 from tests.engine.conftest import engine_in_thread, make_config
-from tsload.engine.dedupe import NO_HORIZON, DedupeIndex
-
-HOUR_NS = 3600 * 1_000_000_000
+from tsload.engine.dedupe import BUCKET_NS, NO_HORIZON, DedupeIndex
 
 
 def test_eviction_raises_the_horizon() -> None:
@@ -16,13 +14,13 @@ def test_eviction_raises_the_horizon() -> None:
     assert idx.covers(0) and idx.horizon_ns == NO_HORIZON
     for hour in range(4):
         for k in range(3):
-            idx.put(hour * 100 + k, hour * HOUR_NS + k, fp=k, version=1 + k % 2)
+            idx.put(hour * 100 + k, hour * BUCKET_NS + k, fp=k, version=1 + k % 2)
     assert idx.size <= 8
     assert idx.get(0, 0) is None and not idx.covers(0)  # hour 0 dropped
-    assert idx.get(301, 3 * HOUR_NS + 1) == (1, 2)
-    assert idx.get(300, 3 * HOUR_NS) == 0
-    idx.drop_older_than(3 * HOUR_NS)
-    assert idx.horizon_ns == 3 * HOUR_NS and idx.size == 3
+    assert idx.get(301, 3 * BUCKET_NS + 1) == (1, 2)
+    assert idx.get(300, 3 * BUCKET_NS) == 0
+    idx.drop_older_than(3 * BUCKET_NS)
+    assert idx.horizon_ns == 3 * BUCKET_NS and idx.size == 3
 
 
 def test_duplicates_found_in_duckdb_after_eviction(tmp_path: Path) -> None:
@@ -64,3 +62,37 @@ def test_duplicates_found_in_duckdb_after_eviction(tmp_path: Path) -> None:
                 (1, 1)
             ]
         assert eng.stats()["records_ingested"] == 6 * 20 + 2
+
+
+def test_backfill_after_eviction_needs_no_lookups(tmp_path: Path) -> None:
+    with engine_in_thread(make_config(tmp_path, dedupe_capacity=30)) as eng:
+        w = eng.client("timestream-write")
+        w.create_database(DatabaseName="bfdb")
+        w.create_table(DatabaseName="bfdb", TableName="backfill")
+        start = int(time.time() * 1000) - 3 * 3600_000
+        requests = []
+        for host in range(8):  # per-series backfill: each host over the same 3 hours
+            recs = [
+                {"MeasureName": "m", "MeasureValue": str(k), "Time": str(start + k * 600_000)}
+                for k in range(18)
+            ]
+            body = {
+                "DatabaseName": "bfdb",
+                "TableName": "backfill",
+                "CommonAttributes": {"Dimensions": [{"Name": "host", "Value": f"h{host}"}]},
+                "Records": recs,
+            }
+            requests.append(body)
+            assert w.write_records(**body)["RecordsIngested"]["Total"] == 18
+        table = eng.engine.store.tables[("bfdb", "backfill")]
+        assert table.index.size <= 30 and table.index.horizon_ns > start * 1_000_000
+        assert eng.stats()["dedupe_db_lookups"] == 0
+        # a retried request (same records) is an idempotent success, found through DuckDB
+        assert w.write_records(**requests[0])["RecordsIngested"]["Total"] == 18
+        assert eng.stats()["dedupe_db_lookups"] == 1
+        changed = dict(requests[1], Records=[dict(requests[1]["Records"][0], MeasureValue="99")])
+        try:
+            w.write_records(**changed)
+            raise AssertionError("expected a rejection")
+        except w.exceptions.RejectedRecordsException as e:
+            assert e.response["RejectedRecords"][0]["ExistingVersion"] == 1

@@ -3,16 +3,16 @@
 Timestream rejects a record whose dimensions, measure name and time match an existing record
 with a different value (unless its Version is higher). Answering that per record from DuckDB
 would cost a query per request, so the engine keeps the keys it has seen in memory, bucketed
-by hour of record time. Keys are 64-bit hashes (a false match needs a hash collision: about
-one in 10^7 at two million keys). When the index outgrows its capacity the oldest hours are
-dropped and `horizon_ns` rises: a key older than the horizon that is not in memory is looked
-up in DuckDB instead (`Store.lookup_existing`). The same happens after a restart, where the
-horizon starts just above the newest stored time.
+by 10 s of record time. Keys are 64-bit hashes (a false match needs a hash collision: about
+one in 10^7 at two million keys). When the index outgrows its capacity the oldest buckets are
+dropped and `horizon_ns` rises. Below the horizon, `TableState.needs_lookup` decides whether a
+key can exist in DuckDB at all (per-series time ranges) and only then asks DuckDB
+(`Store.lookup_existing`). After a restart the horizon starts just above the newest stored time.
 """
 
 from __future__ import annotations
 
-_BUCKET_NS = 3600 * 1_000_000_000
+BUCKET_NS = 10 * 1_000_000_000
 NO_HORIZON = -(2**63)
 
 # An entry is the value fingerprint when the version is 1 (the common case, and smaller),
@@ -28,11 +28,11 @@ class DedupeIndex:
         self.size = 0
 
     def get(self, key: int, time_ns: int) -> Entry | None:
-        b = self._buckets.get(time_ns // _BUCKET_NS)
+        b = self._buckets.get(time_ns // BUCKET_NS)
         return None if b is None else b.get(key)
 
     def put(self, key: int, time_ns: int, fp: int, version: int) -> None:
-        bk = time_ns // _BUCKET_NS
+        bk = time_ns // BUCKET_NS
         b = self._buckets.get(bk)
         if b is None:
             b = self._buckets[bk] = {}
@@ -48,19 +48,19 @@ class DedupeIndex:
         return time_ns >= self.horizon_ns
 
     def _evict(self) -> None:
-        # Drop whole oldest hours until a quarter of the capacity is free again.
+        # Drop whole oldest buckets until a quarter of the capacity is free again.
         target = self.capacity * 3 // 4
         for bk in sorted(self._buckets):
             if self.size <= target:
                 break
             self.size -= len(self._buckets.pop(bk))
-            self.horizon_ns = max(self.horizon_ns, (bk + 1) * _BUCKET_NS)
+            self.horizon_ns = max(self.horizon_ns, (bk + 1) * BUCKET_NS)
 
     def drop_older_than(self, time_ns: int) -> None:
-        """Forget hours entirely before `time_ns` (records there are rejected by retention anyway)."""
-        for bk in [k for k in self._buckets if (k + 1) * _BUCKET_NS <= time_ns]:
+        """Forget buckets entirely before `time_ns` (records there are rejected by retention anyway)."""
+        for bk in [k for k in self._buckets if (k + 1) * BUCKET_NS <= time_ns]:
             self.size -= len(self._buckets.pop(bk))
-            self.horizon_ns = max(self.horizon_ns, (bk + 1) * _BUCKET_NS)
+            self.horizon_ns = max(self.horizon_ns, (bk + 1) * BUCKET_NS)
 
 
 def split_entry(entry: Entry) -> tuple[int, int]:

@@ -155,6 +155,7 @@ class Engine:
             "queries",
             "query_pages",
             "cancelled_queries",
+            "dedupe_db_lookups",
         )
         out: dict[str, Any] = {k: self.stats[k] for k in keys}
         out["errors"] = dict(self.errors)
@@ -393,6 +394,7 @@ class Engine:
         if store:
             idxs = ts.needs_lookup(rows, injected)
             if idxs:
+                self.stats["dedupe_db_lookups"] += 1
                 existing = await self.store.lookup_existing(ts, rows, idxs)
                 if self.store.tables.get((ts.database, ts.name)) is not ts:
                     raise not_found(f"The table {ts.name} does not exist in database {ts.database}.")

@@ -80,7 +80,12 @@ class TableState:
     rows: list[Row] = field(default_factory=list)
     upserts: list[Upsert] = field(default_factory=list)
     index: DedupeIndex = field(init=False)
+    # Newest stored time + 1 when the table was loaded (rows written before a restart are older).
     horizon_ns: int = NO_HORIZON
+    # Time range of the rows accepted by this process, per dimension set (by hash): a key outside
+    # it (and above `horizon_ns`) cannot be in DuckDB, so it needs no lookup.
+    series_min: dict[int, int] = field(default_factory=dict)
+    series_max: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.index = DedupeIndex(self.dedupe_capacity, self.horizon_ns)
@@ -205,7 +210,15 @@ class TableState:
                 n_mem += t >= memory_lo
                 n_mag += t < memory_lo
                 continue
-            key = hash((row[1], row[2], t))
+            dh = row[1]
+            lo_t = self.series_min.get(dh)
+            if lo_t is None:
+                self.series_min[dh] = self.series_max[dh] = t
+            elif t < lo_t:
+                self.series_min[dh] = t
+            elif t > self.series_max[dh]:
+                self.series_max[dh] = t
+            key = hash((dh, row[2], t))
             fp = hash((row[4], row[5]))
             entry = index.get(key, t)
             if entry is None and existing is not None:
@@ -254,7 +267,13 @@ class TableState:
         out = []
         for i, row in enumerate(rows):
             t = row[3]
-            if i not in skip and not idx.covers(t) and idx.get(hash((row[1], row[2], t)), t) is None:
+            if i in skip or idx.covers(t):
+                continue
+            if t >= self.horizon_ns:  # only rows of this process can match: is t in their range?
+                lo_t = self.series_min.get(row[1])
+                if lo_t is None or not lo_t <= t <= self.series_max[row[1]]:
+                    continue
+            if idx.get(hash((row[1], row[2], t)), t) is None:
                 out.append(i)
         return out
 
