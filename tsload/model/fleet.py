@@ -8,6 +8,7 @@ numpy arrays; names are rendered on demand from small per-silo tables. Nothing p
 
 from __future__ import annotations
 
+import operator
 import random
 import string
 from dataclasses import dataclass
@@ -76,9 +77,12 @@ class Fleet:
     """1,000·S hosts and 1,200·S event sets, enumerated exactly as the spec says."""
 
     def __init__(self, config: FleetConfig) -> None:
-        s = config.host_scale
-        if isinstance(s, bool) or not isinstance(s, int) or s < 1:
-            raise ConfigError(f"--host-scale: a positive integer is allowed, got {s!r}")
+        try:
+            s = operator.index(config.host_scale)  # ints, numpy integers
+        except TypeError:
+            s = 0
+        if isinstance(config.host_scale, bool) or s < 1:
+            raise ConfigError(f"--host-scale: a positive integer is allowed, got {config.host_scale!r}")
         if s > MAX_HOST_SCALE:
             raise ConfigError(f"--host-scale: at most {MAX_HOST_SCALE:,} (8-digit instance numbers), got {s}")
         self.config = config

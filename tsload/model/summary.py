@@ -11,6 +11,7 @@ estimated 1 KiB write units per second (formula in `write_units_per_second`).
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 
 from tsload._errors import ConfigError
@@ -33,9 +34,13 @@ UUID_CHARS = 36
 
 
 def _check_int(flag: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    try:
+        number = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        number = minimum - 1
+    if isinstance(value, bool) or number < minimum:
         raise ConfigError(f"{flag}: an integer >= {minimum} is allowed, got {value!r}")
-    return value
+    return number
 
 
 @dataclass(frozen=True)
