@@ -54,6 +54,16 @@ def test_throttle_and_error_injection(tmp_path: Path) -> None:
         assert eng.stats()["injected_errors"] == 2
 
 
+def test_invalid_endpoint_injection(tmp_path: Path) -> None:
+    with engine_in_thread(make_config(tmp_path, faults=FaultConfig(invalid_endpoint_rate=1.0))) as eng:
+        w = eng.client("timestream-write")
+        _setup(w)
+        with pytest.raises(w.exceptions.InvalidEndpointException) as err:
+            w.write_records(DatabaseName="fdb", TableName="ftab", Records=_records(0, 1))
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 421
+        assert eng.stats()["injected_invalid_endpoints"] == 1
+
+
 def test_reject_injection_reconciles(tmp_path: Path) -> None:
     faults = FaultConfig(reject_rate=0.3, seed=42, latency_ms=(1.0, 2.0))
     with engine_in_thread(make_config(tmp_path, faults=faults)) as eng:

@@ -33,6 +33,9 @@ def command(
     throttle_rate: float = typer.Option(0.0, "--throttle-rate", help="Probability of ThrottlingException."),
     error_rate: float = typer.Option(0.0, "--error-rate", help="Probability of InternalServerException."),
     reject_rate: float = typer.Option(0.0, "--reject-rate", help="Probability that a record is rejected."),
+    invalid_endpoint_rate: float = typer.Option(
+        0.0, "--invalid-endpoint-rate", help="Probability of InvalidEndpointException (HTTP 421)."
+    ),
     latency_ms: str = typer.Option("", "--latency-ms", help="Added delay: N or N:M (uniform) milliseconds."),
     fault_seed: int = typer.Option(0, "--fault-seed", help="Seed of the fault-injection RNG."),
 ) -> None:
@@ -48,6 +51,7 @@ def command(
         throttle_rate=throttle_rate,
         error_rate=error_rate,
         reject_rate=reject_rate,
+        invalid_endpoint_rate=invalid_endpoint_rate,
         latency_ms=parse_latency(latency_ms),
         seed=fault_seed,
     )

@@ -14,6 +14,7 @@ class FaultConfig:
     throttle_rate: float = 0.0
     error_rate: float = 0.0
     reject_rate: float = 0.0
+    invalid_endpoint_rate: float = 0.0
     latency_ms: tuple[float, float] | None = None  # uniform [lo, hi]; lo == hi for a fixed delay
     seed: int = 0
 
@@ -22,13 +23,20 @@ class FaultConfig:
             ("--throttle-rate", self.throttle_rate),
             ("--error-rate", self.error_rate),
             ("--reject-rate", self.reject_rate),
+            ("--invalid-endpoint-rate", self.invalid_endpoint_rate),
         ):
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"{flag}: a probability in [0, 1] is allowed, got {value}")
 
     @property
     def active(self) -> bool:
-        return bool(self.throttle_rate or self.error_rate or self.reject_rate or self.latency_ms)
+        return bool(
+            self.throttle_rate
+            or self.error_rate
+            or self.reject_rate
+            or self.invalid_endpoint_rate
+            or self.latency_ms
+        )
 
 
 def parse_latency(text: str | None) -> tuple[float, float] | None:

@@ -24,6 +24,10 @@ class FaultInjector:
     def error(self) -> bool:
         return self.config.error_rate > 0 and self._rng.random() < self.config.error_rate
 
+    def invalid_endpoint(self) -> bool:
+        rate = self.config.invalid_endpoint_rate
+        return rate > 0 and self._rng.random() < rate
+
     def latency_s(self) -> float:
         lat = self.config.latency_ms
         if lat is None:

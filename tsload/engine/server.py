@@ -152,6 +152,7 @@ class Engine:
             "injected_errors",
             "injected_rejected_records",
             "injected_latency_requests",
+            "injected_invalid_endpoints",
             "queries",
             "query_pages",
             "cancelled_queries",
@@ -216,7 +217,7 @@ class Engine:
         )
 
     async def _inject(self, kind: str) -> None:
-        """Latency, then throttling, then a server error: one fixed draw order per request."""
+        """Latency, throttling, invalid endpoint, server error: one fixed draw order per request."""
         f = self.faults
         if not f.config.active:
             return
@@ -227,6 +228,12 @@ class Engine:
         if f.throttle():
             self.stats["injected_throttles"] += 1
             raise ApiError("ThrottlingException", f"Rate exceeded ({kind}; injected by --throttle-rate)")
+        if f.invalid_endpoint():
+            self.stats["injected_invalid_endpoints"] += 1
+            raise ApiError(
+                "InvalidEndpointException",
+                f"The endpoint is not valid for this request ({kind}; injected by --invalid-endpoint-rate)",
+            )
         if f.error():
             self.stats["injected_errors"] += 1
             raise ApiError(
