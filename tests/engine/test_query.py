@@ -175,3 +175,39 @@ def test_long_query_polls_and_cancels(tmp_path: Path, standin: Any) -> None:
         while eng.stats()["running_queries"] and time.monotonic() < deadline:
             time.sleep(0.05)
         assert eng.stats()["running_queries"] == 0
+
+
+def test_long_query_blocks_neither_writes_nor_queries(tmp_path: Path, standin: Any) -> None:
+    from tests.engine.conftest import engine_in_thread, make_config
+
+    with engine_in_thread(make_config(tmp_path, query_wait=0.05)) as eng:
+        w = eng.client("timestream-write")
+        q = eng.client("timestream-query")
+        w.create_database(DatabaseName="cdb")
+        w.create_table(DatabaseName="cdb", TableName="ctab")
+        slow = q.query(QueryString="SELECT sum(hash(range)) FROM range(400000000000)")
+        assert slow["NextToken"] and eng.stats()["running_queries"] == 1
+        flushes = eng.stats()["flushes"]
+        t = int(time.time() * 1000)
+        for i in range(3):
+            w.write_records(
+                DatabaseName="cdb",
+                TableName="ctab",
+                Records=[{"MeasureName": "m", "MeasureValue": str(i), "Time": str(t + i)}],
+            )
+        out = q.query(QueryString='SELECT sum("measure_value::double") FROM cdb.ctab')
+        assert scalar_rows(out) == [["3.0"]]  # flushed and answered while the slow query runs
+        stats = eng.stats()
+        assert stats["flushes"] > flushes and stats["running_queries"] == 1
+        q.cancel_query(QueryId=slow["QueryId"])
+
+
+def test_stop_interrupts_running_queries(tmp_path: Path, standin: Any) -> None:
+    from tests.engine.conftest import engine_in_thread, make_config
+
+    with engine_in_thread(make_config(tmp_path, query_wait=0.05)) as eng:
+        q = eng.client("timestream-query")
+        first = q.query(QueryString="SELECT sum(hash(range)) FROM range(400000000000)")
+        assert first["NextToken"] and eng.stats()["running_queries"] == 1
+    # leaving the block stopped the engine cleanly (the fixture raises otherwise)
+    assert eng.engine.store.running_queries == 0

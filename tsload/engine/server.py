@@ -132,9 +132,16 @@ class Engine:
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
+        self._interrupt_queries()
         if runner is not None:
             await runner.cleanup()
+        self._interrupt_queries()
         await self.store.close()
+
+    def _interrupt_queries(self) -> None:
+        for cur in list(self._running.values()):
+            with contextlib.suppress(Exception):
+                cur.interrupt()
 
     # ---- HTTP -------------------------------------------------------------------------------------
     async def handle_stats(self, request: web.Request) -> web.Response:
@@ -499,7 +506,7 @@ class Engine:
             return engine.execute_query(cur, sql, now=now)
 
         try:
-            return await self.store.run_locked(run)
+            return await self.store.run_query(run)
         except (engine.QueryValidationError, engine.QueryExecutionError) as exc:
             if query_id in self._cancelled:
                 raise validation(f"Query {query_id} was cancelled.") from None

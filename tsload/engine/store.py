@@ -63,6 +63,7 @@ class Store:
         self.buffered = 0
         self.rows_flushed = 0
         self.flushes = 0
+        self.running_queries = 0
         self._con: Any = None
         self._flusher: asyncio.Task[None] | None = None
         self._flush_now = asyncio.Event()
@@ -85,17 +86,20 @@ class Store:
             self._flusher = None
         if self._con is None:
             return
+        # Queries run outside the lock: let them end (the engine interrupts them first).
+        for _ in range(300):
+            if not self.running_queries:
+                break
+            await asyncio.sleep(0.1)
         async with self.lock:
             await self._flush_locked()
             await self._run(lambda cur: cur.execute("CHECKPOINT"))
         con, self._con = self._con, None
         await asyncio.to_thread(con.close)
 
-    async def _run(self, fn: Callable[[Any], T], on_cursor: Callable[[Any], None] | None = None) -> T:
+    async def _run(self, fn: Callable[[Any], T]) -> T:
         def work() -> T:
             cur = self._con.cursor()
-            if on_cursor is not None:
-                on_cursor(cur)
             try:
                 return fn(cur)
             finally:
@@ -314,11 +318,20 @@ class Store:
             await self._flush_locked()
             return await self._run(lambda cur: _lookup_sync(cur, ts, [rows[i] for i in idxs]))
 
-    async def run_locked(self, fn: Callable[[Any], T], on_cursor: Callable[[Any], None] | None = None) -> T:
-        """Run `fn(cursor)` in a thread once every acknowledged write is in DuckDB."""
+    async def run_query(self, fn: Callable[[Any], T]) -> T:
+        """Run `fn(cursor)` in a thread once every acknowledged write is in DuckDB.
+
+        Only the flush holds the lock: the query itself runs on its own cursor beside later
+        flushes and other queries (DuckDB's MVCC gives it a consistent snapshot), so a long
+        query neither blocks ingestion nor other queries.
+        """
         async with self.lock:
             await self._flush_locked()
-            return await self._run(fn, on_cursor)
+        self.running_queries += 1
+        try:
+            return await self._run(fn)
+        finally:
+            self.running_queries -= 1
 
 
 def _table_row(ts: TableState) -> list[Any]:
