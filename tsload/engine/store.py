@@ -1,8 +1,9 @@
 """The DuckDB store (storage schema: CONTRACTS.md section 2).
 
 One connection, owned here; every DuckDB call runs in a worker thread (`asyncio.to_thread`) on
-its own cursor, and an asyncio lock serialises them (flushes, DDL, lookups and queries), so a
-query never races an ALTER TABLE. Writes are acknowledged from memory: accepted rows wait in
+its own cursor. An asyncio lock serialises the writers (flushes, DDL, duplicate lookups);
+queries take it only for the flush that precedes them and then run concurrently on their own
+cursors, each on a consistent snapshot. Writes are acknowledged from memory: accepted rows wait in
 their table's buffer and are appended as one Arrow batch per table when the buffer reaches
 `flush_rows`, every `flush_interval` seconds, before every query, and at shutdown.
 """
