@@ -41,7 +41,24 @@ class ParsedWrite(NamedTuple):
     rows: list[Row]
 
 
+# Names that already passed `_check_name`, per length limit: names repeat in every request, and
+# checking each one again was most of the cost of parsing a MULTI record. Bounded by clearing.
+_VALID: dict[int, set[str]] = {}
+_VALID_MAX = 100_000
+
+
 def _check_name(name: Any, what: str, max_bytes: int) -> str:
+    ok = _VALID.get(max_bytes)
+    if ok is not None and name in ok:
+        return str(name)
+    _check_name_slow(name, what, max_bytes)
+    if ok is None or len(ok) >= _VALID_MAX:
+        ok = _VALID[max_bytes] = set()
+    ok.add(name)
+    return str(name)
+
+
+def _check_name_slow(name: Any, what: str, max_bytes: int) -> None:
     if not isinstance(name, str) or not name:
         raise validation(f"{what} must be a non-empty string")
     if len(name.encode()) > max_bytes:
@@ -51,7 +68,6 @@ def _check_name(name: Any, what: str, max_bytes: int) -> str:
         raise validation(f"{what} '{name}' is reserved or contains ':'")
     if low == limits.VERSION_COLUMN:
         raise validation(f"{what} '{name}' is reserved by the local engine")
-    return name
 
 
 def _parse_dimensions(dims: Any, where: str) -> list[tuple[str, str]]:
@@ -128,12 +144,22 @@ def _parse_multi(values: Any, unit_ns: int, what: str) -> tuple[tuple[str, str, 
             raise validation(f"{what}: MeasureValues entries must be objects")
         name = _check_name(mv.get("Name"), "Measure name", limits.MAX_MEASURE_NAME_BYTES)
         typ = mv.get("Type")
-        if typ not in limits.MEASURE_TYPES:
-            raise validation(f"{what}: measure '{name}' has invalid Type {typ!r}")
+        raw = mv.get("Value")
         if name in seen:
             raise validation(f"{what}: measure '{name}' appears more than once")
         seen.add(name)
-        out.append((name, typ, _canonical(typ, mv.get("Value"), unit_ns, f"{what} measure '{name}'")))
+        if typ == "DOUBLE" and type(raw) is str:
+            try:
+                v: Any = float(raw)
+            except ValueError:
+                v = math.nan
+            if v != v or v in (math.inf, -math.inf):
+                raise validation(f"{what} measure '{name}': MeasureValue {raw[:64]!r} is not a valid DOUBLE")
+        elif typ not in limits.MEASURE_TYPES:
+            raise validation(f"{what}: measure '{name}' has invalid Type {typ!r}")
+        else:
+            v = _canonical(typ, raw, unit_ns, f"{what} measure '{name}'")
+        out.append((name, typ, v))
     out.sort()
     return tuple(out)
 
