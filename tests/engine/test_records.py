@@ -1,0 +1,131 @@
+"""Unit tests of the request parser: CommonAttributes override rules and canonical values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tsload.engine.errors import ApiError
+from tsload.engine.records import parse_write_request
+
+
+def body(records: list[dict[str, Any]], common: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"DatabaseName": "d", "TableName": "t", "Records": records}
+    if common is not None:
+        out["CommonAttributes"] = common
+    return out
+
+
+def test_record_fields_override_common_ones() -> None:
+    common = {
+        "Dimensions": [{"Name": "a", "Value": "1"}],
+        "MeasureName": "m",
+        "MeasureValueType": "BIGINT",
+        "Time": "5",
+        "TimeUnit": "SECONDS",
+        "Version": 3,
+    }
+    rows = parse_write_request(
+        body(
+            [
+                {"MeasureValue": "7"},
+                {
+                    "MeasureValue": "1.5",
+                    "MeasureValueType": "DOUBLE",
+                    "Time": "6000",
+                    "TimeUnit": "MILLISECONDS",
+                },
+                {
+                    "MeasureName": "n",
+                    "MeasureValue": "x",
+                    "MeasureValueType": "VARCHAR",
+                    "Version": 9,
+                    "Dimensions": [{"Name": "b", "Value": "2"}],
+                },
+            ],
+            common,
+        )
+    ).rows
+    (d0, h0, mn0, t0, k0, v0, ver0, _), (_d1, h1, _, t1, k1, v1, _, _), (d2, h2, mn2, _, k2, v2, ver2, _) = (
+        rows
+    )
+    assert d0 == (("a", "1"),) and mn0 == "m" and t0 == 5_000_000_000 and (k0, v0, ver0) == ("BIGINT", 7, 3)
+    assert t1 == 6_000_000_000 and (k1, v1) == ("DOUBLE", 1.5) and h1 == h0
+    assert d2 == (("a", "1"), ("b", "2")) and mn2 == "n" and (k2, v2, ver2) == ("VARCHAR", "x", 9)
+    assert h2 != h0
+
+
+def test_dimension_order_does_not_change_the_series() -> None:
+    a = parse_write_request(
+        body(
+            [
+                {
+                    "MeasureName": "m",
+                    "MeasureValue": "1",
+                    "Time": "1",
+                    "Dimensions": [{"Name": "x", "Value": "1"}, {"Name": "y", "Value": "2"}],
+                }
+            ]
+        )
+    )
+    b = parse_write_request(
+        body(
+            [
+                {
+                    "MeasureName": "m",
+                    "MeasureValue": "1",
+                    "Time": "1",
+                    "Dimensions": [{"Name": "y", "Value": "2"}, {"Name": "x", "Value": "1"}],
+                }
+            ]
+        )
+    )
+    assert a.rows[0][1] == b.rows[0][1]
+
+
+def test_multi_values_are_canonical_and_sorted() -> None:
+    rec = {
+        "MeasureName": "metrics",
+        "MeasureValueType": "MULTI",
+        "Time": "2",
+        "TimeUnit": "MICROSECONDS",
+        "MeasureValues": [
+            {"Name": "z", "Value": "TRUE", "Type": "BOOLEAN"},
+            {"Name": "a", "Value": "3", "Type": "TIMESTAMP"},
+            {"Name": "m", "Value": "-4", "Type": "BIGINT"},
+        ],
+    }
+    (row,) = parse_write_request(body([rec])).rows
+    assert row[4] == "MULTI" and row[3] == 2000
+    assert row[5] == (("a", "TIMESTAMP", 3000), ("m", "BIGINT", -4), ("z", "BOOLEAN", True))
+
+
+@pytest.mark.parametrize(
+    "rec",
+    [
+        {"MeasureName": "m", "MeasureValue": "1"},  # no time
+        {"MeasureValue": "1", "Time": "1"},  # no measure name
+        {"MeasureName": "m", "MeasureValue": "1", "Time": "1", "MeasureValues": []},
+        {"MeasureName": "m", "MeasureValueType": "MULTI", "MeasureValue": "1", "Time": "1"},
+        {
+            "MeasureName": "m",
+            "MeasureValue": "9223372036854775808",
+            "MeasureValueType": "BIGINT",
+            "Time": "1",
+        },
+        {"MeasureName": "m", "MeasureValue": "1", "MeasureValueType": "FLOAT", "Time": "1"},
+        {
+            "MeasureName": "m",
+            "MeasureValue": "1",
+            "Time": "1",
+            "Dimensions": [{"Name": "a", "Value": "1"}, {"Name": "a", "Value": "2"}],
+        },
+        {"MeasureName": "m", "MeasureValue": "1", "Time": "1", "Version": True},
+        {"MeasureName": "_version", "MeasureValue": "1", "Time": "1"},
+    ],
+)
+def test_malformed_records(rec: dict[str, Any]) -> None:
+    with pytest.raises(ApiError) as err:
+        parse_write_request(body([rec]))
+    assert err.value.code == "ValidationException"
