@@ -99,8 +99,10 @@ class Store:
         await asyncio.to_thread(con.close)
 
     async def _run(self, fn: Callable[[Any], T]) -> T:
+        # Cursors are made here, on the event loop thread, one per call; only their use is threaded.
+        cur = self._con.cursor()
+
         def work() -> T:
-            cur = self._con.cursor()
             try:
                 return fn(cur)
             finally:
