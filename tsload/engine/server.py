@@ -216,7 +216,11 @@ class Engine:
             return web.Response(
                 status=500,
                 body=orjson.dumps(err.body()),
-                headers={"Content-Type": JSON_CT, "x-amzn-ErrorType": err.code},
+                headers={
+                    "Content-Type": JSON_CT,
+                    "x-amzn-RequestId": str(uuid.uuid4()),
+                    "x-amzn-ErrorType": err.code,
+                },
             )
         return web.Response(
             body=orjson.dumps(result),
