@@ -1,18 +1,314 @@
-"""`tsload query` (placeholder until its issue lands)."""
+"""`tsload query`: the DevOps query workload (alerting, dashboards, analysis sessions)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
 import typer
 
-from tsload.cli._placeholder import not_implemented
+HELP = """Run query sessions against Timestream, the local engine or any endpoint, as the sample's users do.
 
-HELP = """Not implemented yet.
+Target: -e URL → that endpoint; -r REGION alone → Amazon Timestream; neither → a local engine
+started on a free loopback port (data in --local-data). Each session fixes one host at start
+(--params table|model|fixed), runs the weighted mix of the workload's config.ini with think
+time, and writes its directory under --log-dir (the sample's files plus <query>.hdr histograms).
 
-Example:
+Examples:
 
-  tsload query --help
+\b
+  tsload query --think-time-milliseconds 0 --repetitions 100 -c 8        # local engine
+  tsload query --params model --host-scale 1 --duration 60 -c 64 --think-time-milliseconds 0
+  tsload query -r us-east-1 -d perf -t devops -c 30 -p 4 --randomized-think-time
+  tsload query -e http://127.0.0.1:8000 --multi --fixed-params --timeout 30
+  tsload query --workload ./my-workload --config ./my-workload/config_row_count.ini
+  tsload report ~/timestream_perf                                         # merge what it wrote
+
+Ctrl-C stops the sessions (the query in flight is cancelled), writes every file, prints the
+summary and exits 0; a second Ctrl-C quits at once (exit 130).
 """
 
 
-def command(ctx: typer.Context) -> None:
-    not_implemented("query")
+def command(
+    database_name: str = typer.Option("devops", "-d", "--database-name", help="Timestream database."),
+    table_name: str = typer.Option("host_metrics", "-t", "--table-name", help="Timestream table."),
+    region: str | None = typer.Option(None, "-r", "--region", help="AWS region (alone: AWS with discovery)."),
+    endpoint: str | None = typer.Option(
+        None, "-e", "--endpoint", help="Endpoint URL (signed for -r or us-east-1)."
+    ),
+    config: str | None = typer.Option(
+        None, "--config", help="Workload INI file (default: <workload>/config.ini)."
+    ),
+    concurrency: int = typer.Option(1, "-c", "--concurrency", help="Sessions (coroutines) per process."),
+    processes: int = typer.Option(1, "-p", "--processes", help="OS processes (one uvloop loop each)."),
+    log_dir: str = typer.Option(
+        str(Path.home() / "timestream_perf"), "-l", "--log-dir", help="Where session directories go."
+    ),
+    run_prefix: str | None = typer.Option(
+        None, "--run-prefix", help="Run name in directory names (default: 'local', the region or the host)."
+    ),
+    query_end_time: str | None = typer.Option(
+        None,
+        "--query-end-time",
+        help="End of the query windows: ISO-8601 time, now() or ago(1h) (default now()).",
+    ),
+    repetitions: int = typer.Option(
+        0, "--repetitions", help="Queries per session; overrides the config (0: keep)."
+    ),
+    multi: bool = typer.Option(False, "--multi", help="Multi-measure model queries."),
+    profile: str | None = typer.Option(None, "--profile", help="AWS profile for credentials."),
+    think_time_milliseconds: int = typer.Option(
+        30000, "--think-time-milliseconds", help="Pause after each query, and start stagger (ms)."
+    ),
+    randomized_think_time: bool = typer.Option(
+        False, "--randomized-think-time", help="Think time uniform in [min(5000, T), T] ms."
+    ),
+    fixed_params: bool = typer.Option(
+        False, "--fixed-params", help="The sample's fixed host (= --params fixed)."
+    ),
+    duration: float | None = typer.Option(None, "--duration", help="Stop all sessions after SECONDS."),
+    params: str = typer.Option(
+        "table", "--params", help="Where a session's host comes from: table, model, fixed."
+    ),
+    host_scale: int = typer.Option(100, "--host-scale", help="Model size for --params model."),
+    instance_name_seed: int = typer.Option(
+        12345, "--instance-name-seed", help="Model seed for --params model."
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", help="Seed of query choice, think times, hosts (default random)."
+    ),
+    workload: str | None = typer.Option(
+        None, "--workload", help="Workload folder (default: the DevOps one)."
+    ),
+    timeout: float | None = typer.Option(
+        None, "--timeout", help="Per-query timeout in seconds (then CancelQuery)."
+    ),
+    local_data: str = typer.Option("./tsload-data", "--local-data", help="Local engine data directory."),
+    stats_interval: float = typer.Option(10.0, "--stats-interval", help="Seconds between progress updates."),
+    sdk_queries: bool = typer.Option(
+        False, "--sdk-queries", help="Send through aioboto3's query client even to a fixed endpoint."
+    ),
+    no_datapoint_counts: bool = typer.Option(
+        False, "--no-datapoint-counts", help="Skip the numDatapoints-begin/end counts of each session."
+    ),
+) -> None:
+    from tsload._errors import ConfigError
+    from tsload.query.config import QueryConfig
+    from tsload.targets.resolve import TargetConfig
+
+    if fixed_params and params not in ("table", "fixed"):
+        raise ConfigError(f"--fixed-params: conflicts with --params {params}")
+    if repetitions < 0:
+        raise ConfigError(
+            f"--repetitions: a positive integer (or 0 to keep the config's) is allowed, got {repetitions}"
+        )
+    cfg = QueryConfig(
+        target=TargetConfig(region=region, endpoint=endpoint, profile=profile, local_data=Path(local_data)),
+        database=database_name,
+        table=table_name,
+        workload_dir=Path(workload) if workload else None,
+        config_file=Path(config) if config else None,
+        concurrency=concurrency,
+        processes=processes,
+        log_dir=Path(log_dir).expanduser(),
+        run_prefix=run_prefix,
+        query_end_time=query_end_time,
+        repetitions=repetitions or None,
+        multi=multi,
+        think_time_ms=think_time_milliseconds,
+        randomized_think_time=randomized_think_time,
+        params="fixed" if fixed_params else params,
+        host_scale=host_scale,
+        instance_name_seed=instance_name_seed,
+        seed=seed,
+        duration_s=duration,
+        timeout_s=timeout,
+        stats_interval_s=stats_interval,
+        count_datapoints=not no_datapoint_counts,
+        transport="sdk" if sdk_queries else "auto",
+    )
+    cfg.validate()
+    raise typer.Exit(_run(cfg))
+
+
+def _run(cfg: Any) -> int:
+    import asyncio
+    import signal
+
+    import uvloop
+
+    from tsload.cli._console import err_console, info, is_interactive, out_console
+    from tsload.query import run_query_workload
+
+    view = ProgressView(err_console, live=is_interactive())
+    interrupted = {"count": 0}
+
+    async def main() -> Any:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        task = asyncio.current_task()
+        assert task is not None
+
+        def on_signal() -> None:
+            interrupted["count"] += 1
+            if interrupted["count"] == 1:
+                view.note(
+                    "stopping: cancelling queries in flight and writing the logs (Ctrl-C again to quit now)"
+                )
+                stop.set()
+            else:
+                task.cancel()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal)
+        try:
+            with view:
+                return await run_query_workload(cfg, stop=stop, on_progress=view.update, on_message=view.note)
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    try:
+        result = uvloop.run(main())
+    except asyncio.CancelledError:
+        info("tsload: interrupted")
+        return 130
+    out_console.print(final_table(result))
+    for d in result.log_dirs[:3]:
+        info(f"session directory: {d}")
+    if len(result.log_dirs) > 3:
+        info(f"... and {len(result.log_dirs) - 3} more; merge them with: tsload report {cfg.log_dir}")
+    return 0
+
+
+# -- progress (stderr) and the final table (stdout)
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:,.1f}"
+
+
+def _rows(p: Any) -> list[tuple[str, int, int, int, int, float, float | None, float | None]]:
+    from tsload.stats.summary import summarize
+
+    names = sorted({k.split("|", 1)[0] for k in p.totals})
+    out = []
+    for name in names:
+        h = p.interval.histograms.get(name)
+        s = summarize(h) if h is not None else None
+        ok_now = int(p.interval.counts.get(f"{name}|ok", 0))
+        out.append(
+            (
+                name,
+                p.totals.get(f"{name}|total", 0),
+                p.totals.get(f"{name}|ok", 0),
+                p.totals.get(f"{name}|failed", 0),
+                p.totals.get(f"{name}|timed_out", 0),
+                ok_now / p.interval_s,
+                s.p50 if s else None,
+                s.p99 if s else None,
+            )
+        )
+    return out
+
+
+def plain_line(p: Any) -> str:
+    rows = _rows(p)
+    total = sum(r[1] for r in rows)
+    ok = sum(r[2] for r in rows)
+    failed = sum(r[3] for r in rows)
+    timed_out = sum(r[4] for r in rows)
+    rate = sum(r[5] for r in rows)
+    per = "; ".join(f"{r[0]} {r[5]:,.1f}/s p50 {_ms(r[6])} p99 {_ms(r[7])} ms" for r in rows)
+    return (
+        f"[{p.elapsed_s:7.1f}s] {total:,} queries, ok {ok:,}, failed {failed:,}, timed out {timed_out:,},"
+        f" {rate:,.1f} q/s" + (f" | {per}" if per else "")
+    )
+
+
+def live_table(p: Any) -> Any:
+    from rich.table import Table
+
+    t = Table(
+        title=f"tsload query — {p.elapsed_s:,.0f} s (latency of the last interval)", title_justify="left"
+    )
+    for col in ("query", "total", "ok", "failed", "timed out", "q/s", "p50 ms", "p99 ms"):
+        t.add_column(col, justify="left" if col == "query" else "right")
+    for r in _rows(p):
+        t.add_row(
+            r[0], f"{r[1]:,}", f"{r[2]:,}", f"{r[3]:,}", f"{r[4]:,}", f"{r[5]:,.1f}", _ms(r[6]), _ms(r[7])
+        )
+    return t
+
+
+def final_table(result: Any) -> Any:
+    from rich.table import Table
+
+    t = Table(
+        title=f"tsload query — {len(result.sessions)} session(s), {result.elapsed_s:,.1f} s,"
+        f" seed {result.seed}" + (" (stopped early)" if result.stopped else ""),
+        title_justify="left",
+    )
+    cols = (
+        "query",
+        "total",
+        "ok",
+        "failed",
+        "timed out",
+        "retries",
+        "mean ms",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "q/s",
+    )
+    for col in cols:
+        t.add_column(col, justify="left" if col == "query" else "right")
+    for name in sorted(result.queries):
+        q = result.queries[name]
+        s = q.latency
+        t.add_row(
+            name,
+            f"{q.total:,}",
+            f"{q.successful:,}",
+            f"{q.failed:,}",
+            f"{q.timed_out:,}",
+            f"{q.retries:,}",
+            _ms(s.mean if s else None),
+            _ms(s.p50 if s else None),
+            _ms(s.p90 if s else None),
+            _ms(s.p99 if s else None),
+            _ms(s.max if s else None),
+            f"{q.queries_per_s:,.2f}",
+        )
+    return t
+
+
+class ProgressView:
+    def __init__(self, console: Any, *, live: bool) -> None:
+        from rich.live import Live
+
+        self._console = console
+        self._live: Any = Live(console=console, auto_refresh=False, transient=False) if live else None
+
+    def __enter__(self) -> ProgressView:
+        if self._live is not None:
+            self._live.__enter__()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._live is not None:
+            self._live.__exit__(exc_type, exc, tb)
+
+    def note(self, text: str) -> None:
+        self._console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    def update(self, p: Any) -> None:
+        if self._live is not None:
+            self._live.update(live_table(p), refresh=True)
+        else:
+            self._console.print(plain_line(p), markup=False, highlight=False, soft_wrap=True)

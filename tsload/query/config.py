@@ -1,0 +1,93 @@
+"""`QueryConfig`: everything `tsload query` (or an embedding program) can set, validated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tsload._errors import ConfigError
+from tsload.query.params import PARAM_SOURCES
+from tsload.targets.resolve import TargetConfig
+
+TRANSPORTS = ("auto", "sdk", "fast")
+
+
+@dataclass(frozen=True)
+class QueryConfig:
+    target: TargetConfig = field(default_factory=TargetConfig)
+    database: str = "devops"
+    table: str = "host_metrics"
+    workload_dir: Path | None = None  # None: the bundled DevOps workload
+    config_file: Path | None = None  # None: <workload>/config.ini
+    concurrency: int = 1  # sessions per process
+    processes: int = 1
+    log_dir: Path = field(default_factory=lambda: Path.home() / "timestream_perf")
+    run_prefix: str | None = None  # None: the target's description ("local", the region, the host)
+    query_end_time: str | None = None  # None: now()
+    repetitions: int | None = None  # overrides the config file's
+    multi: bool = False
+    think_time_ms: int = 30_000
+    randomized_think_time: bool = False
+    params: str = "table"  # table | model | fixed
+    host_scale: int = 100  # --params model
+    instance_name_seed: int = 12345  # --params model
+    seed: int | None = None  # None: drawn at random (and recorded in session.json)
+    duration_s: float | None = None
+    timeout_s: float | None = None
+    stats_interval_s: float = 10.0
+    count_datapoints: bool = True
+    transport: str = "auto"  # auto: fast path for a fixed endpoint, the SDK with AWS endpoint discovery
+
+    def validate(self) -> None:
+        if self.concurrency < 1:
+            raise ConfigError(f"-c/--concurrency: a positive integer is allowed, got {self.concurrency}")
+        if self.processes < 1:
+            raise ConfigError(f"-p/--processes: a positive integer is allowed, got {self.processes}")
+        if self.repetitions is not None and self.repetitions < 1:
+            raise ConfigError(f"--repetitions: a positive integer is allowed, got {self.repetitions}")
+        if self.think_time_ms < 0:
+            raise ConfigError(f"--think-time-milliseconds: >= 0 is allowed, got {self.think_time_ms}")
+        if self.params not in PARAM_SOURCES:
+            raise ConfigError(f"--params: table, model or fixed is allowed, got {self.params!r}")
+        if self.duration_s is not None and not self.duration_s > 0:
+            raise ConfigError(f"--duration: a positive number of seconds is allowed, got {self.duration_s}")
+        if self.timeout_s is not None and not self.timeout_s > 0:
+            raise ConfigError(f"--timeout: a positive number of seconds is allowed, got {self.timeout_s}")
+        if not self.stats_interval_s > 0:
+            raise ConfigError(
+                f"--stats-interval: a positive number of seconds is allowed, got {self.stats_interval_s}"
+            )
+        if self.host_scale < 1:
+            raise ConfigError(f"--host-scale: a positive integer is allowed, got {self.host_scale}")
+        if self.transport not in TRANSPORTS:
+            raise ConfigError(f"transport: auto, sdk or fast is allowed, got {self.transport!r}")
+        for flag, name in (("-d/--database-name", self.database), ("-t/--table-name", self.table)):
+            if not name or "\x00" in name:
+                raise ConfigError(f"{flag}: a non-empty name is allowed, got {name!r}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able, for session.json."""
+        return {
+            "region": self.target.region,
+            "endpoint": self.target.endpoint,
+            "database": self.database,
+            "table": self.table,
+            "workload": str(self.workload_dir) if self.workload_dir else None,
+            "config": str(self.config_file) if self.config_file else None,
+            "concurrency": self.concurrency,
+            "processes": self.processes,
+            "run_prefix": self.run_prefix,
+            "query_end_time": self.query_end_time,
+            "repetitions": self.repetitions,
+            "multi": self.multi,
+            "think_time_ms": self.think_time_ms,
+            "randomized_think_time": self.randomized_think_time,
+            "params": self.params,
+            "host_scale": self.host_scale,
+            "instance_name_seed": self.instance_name_seed,
+            "seed": self.seed,
+            "duration_s": self.duration_s,
+            "timeout_s": self.timeout_s,
+            "transport": self.transport,
+        }

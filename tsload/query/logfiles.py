@@ -1,0 +1,131 @@
+"""One session's run directory (spec §5 layout, CONTRACTS.md §7 formats).
+
+``<log-dir>/<run-prefix>-<YYYY-mm-dd-HH-MM-SS>-<process>-<session>/`` holds
+
+- ``<query>.sql``: the query text as executed;
+- ``<query>.log``: one line per successful execution,
+  ``<session tag>, <execution number>, <UTC ISO time>, <QueryId>, <seconds, 6 decimals>, <rows>``;
+- ``<query>.err``: only when an execution failed or timed out (header line as in ``.log`` with
+  the QueryId, RequestId and outcome, then the error);
+- ``numDatapoints-begin.log`` / ``numDatapoints-end.log`` (same line format) and their
+  ``-result.txt`` (the result table), or ``numDatapoints-<stage>.err``;
+- ``<dir name>-summary.csv``: the sample's per-session summary, byte for byte;
+- ``<query>.hdr``: the latencies of the successful executions (µs, HDR base64 V2, one line);
+- ``<query>.hlog``: the same latencies as interval histograms (HdrHistogram log format);
+- ``session.json``: tag, indexes, start/end, per-query counts, parameters and configuration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_prefix(text: str) -> str:
+    """A run prefix usable as (part of) a directory name: no separators, no URL punctuation."""
+    cleaned = _UNSAFE.sub("_", text).strip("._") or "run"
+    return cleaned[:100]
+
+
+def dir_name(prefix: str, started: dt.datetime, process: int, session: int) -> str:
+    return f"{prefix}-{started.strftime('%Y-%m-%d-%H-%M-%S')}-{process}-{session}"
+
+
+def utc_iso(t: dt.datetime | None = None) -> str:
+    t = t or dt.datetime.now(dt.UTC)
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def log_line(tag: str, execution: int, when: str, query_id: str | None, elapsed_s: float, rows: int) -> str:
+    return f"{tag}, {execution}, {when}, {query_id or 'None'}, {elapsed_s:.6f}, {rows}\n"
+
+
+def result_table(column_info: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]]) -> str:
+    """A small result as the sample printed it (a pandas-style table: index column, right-aligned)."""
+    names = [str(c.get("Name", "")) for c in column_info]
+    values: list[list[str]] = []
+    for row in rows:
+        cells = []
+        for d in row.get("Data", []):
+            cells.append("NaN" if d.get("NullValue") else str(d.get("ScalarValue", "")))
+        values.append(cells)
+    index = [str(i) for i in range(len(values))]
+    iw = max((len(i) for i in index), default=0)
+    widths = [max([len(n)] + [len(r[j]) for r in values if j < len(r)]) for j, n in enumerate(names)]
+    lines = [" " * iw + "".join("  " + n.rjust(w) for n, w in zip(names, widths, strict=True))]
+    for i, r in zip(index, values, strict=True):
+        lines.append(i.ljust(iw) + "".join("  " + c.rjust(w) for c, w in zip(r, widths, strict=False)))
+    return "\n".join(lines)
+
+
+class SessionFiles:
+    """Open files of one session; `.err` files are created on the first error only."""
+
+    def __init__(self, directory: Path, tag: str) -> None:
+        self.directory = directory
+        self.tag = tag
+        directory.mkdir(parents=True, exist_ok=True)
+        self._logs: dict[str, IO[str]] = {}
+        self._errs: dict[str, IO[str]] = {}
+
+    def write_sql(self, name: str, sql: str) -> None:
+        (self.directory / f"{name}.sql").write_text(sql, encoding="utf-8")
+
+    def _log(self, name: str) -> IO[str]:
+        f = self._logs.get(name)
+        if f is None:
+            f = self._logs[name] = (self.directory / f"{name}.log").open("a", encoding="utf-8")
+        return f
+
+    def _err(self, name: str) -> IO[str]:
+        f = self._errs.get(name)
+        if f is None:
+            f = self._errs[name] = (self.directory / f"{name}.err").open("a", encoding="utf-8")
+        return f
+
+    def success(self, name: str, execution: int, query_id: str | None, elapsed_s: float, rows: int) -> None:
+        self._log(name).write(log_line(self.tag, execution, utc_iso(), query_id, elapsed_s, rows))
+
+    def failure(
+        self,
+        name: str,
+        execution: int,
+        *,
+        query_id: str | None,
+        request_id: str | None,
+        elapsed_s: float,
+        what: str,
+        error: str,
+        retries: int,
+        cancelled: bool,
+    ) -> None:
+        f = self._err(name)
+        f.write(
+            f"{self.tag}, {execution}, {utc_iso()}, QueryId: {query_id or 'None'}, "
+            f"RequestId: {request_id or 'None'}, {what} after {elapsed_s:.6f} s, retries {retries}"
+            f"{', cancelled' if cancelled else ''}\n"
+        )
+        f.write(" ".join(error.split()) + "\n\n")
+
+    def flush(self) -> None:
+        for f in (*self._logs.values(), *self._errs.values()):
+            f.flush()
+
+    def close(self) -> None:
+        for f in (*self._logs.values(), *self._errs.values()):
+            f.close()
+        self._logs.clear()
+        self._errs.clear()
+
+    def write_text(self, file_name: str, text: str) -> None:
+        (self.directory / file_name).write_text(text, encoding="utf-8")
+
+    def write_json(self, file_name: str, data: Mapping[str, Any]) -> None:
+        (self.directory / file_name).write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")

@@ -1,0 +1,255 @@
+"""`await run_query_workload(QueryConfig(...))`: the query workload, embeddable.
+
+Resolves the target (starting a local engine when neither a region nor an endpoint is given),
+runs ``-p`` processes × ``-c`` sessions, reports progress through a callback, and returns the
+per-query results merged over all sessions. The library installs no signal handlers and keeps
+no global state: a caller that wants a graceful stop sets `stop`; cancelling the call stops at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tsload._errors import ConfigError, TsloadError
+from tsload.query.config import QueryConfig
+from tsload.query.logfiles import dir_name, safe_prefix
+from tsload.query.params import end_expression
+from tsload.query.session import SessionResult
+from tsload.query.worker import ProcessPlan, WireTarget, make_transport, run_process
+from tsload.query.workload import Workload, load_workload
+from tsload.stats import hdr
+from tsload.stats.recorder import RecorderSnapshot
+from tsload.stats.summary import LatencySummary, summarize
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QueryStats:
+    """One query over every session of the run."""
+
+    name: str
+    total: int
+    successful: int
+    failed: int
+    timed_out: int
+    retries: int
+    throttled: int
+    cancelled: int
+    histogram: Any  # HDR histogram of successful latencies (µs)
+    latency: LatencySummary | None
+    queries_per_s: float
+
+
+@dataclass(frozen=True)
+class QueryRunResult:
+    queries: dict[str, QueryStats]
+    sessions: tuple[SessionResult, ...]
+    started: float
+    ended: float
+    stopped: bool  # stopped early (stop set, or --duration reached) rather than all repetitions done
+    seed: int
+    log_dirs: tuple[str, ...] = field(default=())
+
+    @property
+    def elapsed_s(self) -> float:
+        return max(self.ended - self.started, 1e-9)
+
+
+@dataclass(frozen=True)
+class QueryProgress:
+    """A live view: the last interval's histograms and counts, and the cumulative counts."""
+
+    elapsed_s: float
+    interval: RecorderSnapshot
+    totals: dict[str, int]  # "<query>|total", "<query>|ok", "|failed", "|timed_out", "|retries"
+
+    @property
+    def interval_s(self) -> float:
+        return max(self.interval.end_s - self.interval.start_s, 1e-9)
+
+
+OnProgress = Callable[[QueryProgress], None]
+OnMessage = Callable[[str], None]
+
+
+def resolve_workload(cfg: QueryConfig) -> Workload:
+    return load_workload(cfg.workload_dir, config=cfg.config_file, multi=cfg.multi)
+
+
+async def _wire(target: Any) -> WireTarget:
+    static: tuple[str, str, str | None] | None = None
+    credentials = await target.session.get_credentials()
+    if credentials is not None and getattr(credentials, "method", "") == "explicit":
+        frozen = await credentials.get_frozen_credentials()
+        static = (frozen.access_key, frozen.secret_key, frozen.token)
+    return WireTarget(
+        region=target.region,
+        endpoint=target.query_endpoint,
+        profile=getattr(target.session, "profile_name", None) if static is None else None,
+        static_keys=static,
+    )
+
+
+def merge_results(sessions: list[SessionResult], elapsed_s: float) -> dict[str, QueryStats]:
+    names: list[str] = []
+    for s in sessions:
+        names.extend(n for n in s.counts if n not in names)
+    out: dict[str, QueryStats] = {}
+    for name in names:
+        counts = [s.counts[name] for s in sessions if name in s.counts]
+        h = hdr.merge(hdr.decode(s.histograms[name]) for s in sessions if name in s.histograms)
+
+        def total(key: str, counts: list[dict[str, int]] = counts) -> int:
+            return sum(int(c.get(key, 0)) for c in counts)
+
+        ok = total("successful")
+        out[name] = QueryStats(
+            name=name,
+            total=total("total"),
+            successful=ok,
+            failed=total("failed"),
+            timed_out=total("timed_out"),
+            retries=total("retries"),
+            throttled=total("throttled"),
+            cancelled=total("cancelled"),
+            histogram=h,
+            latency=summarize(h),
+            queries_per_s=ok / max(elapsed_s, 1e-9),
+        )
+    return out
+
+
+async def run_query_workload(
+    cfg: QueryConfig,
+    *,
+    stop: asyncio.Event | None = None,
+    on_progress: OnProgress | None = None,
+    on_message: OnMessage | None = None,
+) -> QueryRunResult:
+    """Run the query workload described by `cfg`; return the per-query results of all sessions."""
+    from tsload.targets.resolve import open_target
+
+    cfg.validate()
+    workload = resolve_workload(cfg)
+    end = end_expression(cfg.query_end_time)
+    seed = cfg.seed if cfg.seed is not None else secrets.randbits(32)
+    stop = stop or asyncio.Event()
+    say = on_message or (lambda text: log.info("%s", text))
+    log_dir = cfg.log_dir.expanduser()
+    if log_dir.exists() and not log_dir.is_dir():
+        raise ConfigError(f"-l/--log-dir {log_dir}: exists and is not a directory")
+
+    async with open_target(cfg.target) as target:
+        prefix = safe_prefix(cfg.run_prefix if cfg.run_prefix else target.description)
+        started_dt = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        first = log_dir / dir_name(prefix, started_dt, 1, 1)
+        if first.exists():
+            raise ConfigError(f"-l/--log-dir: {first} already exists; use another --run-prefix")
+        from dataclasses import replace
+
+        cfg = replace(cfg, log_dir=log_dir)
+        wire = await _wire(target)
+        plans = [
+            ProcessPlan(cfg, p, workload, wire, started_dt, prefix, end, seed)
+            for p in range(1, cfg.processes + 1)
+        ]
+        say(
+            f"query workload: {cfg.processes} process(es) x {cfg.concurrency} session(s), "
+            f"{workload.config.query_mode} mode, {workload.model}-measure queries from {workload.directory}, "
+            f"params {cfg.params}, target {target.description}, logs {log_dir}/{prefix}-"
+            f"{started_dt.strftime('%Y-%m-%d-%H-%M-%S')}-*"
+        )
+        started = time.time()
+        pending: list[RecorderSnapshot] = []
+        totals: dict[str, int] = {}
+
+        def on_worker(msg: dict[str, Any]) -> None:
+            if "interval" in msg:
+                pending.append(RecorderSnapshot.decode(msg["interval"]))
+
+        def publish() -> None:
+            if not pending:
+                return
+            snap = RecorderSnapshot.merged(pending)
+            pending.clear()
+            for k, n in snap.counts.items():
+                totals[k] = totals.get(k, 0) + int(n)
+            if on_progress is not None:
+                on_progress(QueryProgress(time.time() - started, snap, dict(totals)))
+
+        async def publisher() -> None:
+            while True:
+                await asyncio.sleep(cfg.stats_interval_s)
+                publish()
+
+        results: list[SessionResult] = []
+        try:
+            async with asyncio.TaskGroup() as tg:
+                pub = tg.create_task(publisher())
+                if cfg.processes == 1:
+                    transport = await make_transport(
+                        target.session, target.region, target.query_endpoint, cfg.transport, cfg.concurrency
+                    )
+                    try:
+                        results = await run_process(plans[0], transport, stop, on_worker)
+                    finally:
+                        await transport.aclose()
+                else:
+                    from tsload.query.processes import Children
+
+                    children = Children(plans)
+                    children.start()
+
+                    async def forward_stop() -> None:
+                        await stop.wait()
+                        children.stop()
+
+                    fwd = tg.create_task(forward_stop())
+                    try:
+                        results = await children.run(on_worker)
+                    finally:
+                        children.kill()
+                        fwd.cancel()
+                pub.cancel()
+        except BaseExceptionGroup as group:
+            raise _first(group) from None
+        publish()
+    ended = time.time()
+    stopped = stop.is_set() or any(
+        s.executed < (cfg.repetitions or workload.config.repetitions) for s in results
+    )
+    results.sort(key=lambda s: tuple(int(x) for x in s.tag.split("-")))
+    return QueryRunResult(
+        queries=merge_results(results, ended - started),
+        sessions=tuple(results),
+        started=started,
+        ended=ended,
+        stopped=stopped,
+        seed=seed,
+        log_dirs=tuple(s.directory for s in results if s.directory),
+    )
+
+
+def _first(group: BaseExceptionGroup[Any]) -> BaseException:
+    leaves: list[BaseException] = []
+
+    def walk(g: BaseExceptionGroup[Any]) -> None:
+        for e in g.exceptions:
+            if isinstance(e, BaseExceptionGroup):
+                walk(e)
+            else:
+                leaves.append(e)
+
+    walk(group)
+    for e in leaves:
+        if isinstance(e, TsloadError):
+            return e
+    return leaves[0] if leaves else group

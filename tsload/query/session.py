@@ -1,0 +1,352 @@
+"""One query session: fix parameters, run the weighted mix with think time, write its directory.
+
+A session is a coroutine. It starts after its stagger offset, fixes its parameters (from the
+table, the model or the fixed set), writes the ``.sql`` files and the begin data-point count,
+then runs ``repetitions`` queries chosen by weight, each followed by its think time (none after
+the last), and finally writes the end count, the summary CSV, the histograms and
+``session.json``. Stopping (`stop` set) cancels the query in flight (CancelQuery is sent when it
+has a QueryId; it is not counted) and still writes every file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tsload._errors import TargetError
+from tsload.query import params as qp
+from tsload.query.executor import Outcome, QueryExecutor
+from tsload.query.logfiles import SessionFiles, log_line, result_table, utc_iso
+from tsload.query.pacing import QueryChooser, think_time_ms
+from tsload.stats import hdr
+from tsload.stats.recorder import Recorder, RecorderSnapshot
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+DATAPOINTS_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """Everything one session needs (picklable: sent to worker processes)."""
+
+    process: int  # 1-based, as the sample
+    index: int  # 1-based within the process
+    directory: Path
+    database: str
+    table: str
+    end: str  # SQL expression for {end}
+    multi: bool
+    query_mode: str
+    repetitions: int
+    templates: Mapping[str, str]
+    weights: tuple[tuple[str, float], ...]
+    params_source: str  # table | model | fixed
+    think_ms: int
+    randomized_think: bool
+    start_offset_ms: int
+    seed: int
+    count_datapoints: bool = True
+    config: Mapping[str, Any] = field(default_factory=dict)  # recorded in session.json
+
+    @property
+    def tag(self) -> str:
+        return f"{self.process}-{self.index}"
+
+
+@dataclass
+class QueryCounters:
+    total: int = 0
+    successful: int = 0
+    failed: int = 0
+    timed_out: int = 0
+    retries: int = 0
+    throttled: int = 0
+    cancelled: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    tag: str
+    directory: str
+    started: str | None
+    ended: str | None
+    counts: dict[str, dict[str, int]]
+    histograms: dict[str, str]  # query -> HDR base64 V2 (µs), successful executions
+    params: dict[str, str] | None
+    executed: int
+
+
+class Session:
+    def __init__(
+        self,
+        spec: SessionSpec,
+        executor: QueryExecutor,
+        *,
+        fleet: Any = None,
+        sleep: Sleep = asyncio.sleep,
+        wall_clock: Callable[[], float] = time.time,
+        interval_logs: bool = True,
+    ) -> None:
+        self.spec = spec
+        self.executor = executor
+        self.fleet = fleet
+        self._sleep = sleep
+        self._wall = wall_clock
+        self.rng = random.Random(f"tsload-query:{spec.seed}:{spec.process}:{spec.index}")
+        self.recorder = Recorder(clock=wall_clock)
+        self.counters: dict[str, QueryCounters] = {name: QueryCounters() for name, _ in spec.weights}
+        self.latencies: dict[str, list[float]] = {name: [] for name, _ in spec.weights}
+        self.files: SessionFiles | None = None
+        self.params: qp.QueryParams | None = None
+        self.sql: dict[str, str] = {}
+        self.executed = 0
+        self.started: str | None = None
+        self.ended: str | None = None
+        self._hlogs: Any = None
+        self._interval_logs = interval_logs
+        self._unsent: list[RecorderSnapshot] = []
+
+    # -- the parts -------------------------------------------------------------------------------
+    async def resolve_params(self) -> qp.QueryParams:
+        s = self.spec
+        if s.params_source == "fixed":
+            return qp.FIXED_PARAMS
+        if s.params_source == "model":
+            if self.fleet is None:
+                raise TargetError("--params model: no model fleet was given to the session")
+            return qp.model_params(self.fleet, self.rng)
+        events = await self.executor.run(
+            qp.event_rows_sql(s.database, s.table, s.end, s.multi), keep_rows=True
+        )
+        if not events.ok:
+            raise TargetError(f"--params table: cannot read {s.database}.{s.table}: {events.error}")
+        rows = qp.rows_as_dicts(events.column_info, events.result_rows)
+        if not rows:
+            measure = "events" if s.multi else "task_completed"
+            raise TargetError(
+                f"--params table: no {measure} row within 12 h of {s.end} in {s.database}.{s.table}; "
+                "ingest data first, or use --params model or --fixed-params"
+            )
+        event = rows[self.rng.randrange(len(rows))]
+        name = event.get("instance_name") or ""
+        metric = await self.executor.run(
+            qp.metric_row_sql(s.database, s.table, s.end, s.multi, name), keep_rows=True
+        )
+        mrows = qp.rows_as_dicts(metric.column_info, metric.result_rows) if metric.ok else []
+        if not mrows:
+            raise TargetError(
+                f"--params table: no {'metrics' if s.multi else 'cpu_user'} row of {name} within 12 h of "
+                f"{s.end} in {s.database}.{s.table}" + (f" ({metric.error})" if metric.error else "")
+            )
+        try:
+            return qp.params_from_rows(event, mrows[0])
+        except KeyError as exc:
+            raise TargetError(f"--params table: the table has no {exc.args[0]} value for {name}") from None
+
+    def render_all(self, params: qp.QueryParams) -> dict[str, str]:
+        s = self.spec
+        out: dict[str, str] = {}
+        for name, template in s.templates.items():
+            sql = qp.render(template, database=s.database, table=s.table, end=s.end, params=params)
+            out[name] = qp.row_count(sql) if s.query_mode == "row_count" else sql
+        return out
+
+    async def count_datapoints(self, stage: str) -> None:
+        assert self.files is not None
+        s = self.spec
+        sql = qp.datapoints_sql(s.database, s.table, s.end)
+        try:
+            async with asyncio.timeout(DATAPOINTS_TIMEOUT_S):
+                out = await self.executor.run(sql, keep_rows=True)
+        except TimeoutError:
+            out = Outcome(ok=False, elapsed_s=DATAPOINTS_TIMEOUT_S, timed_out=True, error="timed out")
+        name = f"numDatapoints-{stage}"
+        if out.ok:
+            self.files.write_text(
+                f"{name}.log", log_line(self.files.tag, 1, utc_iso(), out.query_id, out.elapsed_s, out.rows)
+            )
+            self.files.write_text(f"{name}-result.txt", result_table(out.column_info, out.result_rows))
+        else:
+            self.files.write_text(
+                f"{name}.err",
+                f"{self.files.tag}, 1, {utc_iso()}, QueryId: {out.query_id or 'None'}, "
+                f"RequestId: {out.request_id or 'None'}\n{' '.join((out.error or '').split())}\n",
+            )
+
+    def record(self, name: str, execution: int, out: Outcome) -> None:
+        assert self.files is not None
+        c = self.counters[name]
+        c.total += 1
+        c.retries += out.retries
+        c.throttled += out.throttled
+        c.cancelled += int(out.cancelled)
+        self.recorder.add_count(f"{name}|total")
+        if out.retries:
+            self.recorder.add_count(f"{name}|retries", out.retries)
+        if out.ok:
+            c.successful += 1
+            self.latencies[name].append(out.elapsed_s)
+            self.recorder.record(name, out.elapsed_s)
+            self.recorder.add_count(f"{name}|ok")
+            self.files.success(name, execution, out.query_id, out.elapsed_s, out.rows)
+            return
+        if out.timed_out:
+            c.timed_out += 1
+            self.recorder.add_count(f"{name}|timed_out")
+        else:
+            c.failed += 1
+            self.recorder.add_count(f"{name}|failed")
+        self.files.failure(
+            name,
+            execution,
+            query_id=out.query_id,
+            request_id=out.request_id,
+            elapsed_s=out.elapsed_s,
+            what="timed out" if out.timed_out else "failed",
+            error=out.error or "",
+            retries=out.retries,
+            cancelled=out.cancelled,
+        )
+
+    async def _queries(self) -> None:
+        s = self.spec
+        chooser = QueryChooser(s.weights, self.rng)
+        for execution in range(1, s.repetitions + 1):
+            name = chooser.next()
+            out = await self.executor.run(self.sql[name])
+            self.executed = execution
+            self.record(name, execution, out)
+            if execution < s.repetitions:
+                pause = think_time_ms(s.think_ms, s.randomized_think, self.rng)
+                if pause > 0:
+                    await self._sleep(pause / 1000.0)
+
+    def tick(self) -> RecorderSnapshot:
+        """The interval since the previous tick (also appended to the ``.hlog`` files)."""
+        snap = self.recorder.interval()
+        if self._hlogs is not None and snap.histograms:
+            self._hlogs.add(snap.histograms, snap.start_s, snap.end_s)
+        return snap
+
+    def interval(self) -> RecorderSnapshot:
+        """Everything recorded since the previous call (for live progress)."""
+        snaps = [*self._unsent, self.tick()]
+        self._unsent = []
+        return RecorderSnapshot.merged(snaps)
+
+    # -- the whole session -------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> SessionResult:
+        s = self.spec
+        if s.start_offset_ms > 0 and not await self._wait_or_stop(
+            self._sleep(s.start_offset_ms / 1000.0), stop
+        ):
+            return self.result()
+        if stop.is_set():
+            return self.result()
+        self.started = utc_iso()
+        self.files = SessionFiles(s.directory, s.tag)
+        if self._interval_logs:
+            from tsload.stats.hlog import IntervalLogs
+
+            self._hlogs = IntervalLogs(s.directory, start_time_s=self._wall())
+        try:
+            self.params = await self.resolve_params()
+            self.sql = self.render_all(self.params)
+            for name, sql in self.sql.items():
+                self.files.write_sql(name, sql)
+            if s.count_datapoints:
+                await self._wait_or_stop(self.count_datapoints("begin"), stop)
+            if not stop.is_set():
+                await self._wait_or_stop(self._queries(), stop)
+            if s.count_datapoints:
+                await self.count_datapoints("end")
+        finally:
+            self.finish()
+        return self.result()
+
+    async def _wait_or_stop(self, work: Awaitable[Any], stop: asyncio.Event) -> bool:
+        """Run `work` unless `stop` is set first (then cancel it); True when it completed."""
+        task = asyncio.ensure_future(work)
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            task.cancel()
+            stopper.cancel()
+            await asyncio.wait({task, stopper})
+            raise
+        stopper.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+            return False
+        task.result()  # errors propagate
+        return True
+
+    def finish(self) -> None:
+        """Write the summary CSV, histograms and session.json (idempotent)."""
+        if self.files is None or self.ended is not None:
+            return
+        from tsload.report.sample_csv import summary_csv
+
+        self._unsent.append(self.tick())
+        if self._hlogs is not None:
+            self._hlogs.close()
+        self.ended = utc_iso()
+        self.files.close()
+        s = self.spec
+        executed = {n: lat for n, lat in self.latencies.items() if self.counters[n].total > 0}
+        totals = {n: c.total for n, c in self.counters.items() if c.total > 0}
+        self.files.write_text(f"{s.directory.name}-summary.csv", summary_csv(executed, totals))
+        total = self.recorder.total()
+        for name in totals:
+            h = total.histograms.get(name) or hdr.new_histogram()
+            self.files.write_text(f"{name}.hdr", hdr.encode(h) + "\n")
+        self.files.write_json("session.json", self._meta())
+
+    def _meta(self) -> dict[str, Any]:
+        s = self.spec
+        return {
+            "session": s.tag,
+            "process": s.process,
+            "session_index": s.index,
+            "started": self.started,
+            "ended": self.ended,
+            "queries": {n: c.as_dict() for n, c in self.counters.items() if c.total > 0},
+            "executed": self.executed,
+            "params": self.params.as_dict() if self.params else None,
+            "params_source": s.params_source,
+            "query_mode": s.query_mode,
+            "model": "multi" if s.multi else "single",
+            "seed": s.seed,
+            "config": dict(s.config),
+        }
+
+    def result(self) -> SessionResult:
+        total = self.recorder.total()
+        return SessionResult(
+            tag=self.spec.tag,
+            directory=str(self.spec.directory) if self.files is not None else "",
+            started=self.started,
+            ended=self.ended,
+            counts={n: c.as_dict() for n, c in self.counters.items() if c.total > 0},
+            histograms={n: hdr.encode(h) for n, h in total.histograms.items()},
+            params=self.params.as_dict() if self.params else None,
+            executed=self.executed,
+        )
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,201 @@
+"""How a Query/CancelQuery call reaches the target: a one-method protocol and two implementations.
+
+- `SdkTransport`: aioboto3's ``timestream-query`` client (botocore serialises, signs, parses;
+  endpoint discovery against AWS). botocore's own retries are off: tsload counts its retries.
+- `FastTransport`: a pre-built JSON body, tsload's SigV4 signer and the lean keep-alive HTTP/1.1
+  client of the write path; for a fixed endpoint (``-e`` or the local engine). The same bytes
+  and signature botocore would send, at a fraction of the client CPU.
+
+Both raise `CallError` for an error answer or a transport failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Protocol
+
+import orjson
+
+QUERY_TARGET = "Timestream_20181101.Query"
+CANCEL_TARGET = "Timestream_20181101.CancelQuery"
+
+RETRYABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "InternalServerException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "InvalidEndpointException",
+        "ConnectionError",
+    }
+)
+
+
+class CallError(Exception):
+    """One failed call: the error code, message, HTTP status and request/query ids when known."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+        query_id: str | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+        self.request_id = request_id
+        self.query_id = query_id
+
+    @property
+    def retryable(self) -> bool:
+        return self.code in RETRYABLE_CODES or (self.status is not None and self.status >= 500)
+
+    @property
+    def throttled(self) -> bool:
+        return self.code == "ThrottlingException"
+
+
+class QueryTransport(Protocol):
+    async def query(self, params: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def cancel(self, query_id: str) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class SdkTransport:
+    """aioboto3 ``timestream-query``; one client (and connection pool) shared by a process's sessions."""
+
+    def __init__(self, session: Any, region: str, endpoint_url: str | None, *, max_pool: int = 10) -> None:
+        self._session = session
+        self._region = region
+        self._endpoint_url = endpoint_url
+        self._max_pool = max_pool
+        self._stack = contextlib.AsyncExitStack()
+        self._client: Any = None
+
+    async def _open(self) -> Any:
+        if self._client is None:
+            from botocore.config import Config
+
+            config = Config(
+                retries={"total_max_attempts": 1},  # tsload retries (and counts) itself
+                max_pool_connections=self._max_pool,
+                connect_timeout=20,
+                read_timeout=300,
+            )
+            self._client = await self._stack.enter_async_context(
+                self._session.client(
+                    "timestream-query",
+                    region_name=self._region,
+                    endpoint_url=self._endpoint_url,
+                    config=config,
+                )
+            )
+        return self._client
+
+    async def query(self, params: dict[str, Any]) -> dict[str, Any]:
+        client = await self._open()
+        try:
+            response: dict[str, Any] = await client.query(**params)
+        except Exception as exc:
+            raise _sdk_error(exc) from exc
+        return response
+
+    async def cancel(self, query_id: str) -> None:
+        client = await self._open()
+        try:
+            await client.cancel_query(QueryId=query_id)
+        except Exception as exc:
+            raise _sdk_error(exc) from exc
+
+    async def aclose(self) -> None:
+        self._client = None
+        await self._stack.aclose()
+
+
+def _sdk_error(exc: Exception) -> CallError:
+    import botocore.exceptions
+
+    if isinstance(exc, botocore.exceptions.ClientError):
+        response: dict[str, Any] = exc.response or {}
+        err = response.get("Error", {})
+        meta = response.get("ResponseMetadata", {})
+        return CallError(
+            str(err.get("Code", "Unknown")),
+            str(err.get("Message", "")),
+            status=meta.get("HTTPStatusCode"),
+            request_id=meta.get("RequestId"),
+            query_id=response.get("QueryId"),
+        )
+    if isinstance(exc, botocore.exceptions.ParamValidationError):
+        return CallError("ParamValidationError", str(exc))
+    if isinstance(exc, botocore.exceptions.BotoCoreError | OSError):
+        return CallError("ConnectionError", f"{type(exc).__name__}: {exc}")
+    try:
+        import aiohttp
+
+        if isinstance(exc, aiohttp.ClientError):
+            return CallError("ConnectionError", f"{type(exc).__name__}: {exc}")
+    except ImportError:  # pragma: no cover - aiohttp comes with aiobotocore
+        pass
+    raise exc
+
+
+class FastTransport:
+    """Pre-encoded JSON + tsload's SigV4 + keep-alive HTTP/1.1 to one fixed endpoint."""
+
+    def __init__(
+        self, credentials: Any, region: str, endpoint_url: str, *, read_timeout: float = 300.0
+    ) -> None:
+        from tsload.targets.timestream.http import HttpClient
+        from tsload.targets.timestream.sigv4 import SigV4Signer
+
+        self._signer = SigV4Signer(credentials, region)
+        self._http = HttpClient(endpoint_url, connect_timeout=20.0, read_timeout=read_timeout)
+
+    async def _call(self, target: str, params: dict[str, Any]) -> dict[str, Any]:
+        from tsload.targets.timestream.http import HttpError
+
+        body = orjson.dumps(params)
+        keys = await self._signer.keys()
+        headers = self._signer.sign(keys, self._http.host_header, target, body)
+        try:
+            response = await self._http.post("/", headers, body)
+        except HttpError as exc:
+            raise CallError("ConnectionError", str(exc)) from exc
+        request_id = response.headers.get("x-amzn-requestid")
+        try:
+            data = orjson.loads(response.body) if response.body else {}
+        except orjson.JSONDecodeError:
+            data = {}
+        if response.status >= 300 or not isinstance(data, dict):
+            if not isinstance(data, dict):
+                data = {}
+            raw = (
+                response.headers.get("x-amzn-errortype")
+                or str(data.get("__type", ""))
+                or f"HTTP{response.status}"
+            )
+            code = raw.split(":", 1)[0].rsplit("#", 1)[-1]
+            message = str(data.get("message", data.get("Message", "")))
+            raise CallError(
+                code, message, status=response.status, request_id=request_id, query_id=data.get("QueryId")
+            )
+        data.setdefault("ResponseMetadata", {"RequestId": request_id, "HTTPStatusCode": response.status})
+        return data
+
+    async def query(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._call(QUERY_TARGET, params)
+
+    async def cancel(self, query_id: str) -> None:
+        await self._call(CANCEL_TARGET, {"QueryId": query_id})
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
