@@ -29,7 +29,9 @@ def discard_engine() -> Iterator[str]:
     data = tempfile.mkdtemp(prefix="tsload-bench-")
     proc = subprocess.Popen(
         [PY, "-m", "tsload", "serve", "--data", data, "--port", "0", "--discard"],
-        stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True,
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
@@ -54,15 +56,41 @@ def sample_records(n: int, t0: int) -> list[dict[str, Any]]:
     from tsload.model.fleet import Fleet, FleetConfig
 
     fleet = Fleet(FleetConfig(host_scale=1))
-    names = ["cpu_user", "cpu_system", "cpu_steal", "cpu_iowait", "cpu_nice", "cpu_hi", "cpu_si", "cpu_idle",
-             "memory_free", "memory_used", "memory_cached", "disk_io_reads", "disk_io_writes",
-             "latency_per_read", "latency_per_write", "network_bytes_in", "network_bytes_out", "disk_used",
-             "disk_free", "file_descriptors_in_use"]
+    names = [
+        "cpu_user",
+        "cpu_system",
+        "cpu_steal",
+        "cpu_iowait",
+        "cpu_nice",
+        "cpu_hi",
+        "cpu_si",
+        "cpu_idle",
+        "memory_free",
+        "memory_used",
+        "memory_cached",
+        "disk_io_reads",
+        "disk_io_writes",
+        "latency_per_read",
+        "latency_per_write",
+        "network_bytes_in",
+        "network_bytes_out",
+        "disk_used",
+        "disk_free",
+        "file_descriptors_in_use",
+    ]
     out = []
     for i in range(n):
         dims = [{"Name": k, "Value": v} for k, v in fleet.metric_dimensions(i // 20)]
-        out.append({"Dimensions": dims, "MeasureName": names[i % 20], "MeasureValue": f"{(i * 7919) % 10000 / 100:.2f}",
-                    "MeasureValueType": "DOUBLE", "Time": str(t0 + i // 20), "TimeUnit": "MILLISECONDS"})
+        out.append(
+            {
+                "Dimensions": dims,
+                "MeasureName": names[i % 20],
+                "MeasureValue": f"{(i * 7919) % 10000 / 100:.2f}",
+                "MeasureValueType": "DOUBLE",
+                "Time": str(t0 + i // 20),
+                "TimeUnit": "MILLISECONDS",
+            }
+        )
     return out
 
 
@@ -71,9 +99,14 @@ def baseline(url: str, seconds: float) -> dict[str, float]:
     import boto3
     from botocore.config import Config
 
-    client = boto3.client("timestream-write", endpoint_url=url, region_name="us-east-1",
-                          aws_access_key_id="bench", aws_secret_access_key="bench",
-                          config=Config(retries={"max_attempts": 10}))
+    client = boto3.client(
+        "timestream-write",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        config=Config(retries={"max_attempts": 10}),
+    )
     records = sample_records(100, int(time.time() * 1000) - 60_000)
     n = 0
     cpu0, t0 = time.process_time(), time.perf_counter()
@@ -84,13 +117,40 @@ def baseline(url: str, seconds: float) -> dict[str, float]:
     return {"records_per_s": n / wall, "records_per_cpu_s": n / cpu, "cpu_ms_per_100": cpu / (n / 100) * 1000}
 
 
-def run_tsload(url: str, *, sdk: bool, multi: bool, host_scale: int, backfill: str, concurrency: int,
-               batch_writes: bool = False) -> dict[str, float]:
+def run_tsload(
+    url: str,
+    *,
+    sdk: bool,
+    multi: bool,
+    host_scale: int,
+    backfill: str,
+    concurrency: int,
+    batch_writes: bool = False,
+) -> dict[str, float]:
     """(b)/(c): the tsload CLI in a child process pinned to the client core; backfill as fast as accepted."""
     out = Path(tempfile.mkdtemp(prefix="tsload-bench-run-"))
-    args = [PY, "-m", "tsload", "ingest", "-e", url, "--host-scale", str(host_scale), "--interval-millis", "60000",
-            "--backfill", backfill, "--duration", "0", "-c", str(concurrency), "--out", str(out),
-            "--stats-interval", "60"]
+    args = [
+        PY,
+        "-m",
+        "tsload",
+        "ingest",
+        "-e",
+        url,
+        "--host-scale",
+        str(host_scale),
+        "--interval-millis",
+        "60000",
+        "--backfill",
+        backfill,
+        "--duration",
+        "0",
+        "-c",
+        str(concurrency),
+        "--out",
+        str(out),
+        "--stats-interval",
+        "60",
+    ]
     if sdk:
         args.append("--sdk-writes")
     if multi:
@@ -103,7 +163,7 @@ def run_tsload(url: str, *, sdk: bool, multi: bool, host_scale: int, backfill: s
         os.sched_setaffinity(proc.pid, CLIENT_CORE)
     ru0 = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    stdout, stderr = proc.communicate()
+    _, stderr = proc.communicate()
     if ru0[1] != 0:
         raise SystemExit(f"tsload ingest failed: {stderr.strip()[-500:]}")
     import json
@@ -134,7 +194,9 @@ async def _transport_round(url: str, kind: str, seconds: float, concurrency: int
     enc = RequestEncoder(fleet, EncodeOptions(database="devops", table="host_metrics"))
     t0 = int(time.time() * 1000) - 600_000
     bodies = [r.body for r in enc.per_series("metrics", np.arange(50), np.arange(5) * 60_000 + t0)]
-    session = aioboto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1")
+    session = aioboto3.Session(
+        aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1"
+    )
     signer = SigV4Signer(await session.get_credentials(), "us-east-1")
     lean = HttpClient(url)
     target = "Timestream_20181101.WriteRecords"
@@ -162,7 +224,11 @@ async def _transport_round(url: str, kind: str, seconds: float, concurrency: int
         await asyncio.gather(*(one(i) for i in range(concurrency)))
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - w0
     await lean.aclose()
-    return {"req_per_s": sent / wall, "cpu_us_per_req": cpu / sent * 1e6, "records_per_cpu_s": sent * 100 / cpu}
+    return {
+        "req_per_s": sent / wall,
+        "cpu_us_per_req": cpu / sent * 1e6,
+        "records_per_cpu_s": sent * 100 / cpu,
+    }
 
 
 def transports(url: str, seconds: float) -> dict[str, dict[str, float]]:
@@ -190,10 +256,31 @@ def tree_rss_mb(pid: int) -> float:
 def memory(url: str, seconds: float) -> float:
     """Peak RSS of `tsload ingest --host-scale 4000 -p 2` (parent + children), live at the Large interval."""
     proc = subprocess.Popen(
-        [PY, "-m", "tsload", "ingest", "-e", url, "--host-scale", "4000", "-p", "2", "-c", "64",
-         "--interval-millis", "120000", "--duration", str(int(seconds)), "--stats-interval", "5",
-         "--drain-timeout", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            PY,
+            "-m",
+            "tsload",
+            "ingest",
+            "-e",
+            url,
+            "--host-scale",
+            "4000",
+            "-p",
+            "2",
+            "-c",
+            "64",
+            "--interval-millis",
+            "120000",
+            "--duration",
+            str(int(seconds)),
+            "--stats-interval",
+            "5",
+            "--drain-timeout",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     peak = 0.0
     stop = threading.Event()
@@ -224,23 +311,41 @@ def main() -> None:
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--memory-seconds", type=float, default=30.0)
     a = ap.parse_args()
-    print(f"cores: client {sorted(CLIENT_CORE)}, engine {sorted(ENGINE_CORE)} (shared machine: figures are noisy)")
+    print(
+        f"cores: client {sorted(CLIENT_CORE)}, engine {sorted(ENGINE_CORE)}"
+        " (shared machine: figures are noisy)"
+    )
     with discard_engine() as url:
         import boto3
 
-        boto3.client("timestream-write", endpoint_url=url, region_name="us-east-1", aws_access_key_id="b",
-                     aws_secret_access_key="b").create_database(DatabaseName="devops")
+        boto3.client(
+            "timestream-write",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="b",
+            aws_secret_access_key="b",
+        ).create_database(DatabaseName="devops")
         with contextlib.suppress(Exception):
-            boto3.client("timestream-write", endpoint_url=url, region_name="us-east-1", aws_access_key_id="b",
-                         aws_secret_access_key="b").create_table(DatabaseName="devops", TableName="host_metrics")
+            boto3.client(
+                "timestream-write",
+                endpoint_url=url,
+                region_name="us-east-1",
+                aws_access_key_id="b",
+                aws_secret_access_key="b",
+            ).create_table(DatabaseName="devops", TableName="host_metrics")
         tr = transports(url, a.seconds / 2)
         for k, v in tr.items():
-            print(f"transport {k:8s}: {v['req_per_s']:>9,.0f} req/s  {v['cpu_us_per_req']:>6,.1f} µs CPU/request"
-                  f"  = {v['records_per_cpu_s']:>11,.0f} records per CPU-second (100-record bodies, signed)")
+            print(
+                f"transport {k:8s}: {v['req_per_s']:>9,.0f} req/s"
+                f"  {v['cpu_us_per_req']:>6,.1f} µs CPU/request"
+                f"  = {v['records_per_cpu_s']:>11,.0f} records per CPU-second (100-record bodies, signed)"
+            )
         os.sched_setaffinity(0, set(CORES))
         base = baseline(url, a.seconds)
-        print(f"(a) sample approach (boto3, full dims, 1 thread): {base['records_per_s']:>10,.0f} records/s"
-              f"   ({base['cpu_ms_per_100']:.1f} ms CPU per 100 records)")
+        print(
+            f"(a) sample approach (boto3, full dims, 1 thread): {base['records_per_s']:>10,.0f} records/s"
+            f"   ({base['cpu_ms_per_100']:.1f} ms CPU per 100 records)"
+        )
         rows = {}
         for label, kw in (
             ("(b) --sdk-writes            single", dict(sdk=True, multi=False, concurrency=16)),
@@ -250,15 +355,22 @@ def main() -> None:
         ):
             r = run_tsload(url, host_scale=a.host_scale, backfill=a.backfill if not kw["sdk"] else "2m", **kw)
             rows[label] = r
-            print(f"{label}: {r['records_per_s']:>10,.0f} records/s {r['measures_per_s']:>11,.0f} measures/s"
-                  f"  ({r['records_per_cpu_s']:>9,.0f} records per client CPU-second, {r['records']:,} records)")
+            print(
+                f"{label}: {r['records_per_s']:>10,.0f} records/s {r['measures_per_s']:>11,.0f} measures/s"
+                f"  ({r['records_per_cpu_s']:>9,.0f} records per client CPU-second, {r['records']:,} records)"
+            )
         fast = rows["(c) tsload fast path        single"]["records_per_s"]
         sdk = rows["(b) --sdk-writes            single"]["records_per_s"]
-        print(f"ratios (single): fast/baseline = {fast / base['records_per_s']:.1f}x,"
-              f" fast/sdk = {fast / sdk:.1f}x, sdk/baseline = {sdk / base['records_per_s']:.1f}x")
+        print(
+            f"ratios (single): fast/baseline = {fast / base['records_per_s']:.1f}x,"
+            f" fast/sdk = {fast / sdk:.1f}x, sdk/baseline = {sdk / base['records_per_s']:.1f}x"
+        )
         if not a.skip_memory:
             peak = memory(url, a.memory_seconds)
-            print(f"memory: host-scale 4000, -p 2, live at 120 s interval: peak RSS (parent + children) {peak:,.0f} MB")
+            print(
+                "memory: host-scale 4000, -p 2, live at 120 s interval:"
+                f" peak RSS (parent + children) {peak:,.0f} MB"
+            )
 
 
 if __name__ == "__main__":

@@ -260,12 +260,12 @@ class ProgressView:
             self._live.__exit__(exc_type, exc, tb)
 
     def note(self, text: str) -> None:
-        self._console.print(text, markup=False, highlight=False)
+        self._console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def update(self, p: Any) -> None:
         for w in p.warnings:
             # the sample's warning, printed once per stats period in which it holds
-            self._console.print(w, markup=False, highlight=False)
+            self._console.print(w, markup=False, highlight=False, soft_wrap=True)
         if self._live is not None:
             self._live.update(table(p), refresh=True)
         else:

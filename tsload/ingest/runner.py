@@ -114,8 +114,8 @@ async def ingest(
                 writer.add(h, last_tick, now)
             last_tick = now
             for w in progress.warnings:
-                if w not in warnings:
-                    log.warning("%s", w)
+                if on_progress is None and w not in warnings:
+                    log.warning("%s", w)  # nobody shows progress: say it once through logging
                 warnings.append(w)
             if on_progress is not None:
                 on_progress(progress)
