@@ -1,0 +1,195 @@
+"""Over real loopback sockets: moto's server as an independent wire peer (both transports), and
+the engine (in a thread, with a stand-in SQL module until helper S's lands) for paging, timeouts
+and CancelQuery."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from tests.conftest import free_port
+from tsload.query import QueryConfig, run_query_workload
+from tsload.targets.resolve import TargetConfig
+
+LOG_LINE = re.compile(r"^1-\d+, \d+, \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z, \S+, \d+\.\d{6}, (\d+)$")
+
+
+def tiny_workload(root: Path, queries: dict[str, str]) -> Path:
+    for model in ("single", "multi"):
+        d = root / "queries" / model
+        d.mkdir(parents=True, exist_ok=True)
+        for name, sql in queries.items():
+            (d / f"{name}.sql").write_text(sql)
+    (root / "config.ini").write_text(
+        "[default]\nrepetitions = 6\nretries = 2\n[query_distribution]\n"
+        + "".join(f"{n} = {i + 1}\n" for i, n in enumerate(queries))
+    )
+    return root
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        canned = {
+            "QueryId": "moto-q",
+            "Rows": [
+                {"Data": [{"ScalarValue": "eu-west-1"}, {"ScalarValue": "1.5"}]},
+                {"Data": [{"ScalarValue": "eu-west-1"}, {"NullValue": True}]},
+            ],
+            "ColumnInfo": [
+                {"Name": "region", "Type": {"ScalarType": "VARCHAR"}},
+                {"Name": "v", "Type": {"ScalarType": "DOUBLE"}},
+            ],
+        }
+        # moto's API: "null" = the results for any query string not listed
+        req = urllib.request.Request(
+            url + "/moto-api/static/timestream/query-results",
+            data=json.dumps({"results": {"null": [canned] * 100}}).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req) as r:
+            assert r.status == 201
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("transport", ["sdk", "fast"])
+async def test_moto_wire(tmp_path: Path, moto_url: str, transport: str) -> None:
+    wl = tiny_workload(
+        tmp_path / "wl", {"q-a": "SELECT {region} AS region, 1.5 AS v", "q-b": "SELECT {cell}"}
+    )
+    cfg = QueryConfig(
+        target=TargetConfig(endpoint=moto_url),
+        workload_dir=wl,
+        params="fixed",
+        think_time_ms=0,
+        concurrency=2,
+        log_dir=tmp_path / "logs",
+        seed=5,
+        transport=transport,
+        stats_interval_s=0.2,
+    )
+    result = await run_query_workload(cfg)
+    assert sum(q.total for q in result.queries.values()) == 12
+    assert all(q.successful == q.total and q.failed == 0 for q in result.queries.values())
+    dirs = sorted((tmp_path / "logs").iterdir())
+    assert [d.name.rsplit("-", 2)[1:] for d in dirs] == [["1", "1"], ["1", "2"]]
+    assert all(d.name.startswith("127.0.0.1-") for d in dirs)  # the run prefix defaults to the host
+    for d in dirs:
+        assert not list(d.glob("*.err"))
+        for log in d.glob("q-*.log"):
+            for line in log.read_text().splitlines():
+                m = LOG_LINE.match(line)
+                assert m and m.group(1) == "2", line
+        assert (d / "numDatapoints-begin.log").exists() and (d / "numDatapoints-end-result.txt").exists()
+
+
+# -- the engine in a thread (CONTRACTS §3's SQL module stood in by DuckDB as is) ------------------
+
+
+@pytest.fixture
+def engine_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
+    from tests.engine.conftest import engine_in_thread, standin_sql
+    from tsload.engine import EngineConfig
+
+    mod = standin_sql()
+    monkeypatch.setattr("tsload.engine.server._sql_engine", lambda: mod)
+    with engine_in_thread(EngineConfig(data_dir=tmp_path / "data", query_wait=0.05)) as running:
+        yield running.url, running
+
+
+def stats(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url + "/tsload/stats") as r:
+        data: dict[str, Any] = json.load(r)
+        return data
+
+
+@pytest.mark.parametrize("transport", ["sdk", "fast"])
+async def test_engine_paging_timeout_and_cancel(
+    tmp_path: Path, engine_url: tuple[str, Any], transport: str
+) -> None:
+    url, _ = engine_url
+    wl = tiny_workload(
+        tmp_path / "wl",
+        {
+            "pages": "SELECT range AS x, {region} AS r FROM range(2345)",
+            # long enough to outlast the timeout; the engine interrupts it on CancelQuery
+            "slow": "SELECT sum(a.range * b.range) FROM range(200000) a, range(200000) b",
+        },
+    )
+    cfg = QueryConfig(
+        target=TargetConfig(endpoint=url),
+        workload_dir=wl,
+        params="fixed",
+        think_time_ms=0,
+        concurrency=1,
+        log_dir=tmp_path / "logs",
+        seed=11,
+        transport=transport,
+        timeout_s=0.4,
+        count_datapoints=False,
+        repetitions=4,
+    )
+    before = stats(url)
+    result = await run_query_workload(cfg)
+    pages, slow = result.queries.get("pages"), result.queries["slow"]
+    assert slow.timed_out == slow.total > 0 and slow.successful == 0 and slow.cancelled == slow.total
+    if pages is not None:
+        assert pages.successful == pages.total
+    (d,) = (tmp_path / "logs").iterdir()
+    for line in (d / "pages.log").read_text().splitlines() if pages else ():
+        m = LOG_LINE.match(line)
+        assert m and m.group(1) == "2345"  # every page read to the last row
+    err = (d / "slow.err").read_text()
+    assert err.count("timed out after") == slow.total and "cancelled" in err
+    meta = orjson.loads((d / "session.json").read_bytes())
+    assert meta["queries"]["slow"]["timed_out"] == slow.total
+    for _ in range(50):
+        after = stats(url)
+        if after.get("cancelled_queries", 0) - before.get("cancelled_queries", 0) >= slow.total:
+            break
+        await asyncio.sleep(0.1)
+    assert after["cancelled_queries"] - before.get("cancelled_queries", 0) >= slow.total
+
+
+async def test_throttling_retries_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.engine.conftest import engine_in_thread, standin_sql
+    from tsload.engine import EngineConfig
+    from tsload.engine.config import FaultConfig
+
+    mod = standin_sql()
+    monkeypatch.setattr("tsload.engine.server._sql_engine", lambda: mod)
+    faults = FaultConfig(throttle_rate=0.3, seed=4)
+    with engine_in_thread(EngineConfig(data_dir=tmp_path / "data", faults=faults)) as running:
+        wl = tiny_workload(tmp_path / "wl", {"one": "SELECT {region} AS r"})
+        (wl / "config.ini").write_text("[default]\nretries = 20\n[query_distribution]\none = 1\n")
+        cfg = QueryConfig(
+            target=TargetConfig(endpoint=running.url),
+            workload_dir=wl,
+            params="fixed",
+            think_time_ms=0,
+            log_dir=tmp_path / "logs",
+            seed=1,
+            repetitions=40,
+            count_datapoints=False,
+        )
+        result = await run_query_workload(cfg)
+        injected = running.stats()["injected_throttles"]
+    q = result.queries["one"]
+    assert q.successful == 40 and q.retries == injected > 0 and q.throttled == injected
