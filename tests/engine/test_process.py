@@ -90,6 +90,7 @@ def test_restart_keeps_data_and_duplicate_state(tmp_path: Path) -> None:
             == 50
         )
     assert oct(data.stat().st_mode & 0o777) == "0o700"
+    assert oct((data / "tsload.duckdb").stat().st_mode & 0o777) == "0o600"
     assert rows_in(data, 'SELECT count(*), sum("measure_value::bigint") FROM pdb.ptab') == [
         (50, sum(range(50)))
     ]
@@ -168,7 +169,7 @@ def test_configuration_errors_are_one_line(tmp_path: Path) -> None:
             (["--data", str(tmp_path / "d"), "--throttle-rate", "1.5"], "--throttle-rate"),
             (["--data", str(tmp_path / "d"), "--latency-ms", "9:1"], "--latency-ms"),
             (["--data", str(tmp_path / "d"), "--host", "0.0.0.0"], "--allow-remote"),
-            (["--data", str(tmp_path / "d"), "--port", str(port)], "--port"),
+            (["--data", str(tmp_path / "busy"), "--port", str(port)], "--port"),
         ]
         for args, needle in cases:
             res = cli(*args)
@@ -178,6 +179,7 @@ def test_configuration_errors_are_one_line(tmp_path: Path) -> None:
                 res.stderr
             )
             assert res.stdout == ""
+        assert not (tmp_path / "busy").exists()  # a busy port fails before anything is created
 
 
 def test_non_loopback_needs_allow_remote(tmp_path: Path) -> None:

@@ -41,6 +41,7 @@ def command(
 ) -> None:
     import asyncio
     import logging
+    import os
     import sys
 
     from tsload.cli._console import warn
@@ -66,6 +67,9 @@ def command(
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="tsload serve: %(levelname)s %(message)s"
     )
+
+    # The engine's files (DuckDB and its WAL) are for this user only, like its directory.
+    os.umask(0o077)
 
     def ready(url: str) -> None:
         print(f"tsload engine listening on {url}", flush=True)

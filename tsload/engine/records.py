@@ -48,14 +48,16 @@ _VALID_MAX = 100_000
 
 
 def _check_name(name: Any, what: str, max_bytes: int) -> str:
+    if type(name) is not str:
+        raise validation(f"{what} must be a non-empty string")
     ok = _VALID.get(max_bytes)
     if ok is not None and name in ok:
-        return str(name)
+        return name
     _check_name_slow(name, what, max_bytes)
     if ok is None or len(ok) >= _VALID_MAX:
         ok = _VALID[max_bytes] = set()
     ok.add(name)
-    return str(name)
+    return name
 
 
 def _check_name_slow(name: Any, what: str, max_bytes: int) -> None:
@@ -223,7 +225,7 @@ def parse_write_request(body: Any) -> ParsedWrite:
             dims, dims_hash, dims_bytes = c_key, c_hash, c_dims_bytes
 
         mn = rec.get("MeasureName", c_mn)
-        if mn not in checked_mn:
+        if type(mn) is not str or mn not in checked_mn:
             if mn is None:
                 raise validation(f"Records[{i}]: MeasureName is required")
             _check_name(mn, "MeasureName", limits.MAX_MEASURE_NAME_BYTES)

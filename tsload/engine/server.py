@@ -16,12 +16,14 @@ import itertools
 import logging
 import re
 import secrets
+import socket
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import orjson
 from aiohttp import web
 
@@ -38,6 +40,7 @@ from tsload.engine.tables import Rejection, TableState
 log = logging.getLogger(__name__)
 
 JSON_CT = "application/x-amz-json-1.0"
+MAX_BODY_BYTES = 8 * 1024 * 1024
 TARGET_PREFIX = "Timestream_20181101."
 ACCOUNT = "000000000000"
 _NAME_RE = re.compile(r"[a-zA-Z0-9_.\-]+")
@@ -107,29 +110,30 @@ class Engine:
         await self.stop()
 
     async def start(self) -> None:
-        data = self.config.data_dir
-        if not data.exists():
-            data.mkdir(mode=0o700, parents=True)
-            data.chmod(0o700)
+        # Bind first: a busy port must fail before anything is created on disk.
+        sock = _bind(self.config.host, self.config.port)
         try:
-            await self.store.open()
-        except Exception as exc:  # duckdb.IOException: locked by another process, unreadable file
-            raise ConfigError(f"--data {data}: cannot open the engine database: {exc}") from exc
-        app = web.Application(client_max_size=8 * 1024 * 1024)
-        app.router.add_post("/", self.handle)
-        app.router.add_get("/tsload/stats", self.handle_stats)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.host, self.config.port, reuse_address=False)
-        try:
-            await site.start()
-        except OSError as exc:
+            data = self.config.data_dir
+            if not data.exists():
+                data.mkdir(mode=0o700, parents=True)
+                data.chmod(0o700)
+            try:
+                await self.store.open()
+            except Exception as exc:  # duckdb.IOException: locked by another process, unreadable file
+                raise ConfigError(f"--data {data}: cannot open the engine database: {exc}") from exc
+            with contextlib.suppress(OSError):
+                (data / DB_FILE).chmod(0o600)
+            app = web.Application(client_max_size=MAX_BODY_BYTES)
+            app.router.add_post("/", self.handle)
+            app.router.add_get("/tsload/stats", self.handle_stats)
+            self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            await self._runner.setup()
+            await web.SockSite(self._runner, sock).start()
+        except BaseException:
+            sock.close()
             await self.stop()
-            raise ConfigError(
-                f"--port: cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
-            ) from exc
-        addr = self._runner.addresses[0]
-        self.port = int(addr[1])
+            raise
+        self.port = int(sock.getsockname()[1])
         host = self.config.host if ":" not in self.config.host else f"[{self.config.host}]"
         self.url = f"http://{host}:{self.port}"
         self._started = time.monotonic()
@@ -171,6 +175,7 @@ class Engine:
             "query_pages",
             "cancelled_queries",
             "dedupe_db_lookups",
+            "client_disconnects",
         )
         out: dict[str, Any] = {k: self.stats[k] for k in keys}
         out["errors"] = dict(self.errors)
@@ -197,7 +202,16 @@ class Engine:
                     "UnknownOperationException",
                     f"Operation {target[len(TARGET_PREFIX) :]!r} is not supported by the local engine",
                 )
-            raw = await request.read()
+            try:
+                raw = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                raise ApiError(
+                    "ValidationException", f"The request body exceeds {MAX_BODY_BYTES} bytes", status=413
+                ) from None
+            except (ConnectionError, aiohttp.ClientConnectionResetError):
+                # The client hung up mid-body: nothing to answer, not an engine error.
+                self.stats["client_disconnects"] += 1
+                return web.Response(status=400)
             try:
                 body = orjson.loads(raw) if raw else {}
             except orjson.JSONDecodeError:
@@ -295,6 +309,8 @@ class Engine:
                     + ("" if existing == name else " (the local engine compares names case-insensitively)")
                 )
         kms = body.get("KmsKeyId") or ""
+        if not isinstance(kms, str):
+            raise validation("KmsKeyId must be a string")
         await self.store.create_database(name, kms)
         return {"Database": self._describe_db(ctx, name)}
 
@@ -552,6 +568,23 @@ class _Cancelled(Exception):
 
 
 # ---- helpers ----------------------------------------------------------------------------------------
+def _bind(host: str, port: int) -> socket.socket:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, _, _, _, addr = infos[0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ConfigError(f"--host: cannot resolve {host}: {exc}") from exc
+    try:
+        sock.bind(addr)
+        sock.listen(1024)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"--port: cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    sock.setblocking(False)
+    return sock
+
+
 def _check_auth(auth: str | None, amz_date: str | None) -> str:
     """The region of a SigV4 Authorization header; refuses requests without one, as AWS does."""
     if not auth:
