@@ -3,9 +3,9 @@
 Every emitter (a metrics host, or an event set) has a fixed phase inside the interval, spread
 evenly over the interval by its global id, so the load arrives smoothly instead of in one burst
 per sweep (`aligned=True` puts every phase at 0, the sample's sweep). Phases are quantised to
-slots of about `SLOT_MS`: emitters sharing a slot wake together and are encoded in one
-vectorised call. The schedule is a grid on epoch time: emitter e emits at every
-t = n * interval + phase(e); live runs and backfills use the same grid, so a backfill carries
+at most `MAX_SLOTS` slots per interval, none shorter than `SLOT_MS`: emitters sharing a slot wake
+together and are encoded in one vectorised call. The schedule is a grid on epoch time: emitter e
+emits at every t = n * interval + phase(e); live runs and backfills use the same grid, so a backfill carries
 exactly the timestamps the live schedule would have had.
 """
 
@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 SLOT_MS = 10
+MAX_SLOTS = 1000  # per interval: finer spreading buys nothing, coarser slots encode more hosts per call
 
 IntArray = npt.NDArray[np.int64]
 
@@ -24,7 +25,7 @@ IntArray = npt.NDArray[np.int64]
 def slot_count(n_total: int, interval_ms: int, aligned: bool) -> int:
     if aligned:
         return 1
-    return max(1, min(n_total, interval_ms // SLOT_MS))
+    return max(1, min(n_total, interval_ms // SLOT_MS, MAX_SLOTS))
 
 
 def phases_ms(ids: IntArray, n_total: int, interval_ms: int, aligned: bool) -> IntArray:
