@@ -15,7 +15,6 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.conftest import free_port
 from tsload.query import QueryConfig, run_query_workload
 from tsload.targets.resolve import TargetConfig
 
@@ -33,40 +32,6 @@ def tiny_workload(root: Path, queries: dict[str, str]) -> Path:
         + "".join(f"{n} = {i + 1}\n" for i, n in enumerate(queries))
     )
     return root
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        canned = {
-            "QueryId": "moto-q",
-            "Rows": [
-                {"Data": [{"ScalarValue": "eu-west-1"}, {"ScalarValue": "1.5"}]},
-                {"Data": [{"ScalarValue": "eu-west-1"}, {"NullValue": True}]},
-            ],
-            "ColumnInfo": [
-                {"Name": "region", "Type": {"ScalarType": "VARCHAR"}},
-                {"Name": "v", "Type": {"ScalarType": "DOUBLE"}},
-            ],
-        }
-        # moto's API: "null" = the results for any query string not listed
-        req = urllib.request.Request(
-            url + "/moto-api/static/timestream/query-results",
-            data=json.dumps({"results": {"null": [canned] * 100}}).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(req) as r:
-            assert r.status == 201
-        yield url
-    finally:
-        server.stop()
 
 
 @pytest.mark.parametrize("transport", ["sdk", "fast"])

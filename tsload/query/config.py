@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tsload._errors import ConfigError
-from tsload.query.params import PARAM_SOURCES
+from tsload.query.params import PARAM_SOURCES, end_expression
 from tsload.targets.resolve import TargetConfig
 
 TRANSPORTS = ("auto", "sdk", "fast")
@@ -62,6 +62,7 @@ class QueryConfig:
             raise ConfigError(f"--host-scale: a positive integer is allowed, got {self.host_scale}")
         if self.transport not in TRANSPORTS:
             raise ConfigError(f"transport: auto, sdk or fast is allowed, got {self.transport!r}")
+        end_expression(self.query_end_time)  # raises on a bad --query-end-time
         for flag, name in (("-d/--database-name", self.database), ("-t/--table-name", self.table)):
             if not name or "\x00" in name:
                 raise ConfigError(f"{flag}: a non-empty name is allowed, got {name!r}")
