@@ -122,6 +122,9 @@ async def test_live_requests_carry_common_attributes_and_request_ids() -> None:
         assert len(ids) == 1
         req_ids.add(ids[0])
     assert kinds == {21: 200, 6: 240}
+    # a shard's own hosts are spread over the whole interval, not bunched in its tenth of it
+    phases = sorted({int(r.json["CommonAttributes"]["Time"]) % 1000 for r in server.requests})
+    assert phases[0] < 50 and phases[-1] > 950 and len(phases) > 50
     assert len(req_ids) == 440  # a fresh id per host emission
     assert summary.ingested == 200 * 21 + 240 * 6 == summary.generated
 

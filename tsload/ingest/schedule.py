@@ -28,11 +28,20 @@ def slot_count(n_total: int, interval_ms: int, aligned: bool) -> int:
     return max(1, min(n_total, interval_ms // SLOT_MS, MAX_SLOTS))
 
 
+_GOLDEN_32 = 2654435769  # 2**32 / golden ratio
+
+
 def phases_ms(ids: IntArray, n_total: int, interval_ms: int, aligned: bool) -> IntArray:
-    """Phase (ms inside the interval) of each global id in `ids` (ids of one kind, 0..n_total-1)."""
+    """Phase (ms inside the interval) of each global id in `ids` (ids of one kind, 0..n_total-1).
+
+    A Weyl sequence (id x golden ratio, mod 1) rather than id / n: any contiguous id range (a
+    process's or a shard's hosts) is itself spread evenly over the whole interval, so each process
+    has a smooth load, not a burst in its own fraction of the interval.
+    """
     slots = slot_count(n_total, interval_ms, aligned)
-    slot = ids.astype(np.int64) * slots // max(n_total, 1)
-    return (slot * interval_ms // slots).astype(np.int64)
+    frac32 = (ids.astype(np.uint64) * np.uint64(_GOLDEN_32)) & np.uint64(0xFFFFFFFF)
+    slot = ((frac32 * np.uint64(slots)) >> np.uint64(32)).astype(np.int64)
+    return slot * interval_ms // slots
 
 
 @dataclass(frozen=True)
