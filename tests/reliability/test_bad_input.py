@@ -27,10 +27,13 @@ class Case:
     culprit: str  # must appear in the one stderr line
     code: int = 2
     out: bool = False  # ingest: add --out {tmp}/<id> and check nothing successful-looking is left
+    absent: str = ""  # a path (with placeholders) the refused command must not have created
 
 
-def c(id: str, argv: str | tuple[str, ...], culprit: str, code: int = 2, out: bool = False) -> Case:
-    return Case(id, tuple(argv.split()) if isinstance(argv, str) else argv, culprit, code, out)
+def c(
+    id: str, argv: str | tuple[str, ...], culprit: str, code: int = 2, out: bool = False, absent: str = ""
+) -> Case:
+    return Case(id, tuple(argv.split()) if isinstance(argv, str) else argv, culprit, code, out, absent)
 
 
 ING = "ingest --host-scale 1 --interval-millis 60000"
@@ -49,7 +52,8 @@ CASES: list[Case] = [
     # --- tsload serve
     c("serve-data-is-file", "serve --data {file} --port 0", "--data"),
     c("serve-data-locked", "serve --data {engine_data} --port 0", "--data"),
-    c("serve-port-in-use", "serve --data {tmp}/serve-busy --port {busy}", "--port"),
+    c("serve-port-in-use", "serve --data {tmp}/serve-busy --port {busy}", "--port",
+      absent="{tmp}/serve-busy"),
     c("serve-port-too-big", "serve --data {tmp}/d1 --port 70000", "--port"),
     c("serve-port-negative", "serve --data {tmp}/d2 --port -1", "--port"),
     c("serve-port-text", "serve --data {tmp}/d3 --port http", "--port"),
@@ -142,7 +146,9 @@ def _prepare(tmp: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[Case, Result, Path]]]:
+def results(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, tuple[Case, Result, Path, str]]]:
     tmp = tmp_path_factory.mktemp("bad-input")
     _prepare(tmp)
     busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -153,15 +159,16 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tupl
     subst = {"tmp": str(tmp), "file": str(tmp / "afile"), "busy": str(busy.getsockname()[1]),
              "url": engine.url, "engine_data": str(tmp / "engine-data")}
 
-    def run(case: Case) -> tuple[Case, Result, Path]:
+    def run(case: Case) -> tuple[Case, Result, Path, str]:
         argv = [a.format(**subst) for a in case.argv]
         out = tmp / "runs" / case.id
         if case.out:
             argv += ["--out", str(out)]
+        absent = case.absent.format(**subst)
         try:
-            return case, tsload(*argv, timeout=45, cwd=tmp), out
+            return case, tsload(*argv, timeout=45, cwd=tmp), out, absent
         except subprocess.TimeoutExpired:
-            return case, Result(tuple(argv), -999, "", "timed out after 45 s"), out
+            return case, Result(tuple(argv), -999, "", "timed out after 45 s"), out, absent
 
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
@@ -177,8 +184,8 @@ def test_there_are_at_least_40_cases() -> None:
 
 
 @pytest.mark.parametrize("case_id", [case.id for case in CASES])
-def test_refused_cleanly(results: dict[str, tuple[Case, Result, Path]], case_id: str) -> None:
-    case, res, out = results[case_id]
+def test_refused_cleanly(results: dict[str, tuple[Case, Result, Path, str]], case_id: str) -> None:
+    case, res, out, absent = results[case_id]
     where = f"tsload {' '.join(res.argv)}\nstderr: {res.stderr!r}\nstdout: {res.stdout!r}"
     assert "Traceback" not in res.stderr + res.stdout, where
     assert res.returncode == case.code, where
@@ -191,3 +198,5 @@ def test_refused_cleanly(results: dict[str, tuple[Case, Result, Path]], case_id:
         # nothing that looks like a finished run: no summary JSON, no histograms
         assert not (out / "ingest-summary.json").exists(), where
         assert not out.exists() or not any(out.glob("*.hdr")), where
+    if absent:
+        assert not Path(absent).exists(), f"{absent} was left behind\n{where}"
