@@ -214,16 +214,16 @@ def table(p: Any) -> Any:
 
     t = Table(title=f"tsload ingest — {p.phase}, {p.elapsed_s:,.0f} s", title_justify="left")
     for name in (
-        "records/s",
+        "rec/s",
         "req/s",
-        "lat p50 ms",
-        "lat p99 ms",
-        "lag p50 ms",
-        "lag p99 ms",
+        "lat50 ms",
+        "lat99 ms",
+        "lag50 ms",
+        "lag99 ms",
         "ingested",
-        "throttled",
-        "rejected",
-        "failed",
+        "throttl",
+        "reject",
+        "fail",
     ):
         t.add_column(name, justify="right")
     t.add_row(
