@@ -3,6 +3,7 @@ permissions and one-line configuration errors."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -192,3 +194,88 @@ def test_non_loopback_needs_allow_remote(tmp_path: Path) -> None:
 def test_help_mentions_the_command() -> None:
     res = cli("--help")
     assert res.returncode == 0 and "tsload serve" in res.stdout and "--throttle-rate" in res.stdout
+
+
+def test_sigkill_loses_no_acknowledged_write(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    t = int(time.time() * 1000)
+    # A flush interval of an hour keeps every acknowledged row in memory until the kill.
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tsload",
+            "serve",
+            "--data",
+            str(data),
+            "--port",
+            "0",
+            "--flush-interval",
+            "3600",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        m = READY.match(proc.stdout.readline())
+        assert m
+        w, _ = clients(m.group(1))
+        w.create_database(DatabaseName="kdb")
+        w.create_table(DatabaseName="kdb", TableName="ktab")
+        for k in range(20):
+            recs = [{"MeasureName": f"m{i}", "MeasureValue": str(i), "Time": str(t + k)} for i in range(50)]
+            w.write_records(DatabaseName="kdb", TableName="ktab", Records=recs)
+        # an upsert and a MULTI record, to be replayed as such
+        w.write_records(
+            DatabaseName="kdb",
+            TableName="ktab",
+            Records=[
+                {"MeasureName": "m1", "MeasureValue": "100", "Time": str(t), "Version": 2},
+                {
+                    "MeasureName": "mm",
+                    "MeasureValueType": "MULTI",
+                    "Time": str(t),
+                    "MeasureValues": [
+                        {"Name": "x", "Value": "1.5", "Type": "DOUBLE"},
+                        {"Name": "y", "Value": "true", "Type": "BOOLEAN"},
+                    ],
+                },
+            ],
+        )
+        w.write_records(  # per-record dimensions
+            DatabaseName="kdb",
+            TableName="ktab",
+            Records=[
+                {
+                    "Dimensions": [{"Name": "host", "Value": h}],
+                    "MeasureName": "d",
+                    "MeasureValue": v,
+                    "Time": str(t),
+                }
+                for h, v in (("a", "1"), ("b", "2"))
+            ],
+        )
+    finally:
+        proc.kill()
+        proc.wait(30)
+    assert rows_in(data, "SELECT count(*) FROM kdb.ktab") == [(0,)]  # nothing had been flushed
+    with serve(data) as url, urllib.request.urlopen(url + "/tsload/stats") as r:
+        assert json.load(r)["replayed_rows"] == 1004
+    assert rows_in(data, 'SELECT count(*), sum("measure_value::double") FROM kdb.ktab') == [
+        (1003, 20 * sum(range(50)) - 1 + 100 + 3)
+    ]
+    assert rows_in(
+        data, 'SELECT host, "measure_value::double" FROM kdb.ktab WHERE host IS NOT NULL ORDER BY 1'
+    ) == [
+        ("a", 1.0),
+        ("b", 2.0),
+    ]
+    assert rows_in(data, "SELECT x, y FROM kdb.ktab WHERE measure_name = 'mm'") == [(1.5, True)]
+    assert rows_in(
+        data,
+        "SELECT _version FROM kdb.ktab WHERE measure_name = 'm1' AND time = make_timestamp_ns(?)".replace(
+            "?", str(t * 1_000_000)
+        ),
+    ) == [(2,)]
+    assert len(list(data.glob("wal-*.log"))) == 1  # replayed files are removed once committed

@@ -38,12 +38,16 @@ def command(
     ),
     latency_ms: str = typer.Option("", "--latency-ms", help="Added delay: N or N:M (uniform) milliseconds."),
     fault_seed: int = typer.Option(0, "--fault-seed", help="Seed of the fault-injection RNG."),
+    flush_interval: float = typer.Option(
+        0.5, "--flush-interval", hidden=True, help="Seconds between buffer flushes (tests)."
+    ),
 ) -> None:
     import asyncio
     import logging
     import os
     import sys
 
+    from tsload._errors import ConfigError
     from tsload.cli._console import warn
     from tsload.engine import EngineConfig, FaultConfig, parse_latency, serve
     from tsload.engine.config import is_loopback
@@ -56,8 +60,16 @@ def command(
         latency_ms=parse_latency(latency_ms),
         seed=fault_seed,
     )
+    if not flush_interval > 0:
+        raise ConfigError(f"--flush-interval: a positive number of seconds is allowed, got {flush_interval}")
     config = EngineConfig(
-        data_dir=data, host=host, port=port, discard=discard, allow_remote=allow_remote, faults=faults
+        data_dir=data,
+        host=host,
+        port=port,
+        discard=discard,
+        allow_remote=allow_remote,
+        faults=faults,
+        flush_interval=flush_interval,
     )
     if allow_remote and not is_loopback(host):
         warn(

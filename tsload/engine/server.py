@@ -68,6 +68,7 @@ class Engine:
                 flush_rows=config.flush_rows,
                 flush_interval=config.flush_interval,
                 dedupe_capacity=config.dedupe_capacity,
+                wal=not config.discard,
             )
         )
         self.faults = FaultInjector(config.faults)
@@ -182,6 +183,7 @@ class Engine:
         out["buffered_rows"] = self.store.buffered
         out["rows_flushed"] = self.store.rows_flushed
         out["flushes"] = self.store.flushes
+        out["replayed_rows"] = self.store.replayed_rows
         out["open_results"] = len(self.results)
         out["running_queries"] = len(self._running)
         out["discard"] = self.config.discard
@@ -440,8 +442,10 @@ class Engine:
                 if self.store.tables.get((ts.database, ts.name)) is not ts:
                     raise not_found(f"The table {ts.name} does not exist in database {ts.database}.")
         before = len(ts.rows)
-        n_mem, n_mag, rejected = ts.apply(rows, injected, time.time_ns(), store=store, existing=existing)
-        if store:
+        now_ns = time.time_ns()
+        n_mem, n_mag, rejected = ts.apply(rows, injected, now_ns, store=store, existing=existing)
+        if store and len(ts.rows) > before:
+            self.store.log_rows(ts, ts.rows[before:], now_ns)
             self.store.queued(len(ts.rows) - before)
         self.stats["records_ingested"] += n_mem + n_mag
         self.stats["records_memory_store"] += n_mem

@@ -20,10 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
+
 from tsload.engine import limits
 from tsload.engine.dedupe import NO_HORIZON
 from tsload.engine.records import Row
 from tsload.engine.tables import SQL_TYPE, TableState, Upsert
+from tsload.engine.wal import WriteAheadLog
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,6 +56,7 @@ class StoreConfig:
     flush_interval: float = 0.5
     max_buffer_rows: int = 1_000_000
     dedupe_capacity: int = 2_000_000
+    wal: bool = True  # write-ahead log of acknowledged rows (off with --discard)
 
 
 class Store:
@@ -69,6 +73,9 @@ class Store:
         self._flusher: asyncio.Task[None] | None = None
         self._flush_now = asyncio.Event()
         self._closing = False
+        self.wal = WriteAheadLog(config.path.parent) if config.wal else None
+        self._committed: tuple[int, int] = (0, 0)
+        self.replayed_rows = 0
 
     # ---- lifecycle --------------------------------------------------------------------------------
     async def open(self) -> None:
@@ -76,6 +83,8 @@ class Store:
 
         self._con = await asyncio.to_thread(duckdb.connect, str(self.config.path))
         await self._run(self._load)
+        if self.wal is not None:
+            await self._replay(self.wal)
         self._flusher = asyncio.create_task(self._flush_loop(), name="tsload-engine-flush")
 
     async def close(self) -> None:
@@ -97,6 +106,8 @@ class Store:
             await self._run(lambda cur: cur.execute("CHECKPOINT"))
         con, self._con = self._con, None
         await asyncio.to_thread(con.close)
+        if self.wal is not None:
+            self.wal.close()
 
     async def _run(self, fn: Callable[[Any], T]) -> T:
         # Cursors are made here, on the event loop thread, one per call; only their use is threaded.
@@ -127,6 +138,13 @@ class Store:
             " magnetic_days BIGINT, magnetic_writes BOOLEAN, rejected_location VARCHAR, schema VARCHAR,"
             " created DOUBLE, updated DOUBLE, PRIMARY KEY (db, name))"
         )
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS {META}.wal_state (id INTEGER PRIMARY KEY, file_no BIGINT,"
+            " pos BIGINT)"
+        )
+        found = cur.execute(f"SELECT file_no, pos FROM {META}.wal_state WHERE id = 1").fetchone()
+        if found is not None:
+            self._committed = (int(found[0]), int(found[1]))
         cur.execute(
             f"CREATE TABLE IF NOT EXISTS {META}.columns (db VARCHAR, tbl VARCHAR, name VARCHAR,"
             " role VARCHAR, type VARCHAR)"
@@ -159,6 +177,48 @@ class Store:
                 r[0] for r in cur.execute(f"SELECT DISTINCT measure_name FROM {qt}").fetchall()
             )
             self.tables[(db, name)] = ts
+
+    async def _replay(self, wal: WriteAheadLog) -> None:
+        """Re-apply logged rows that never reached DuckDB (the engine was killed)."""
+        entries = wal.read_after(*self._committed)
+        wal.open()
+        for db, table, now_ns, common, raw_rows in entries:
+            ts = self.tables.get((db, table))
+            if ts is None:
+                continue  # deleted since
+            rows: list[Row] = []
+            shared = None if common is None else tuple((str(k), str(v)) for k, v in common)
+            for raw in raw_rows:
+                if shared is None:
+                    dims = tuple((str(k), str(v)) for k, v in raw[0])
+                    raw = raw[1:]
+                else:
+                    dims = shared
+                mn, t, kind, value, ver, nbytes = raw
+                if kind == "MULTI":
+                    value = tuple((str(n), str(typ), v) for n, typ, v in value)
+                rows.append((dims, hash(frozenset(dims)), mn, t, kind, value, ver, nbytes))
+            idxs = ts.needs_lookup(rows, set())
+            existing = await self.lookup_existing(ts, rows, idxs) if idxs else None
+            before = len(ts.rows)
+            ts.apply(rows, set(), now_ns, store=True, existing=existing)
+            self.queued(len(ts.rows) - before)
+            self.replayed_rows += len(ts.rows) - before
+        if entries:
+            log.warning("replayed %d acknowledged rows from the write-ahead log", self.replayed_rows)
+        await self.flush()
+
+    def log_rows(self, ts: TableState, rows: list[Row], now_ns: int) -> None:
+        """Append just-accepted rows to the write-ahead log (before they are acknowledged)."""
+        if self.wal is None or not rows:
+            return
+        # Rows of one request usually share one dimensions tuple (CommonAttributes): log it once.
+        d0 = rows[0][0]
+        if all(r[0] is d0 for r in rows):
+            entry = [ts.database, ts.name, now_ns, d0, [r[2:] for r in rows]]
+        else:
+            entry = [ts.database, ts.name, now_ns, None, [(r[0], *r[2:]) for r in rows]]
+        self.wal.append(orjson.dumps(entry) + b"\n")
 
     # ---- catalog ----------------------------------------------------------------------------------
     async def create_database(self, name: str, kms_key_id: str) -> DatabaseMeta:
@@ -215,16 +275,15 @@ class Store:
             await self._run(work)
 
     async def delete_table(self, ts: TableState) -> None:
-        self.tables.pop((ts.database, ts.name), None)
-        self.buffered -= len(ts.rows)
-        ts.rows = []
-
         def work(cur: Any) -> None:
             cur.execute(f"DROP TABLE IF EXISTS {qi(ts.database)}.{qi(ts.name)}")
             cur.execute(f"DELETE FROM {META}.tables WHERE db = ? AND name = ?", [ts.database, ts.name])
             cur.execute(f"DELETE FROM {META}.columns WHERE db = ? AND tbl = ?", [ts.database, ts.name])
 
         async with self.lock:
+            # Flush first, so that the write-ahead log never holds rows of a dropped table.
+            await self._flush_locked()
+            self.tables.pop((ts.database, ts.name), None)
             await self._run(work)
 
     # ---- writes -----------------------------------------------------------------------------------
@@ -272,15 +331,41 @@ class Store:
             if ts.rows or ts.pending_columns or ts.upserts:
                 work.append((ts, ts.rows, ts.upserts, ts.pending_columns))
                 ts.rows, ts.upserts, ts.pending_columns = [], [], []
-        if not work:
+        pos: tuple[int, int] | None = None
+        if self.wal is not None:
+            pos = self.wal.position()
+            if pos == self._committed:
+                pos = None
+            self.wal.rotate_if_large()
+        if not work and pos is None:
             return
         n = sum(len(w[1]) for w in work)
         self.buffered -= n
-        await self._run(lambda cur: self._flush_sync(cur, work))
+        await self._run(lambda cur: self._flush_sync(cur, work, pos))
         self.rows_flushed += n
         self.flushes += 1
+        if pos is not None and self.wal is not None:
+            self._committed = pos
+            self.wal.discard_before(pos[0])
 
     def _flush_sync(
+        self,
+        cur: Any,
+        work: list[tuple[TableState, list[Row], list[Upsert], list[tuple[str, str, str]]]],
+        wal_pos: tuple[int, int] | None,
+    ) -> None:
+        # One transaction: the rows and the write-ahead log position they cover commit together.
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            self._flush_tables(cur, work)
+            if wal_pos is not None:
+                cur.execute(f"INSERT OR REPLACE INTO {META}.wal_state VALUES (1, ?, ?)", list(wal_pos))
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+
+    def _flush_tables(
         self, cur: Any, work: list[tuple[TableState, list[Row], list[Upsert], list[tuple[str, str, str]]]]
     ) -> None:
         for ts, rows, upserts, columns in work:
