@@ -5,7 +5,8 @@ its own cursor. An asyncio lock serialises the writers (flushes, DDL, duplicate 
 queries take it only for the flush that precedes them and then run concurrently on their own
 cursors, each on a consistent snapshot. Writes are acknowledged from memory: accepted rows wait in
 their table's buffer and are appended as one Arrow batch per table when the buffer reaches
-`flush_rows`, every `flush_interval` seconds, before every query, and at shutdown.
+`flush_rows`, every `flush_interval` seconds, before every query, and at shutdown. The
+write-ahead log (`wal.py`) makes the acknowledged-but-unflushed rows survive a killed process.
 """
 
 from __future__ import annotations
