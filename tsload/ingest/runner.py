@@ -196,6 +196,7 @@ async def ingest(
         latency_hdr=hdr.encode(aggregator.latency_total),
         lag_hdr=hdr.encode(aggregator.lag_total),
         warnings=tuple(dict.fromkeys(warnings)),
+        cpu_s=sum(float(r.get("cpu_s", 0.0)) for r in results),
     )
     if cfg.out_dir is not None:
         summary.write_run_dir(cfg.out_dir)

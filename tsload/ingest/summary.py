@@ -51,6 +51,7 @@ class IngestSummary:
     latency_hdr: str = ""
     lag_hdr: str = ""
     warnings: tuple[str, ...] = ()
+    cpu_s: float = 0.0  # client CPU of the ingest loops (all processes), setup excluded
 
     @property
     def rejected(self) -> int:
@@ -87,6 +88,7 @@ class IngestSummary:
             "records_per_s": round(self.records_per_s, 1),
             "measures_per_s": round(self.measures_per_s, 1),
             "elapsed_s": round(self.elapsed_s, 3),
+            "client_cpu_s": round(self.cpu_s, 3),
             "latency_ms": self.latency_ms,
             "lag_ms": self.lag_ms,
             "drain_deadline_hit": self.drain_deadline_hit,

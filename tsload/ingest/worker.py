@@ -301,6 +301,7 @@ class Worker:
             # backfill the gap since the planned start is written too, late, so history has no hole.)
             self.live_start_ms = max(self.live_start_ms, self._epoch0_ms)
         started = time.time()
+        cpu0 = time.process_time()
         async with asyncio.TaskGroup() as tg:
             writers = [tg.create_task(self.sender.run(self.queue)) for _ in range(self.cfg.concurrency)]
             reporter = tg.create_task(self._reporter())
@@ -333,6 +334,7 @@ class Worker:
             "drain_deadline_hit": self.deadline_hit,
             "started": started,
             "ended": time.time(),
+            "cpu_s": time.process_time() - cpu0,
             "metric_hosts": self.n_metric_hosts,
             "event_sets": self.n_event_sets,
         }
