@@ -118,6 +118,6 @@ def test_fault_flags_are_checked() -> None:
         FaultConfig(error_rate=-0.1)
     assert parse_latency("5") == (5.0, 5.0)
     assert parse_latency("5:20") == (5.0, 20.0)
-    for bad in ("x", "20:5", "-1", "1:2:3"):
+    for bad in ("x", "20:5", "-1", "1:2:3", "inf", "nan", "1:inf"):
         with pytest.raises(ConfigError, match="--latency-ms"):
             parse_latency(bad)

@@ -110,12 +110,17 @@ def test_restart_keeps_data_and_duplicate_state(tmp_path: Path) -> None:
         ]
         upsert = [dict(changed[1], Version=2)]
         w.write_records(DatabaseName="pdb", TableName="ptab", CommonAttributes=common, Records=upsert)
+        with urllib.request.urlopen(url + "/tsload/stats") as r:
+            assert json.load(r)["dedupe_db_lookups"] == 2
+        # later times of a stored series cannot be duplicates: no DuckDB lookup for them
         w.write_records(
             DatabaseName="pdb",
             TableName="ptab",
             CommonAttributes=common,
             Records=[{"MeasureName": "new", "MeasureValue": "7", "Time": str(t + 1)}],
         )
+        with urllib.request.urlopen(url + "/tsload/stats") as r:
+            assert json.load(r)["dedupe_db_lookups"] == 2
     assert rows_in(data, 'SELECT count(*), sum("measure_value::bigint") FROM pdb.ptab') == [
         (51, sum(range(50)) - 1 + 999 + 7)
     ]
@@ -260,7 +265,9 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path) -> None:
         proc.kill()
         proc.wait(30)
     assert rows_in(data, "SELECT count(*) FROM kdb.ktab") == [(0,)]  # nothing had been flushed
-    with serve(data) as url, urllib.request.urlopen(url + "/tsload/stats") as r:
+    port = m.group(2)  # the killed engine's port is taken again at once (its connections are in TIME_WAIT)
+    with serve(data, "--port", port) as url, urllib.request.urlopen(url + "/tsload/stats") as r:
+        assert url.endswith(f":{port}")
         assert json.load(r)["replayed_rows"] == 1004
     assert rows_in(data, 'SELECT count(*), sum("measure_value::double") FROM kdb.ktab') == [
         (1003, 20 * sum(range(50)) - 1 + 100 + 3)

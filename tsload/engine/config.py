@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def parse_latency(text: str | None) -> tuple[float, float] | None:
         parts = []
     if len(parts) == 1:
         parts.append(parts[0])
-    if len(parts) != 2 or parts[0] < 0 or parts[1] < parts[0]:
+    if len(parts) != 2 or not all(math.isfinite(p) for p in parts) or parts[0] < 0 or parts[1] < parts[0]:
         raise ConfigError(f"--latency-ms: N or N:M milliseconds with 0 <= N <= M is allowed, got {text}")
     return parts[0], parts[1]
 

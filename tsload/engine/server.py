@@ -580,6 +580,9 @@ def _bind(host: str, port: int) -> socket.socket:
     except OSError as exc:
         raise ConfigError(f"--host: cannot resolve {host}: {exc}") from exc
     try:
+        # SO_REUSEADDR lets a restarted engine take its port over the TIME_WAIT connections of a
+        # killed one; on Linux a port another socket *listens* on is still refused.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(addr)
         sock.listen(1024)
     except OSError as exc:

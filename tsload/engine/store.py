@@ -174,6 +174,7 @@ class Store:
                 f"SELECT name, role, type FROM {META}.columns WHERE db = ? AND tbl = ?", [db, name]
             ).fetchall():
                 ts.register_column(cname, role, typ, pending=False)
+            _load_series_ranges(cur, qt, ts)
             ts.measure_names.update(
                 r[0] for r in cur.execute(f"SELECT DISTINCT measure_name FROM {qt}").fetchall()
             )
@@ -421,6 +422,23 @@ class Store:
             return await self._run(fn)
         finally:
             self.running_queries -= 1
+
+
+def _load_series_ranges(cur: Any, qt: str, ts: TableState) -> None:
+    """Per dimension set, the time range stored (one aggregate scan at start)."""
+    dims = [c for c, (role, _) in ts.columns.items() if role == "dimension"]
+    cols = ", ".join(qi(c) for c in dims)
+    group = f"GROUP BY {cols}" if dims else ""
+    sel = f"{cols}, " if dims else ""
+    cur.execute(f"SELECT {sel}min(epoch_ns(time)), max(epoch_ns(time)) FROM {qt} {group}")
+    nd = len(dims)
+    while batch := cur.fetchmany(10_000):
+        for rec in batch:
+            if rec[nd] is None:
+                continue
+            dh = hash(frozenset((c, v) for c, v in zip(dims, rec[:nd], strict=True) if v is not None))
+            ts.series_min[dh] = int(rec[nd])
+            ts.series_max[dh] = int(rec[nd + 1])
 
 
 def _table_row(ts: TableState) -> list[Any]:

@@ -80,10 +80,10 @@ class TableState:
     rows: list[Row] = field(default_factory=list)
     upserts: list[Upsert] = field(default_factory=list)
     index: DedupeIndex = field(init=False)
-    # Newest stored time + 1 when the table was loaded (rows written before a restart are older).
+    # Newest stored time + 1 when the table was loaded: the in-memory index starts empty there.
     horizon_ns: int = NO_HORIZON
-    # Time range of the rows accepted by this process, per dimension set (by hash): a key outside
-    # it (and above `horizon_ns`) cannot be in DuckDB, so it needs no lookup.
+    # Time range of all stored and buffered rows per dimension set (by hash; loaded from DuckDB at
+    # start): a key outside its series' range cannot exist, so it needs no DuckDB lookup.
     series_min: dict[int, int] = field(default_factory=dict)
     series_max: dict[int, int] = field(default_factory=dict)
 
@@ -269,10 +269,9 @@ class TableState:
             t = row[3]
             if i in skip or idx.covers(t):
                 continue
-            if t >= self.horizon_ns:  # only rows of this process can match: is t in their range?
-                lo_t = self.series_min.get(row[1])
-                if lo_t is None or not lo_t <= t <= self.series_max[row[1]]:
-                    continue
+            lo_t = self.series_min.get(row[1])
+            if lo_t is None or not lo_t <= t <= self.series_max[row[1]]:
+                continue
             if idx.get(hash((row[1], row[2], t)), t) is None:
                 out.append(i)
         return out
