@@ -28,12 +28,19 @@ class Case:
     code: int = 2
     out: bool = False  # ingest: add --out {tmp}/<id> and check nothing successful-looking is left
     absent: str = ""  # a path (with placeholders) the refused command must not have created
+    logdir: bool = False  # query: add -l {tmp}/runs/<id> and check it was not created
 
 
 def c(
     id: str, argv: str | tuple[str, ...], culprit: str, code: int = 2, out: bool = False, absent: str = ""
 ) -> Case:
     return Case(id, tuple(argv.split()) if isinstance(argv, str) else argv, culprit, code, out, absent)
+
+
+def q(id: str, argv: str, culprit: str) -> Case:
+    """A `tsload query` case on a valid workload folder, model parameters (no table round trip)."""
+    base = "query --workload {tmp}/wl-ok --params model --host-scale 1 --duration 1 "
+    return Case(id, tuple((base + argv).split()), culprit, logdir=True)
 
 
 ING = "ingest --host-scale 1 --interval-millis 60000"
@@ -103,6 +110,34 @@ CASES: list[Case] = [
       out=True),
     c("ingest-memory-retention-too-big", f"{ING} -e {{url}} -t longmem --memory-store-retention-hours 100000"
       " --duration 1", "MemoryStoreRetentionPeriodInHours", code=1, out=True),
+    # --- tsload query: flags, config files, workload folders, log directory
+    q("query-config-missing", "--config {tmp}/missing.ini", "missing.ini"),
+    q("query-config-empty", "--config {tmp}/empty.ini", "empty.ini"),
+    q("query-config-garbled", "--config {tmp}/garbled.ini", "garbled.ini"),
+    q("query-config-is-dir", "--config {tmp}/empty", "empty"),
+    q("query-config-no-distribution", "--config {tmp}/nosection.ini", "query_distribution"),
+    q("query-unknown-query-name", "--config {tmp}/unknown.ini", "zz-q9"),
+    q("query-weight-not-number", "--config {tmp}/nonnum.ini", "do-q1"),
+    q("query-weights-zero", "--config {tmp}/zero.ini", "zero.ini"),
+    q("query-sql-unknown-placeholder", "--workload {tmp}/wl-bad-placeholder", "q1.sql"),
+    q("query-sql-broken-brace", "--workload {tmp}/wl-broken-brace", "q1.sql"),
+    q("query-workload-missing", "--workload {tmp}/no-such-workload", "--workload"),
+    q("query-log-dir-is-file", "-l {file}", "--log-dir"),
+    q("query-params-unknown", "--params sky", "--params"),
+    q("query-fixed-params-vs-model", "--fixed-params", "--fixed-params"),
+    q("query-repetitions-negative", "--repetitions -1", "--repetitions"),
+    q("query-repetitions-text", "--repetitions many", "--repetitions"),
+    q("query-concurrency-0", "-c 0", "--concurrency"),
+    q("query-processes-0", "-p 0", "--processes"),
+    q("query-think-time-negative", "--think-time-milliseconds -5", "--think-time-milliseconds"),
+    q("query-timeout-0", "--timeout 0", "--timeout"),
+    q("query-duration-negative", "--duration -3", "--duration"),
+    q("query-end-time-garbage", "--query-end-time yesterday", "--query-end-time"),
+    q("query-model-host-scale-0", "--host-scale 0", "--host-scale"),
+    q("query-endpoint-not-url", "-e notaurl", "--endpoint"),
+    q("query-local-data-is-file", "--local-data {file}", "--local-data"),
+    q("query-stats-interval-0", "--stats-interval 0", "--stats-interval"),
+    q("query-unknown-flag", "--queries 5", "--queries"),
     # --- tsload cleanup
     c("cleanup-local-data-is-file", "cleanup --local-data {file}", "--local-data"),
     c("cleanup-endpoint-not-url", "cleanup -e ftp://x", "--endpoint"),
@@ -135,6 +170,29 @@ def _prepare(tmp: Path) -> None:
     ):
         (tmp / name).parent.mkdir(parents=True)
         (tmp / name).write_text(text)
+    ini = "[default]\nquery_mode = regular\nrepetitions = 1\nretries = 1\n[query_distribution]\n"
+    for name, text in (
+        ("wl-ok/config.ini", ini + "do-q1 = 100\n"),
+        ("wl-bad-placeholder/config.ini", ini + "q1 = 100\n"),
+        ("wl-broken-brace/config.ini", ini + "q1 = 100\n"),
+        ("unknown.ini", ini + "zz-q9 = 100\n"),
+        ("nosection.ini", "[default]\nquery_mode = regular\n"),
+        ("nonnum.ini", ini + "do-q1 = lots\n"),
+        ("zero.ini", ini + "do-q1 = 0\n"),
+        ("empty.ini", ""),
+    ):
+        (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / name).write_text(text)
+    (tmp / "garbled.ini").write_bytes(b"garbage\x00\xff[[[\n")
+    for model in ("single", "multi"):
+        for wl, name, sql in (
+            ("wl-ok", "do-q1", "SELECT count(*) FROM {db}.{table} WHERE region = {region}"),
+            ("wl-bad-placeholder", "q1", "SELECT {nope} FROM {db}.{table}"),
+            ("wl-broken-brace", "q1", "SELECT count(*) FROM {db}.{table} WHERE region = {region"),
+        ):
+            folder = tmp / wl / "queries" / model
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{name}.sql").write_text(sql + "\n")
     run = tmp / "garbled-hdr/run"
     run.mkdir(parents=True)
     doc = {"generated": 1, "ingested": 1, "rejected": {"total": 0, "by_reason": {}}, "failed": 0,
@@ -164,6 +222,8 @@ def results(
         out = tmp / "runs" / case.id
         if case.out:
             argv += ["--out", str(out)]
+        if case.logdir:
+            argv = [*argv[:1], "-l", str(out), *argv[1:]] if "-l" not in argv else argv
         absent = case.absent.format(**subst)
         try:
             return case, tsload(*argv, timeout=45, cwd=tmp), out, absent
@@ -198,5 +258,7 @@ def test_refused_cleanly(results: dict[str, tuple[Case, Result, Path, str]], cas
         # nothing that looks like a finished run: no summary JSON, no histograms
         assert not (out / "ingest-summary.json").exists(), where
         assert not out.exists() or not any(out.glob("*.hdr")), where
+    if case.logdir:
+        assert not out.exists(), f"query left {out} behind\n{where}"
     if absent:
         assert not Path(absent).exists(), f"{absent} was left behind\n{where}"
