@@ -183,7 +183,7 @@ class Store:
     async def _replay(self, wal: WriteAheadLog) -> None:
         """Re-apply logged rows that never reached DuckDB (the engine was killed)."""
         entries = wal.read_after(*self._committed)
-        wal.open()
+        wal.open(self._committed[0])
         for db, table, now_ns, common, raw_rows in entries:
             ts = self.tables.get((db, table))
             if ts is None:

@@ -61,10 +61,10 @@ class WriteAheadLog:
                     log.warning("ignoring a torn write-ahead log entry in %s", _name(self.directory, n).name)
         return entries
 
-    def open(self) -> None:
-        """Start appending to a fresh file after the existing ones."""
+    def open(self, committed_file: int) -> None:
+        """Start appending to a fresh file after the existing ones and the committed one."""
         files = self.files()
-        self.file_no = (files[-1] + 1) if files else 0
+        self.file_no = max((files[-1] + 1) if files else 0, committed_file + 1)
         self._open_current()
 
     def _open_current(self) -> None:
