@@ -172,7 +172,10 @@ def test_bad_flags_one_line_exit_2(tmp_path: Path, args: list[str], needle: str)
     wl = tiny_workload(tmp_path / "wl", {"q-a": "SELECT {region}"})
     proc = subprocess.run(
         tsload("--workload", str(wl), *args, "-l", str(tmp_path / "logs")),
-        capture_output=True, text=True, timeout=60, env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=ENV,
     )
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
@@ -213,3 +216,57 @@ def test_duration_stops_all_sessions(tmp_path: Path, moto_url: str) -> None:
         meta = orjson.loads((d / "session.json").read_bytes())
         assert 0 < meta["executed"] < 100000
         assert meta["params"]["instance_name"].startswith("i-zaZswmJk-")  # drawn from the model
+
+
+def test_report_merges_what_sessions_wrote(tmp_path: Path, moto_url: str) -> None:
+    import math
+
+    import numpy as np
+
+    wl = tiny_workload(tmp_path / "wl", {"q-a": "SELECT {region}", "q-b": "SELECT {cell}"})
+    proc = subprocess.run(
+        tsload(
+            "-e",
+            moto_url,
+            "--workload",
+            str(wl),
+            "--fixed-params",
+            "-c",
+            "4",
+            "--think-time-milliseconds",
+            "0",
+            "--repetitions",
+            "30",
+            "-l",
+            str(tmp_path / "logs"),
+            "--no-datapoint-counts",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=ENV,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rep = subprocess.run(
+        [sys.executable, "-m", "tsload", "report", str(tmp_path / "logs"), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=ENV,
+    )
+    assert rep.returncode == 0, rep.stderr
+    report = orjson.loads(rep.stdout)
+    by_name = {q["query"]: q for q in report["queries"]}
+    for name in ("q-a", "q-b"):
+        raw = np.sort(
+            [
+                float(line.split(", ")[4])
+                for f in (tmp_path / "logs").rglob(f"{name}.log")
+                for line in f.read_text().splitlines()
+            ]
+        )
+        q = by_name[name]
+        assert q["successful"] == len(raw) and q["sessions"] == 4
+        for key, p in (("p50_s", 50), ("p99_s", 99)):
+            rank = max(int(p / 100 * len(raw) + 0.5), 1)  # HDR's nearest rank
+            assert math.isclose(q["latency"][key], raw[rank - 1], rel_tol=2e-3, abs_tol=2e-6)
