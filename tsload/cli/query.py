@@ -174,7 +174,13 @@ def _run(cfg: Any) -> int:
     except asyncio.CancelledError:
         info("tsload: interrupted")
         return 130
-    out_console.print(final_table(result))
+    import sys
+
+    from rich.console import Console
+
+    # not a terminal: no width to fit, so do not squeeze columns
+    console = out_console if sys.stdout.isatty() else Console(width=160, highlight=False)
+    console.print(final_table(result))
     for d in result.log_dirs[:3]:
         info(f"session directory: {d}")
     if len(result.log_dirs) > 3:
@@ -255,8 +261,8 @@ def final_table(result: Any) -> Any:
         "total",
         "ok",
         "failed",
-        "timed out",
-        "retries",
+        "t/o",
+        "retry",
         "mean ms",
         "p50 ms",
         "p90 ms",
@@ -265,7 +271,7 @@ def final_table(result: Any) -> Any:
         "q/s",
     )
     for col in cols:
-        t.add_column(col, justify="left" if col == "query" else "right")
+        t.add_column(col, justify="left" if col == "query" else "right", no_wrap=col == "query")
     for name in sorted(result.queries):
         q = result.queries[name]
         s = q.latency
