@@ -51,6 +51,47 @@ def discard_engine() -> Iterator[str]:
             proc.kill()
 
 
+NULL_PEER = r"""
+import asyncio, sys
+import uvloop
+REPLY = (b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 2\r\n\r\n{}")
+class P(asyncio.Protocol):
+    def connection_made(self, t): self.t = t; self.buf = b""
+    def data_received(self, d):
+        self.buf += d
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0: return
+            head = self.buf[:end].lower()
+            i = head.find(b"content-length:")
+            j = head.find(b"\r\n", i)
+            n = int(head[i + 15 : j if j > 0 else None]) if i >= 0 else 0
+            if len(self.buf) < end + 4 + n: return
+            self.buf = self.buf[end + 4 + n:]
+            self.t.write(REPLY)
+async def main():
+    srv = await asyncio.get_running_loop().create_server(P, "127.0.0.1", 0)
+    print(f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}", flush=True)
+    await asyncio.Event().wait()
+uvloop.run(main())
+"""
+
+
+@contextlib.contextmanager
+def null_peer() -> Iterator[str]:
+    """An HTTP peer that reads each request and answers 200 at once: what the client alone can do."""
+    proc = subprocess.Popen([PY, "-c", NULL_PEER], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(proc.pid, ENGINE_CORE)
+        yield url
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def sample_records(n: int, t0: int) -> list[dict[str, Any]]:
     """The sample's record shape: all 8 dimensions repeated in every record, one measure each."""
     from tsload.model.fleet import Fleet, FleetConfig
@@ -376,6 +417,16 @@ def main() -> None:
             f"ratios (single): fast/baseline = {fast / base['records_per_s']:.1f}x,"
             f" fast/sdk = {fast / sdk:.1f}x, sdk/baseline = {sdk / base['records_per_s']:.1f}x"
         )
+        with null_peer() as peer:
+            for multi in (False, True):
+                r = run_tsload(
+                    peer, sdk=False, multi=multi, host_scale=a.host_scale, backfill=a.backfill, concurrency=32
+                )
+                print(
+                    f"(c') fast path vs a null HTTP peer  {'multi ' if multi else 'single'}:"
+                    f" {r['records_per_s']:>10,.0f} records/s {r['measures_per_s']:>11,.0f} measures/s"
+                    f"  (the client alone, one core)"
+                )
         if not a.skip_memory:
             peak = memory(url, a.memory_seconds)
             print(
