@@ -281,8 +281,9 @@ class Worker:
                 flusher.cancel()
 
     async def _reporter(self) -> None:
+        # twice per stats interval, so the parent's ticks (on their own clock) show fresh figures
         while True:
-            await asyncio.sleep(self.cfg.stats_interval_s)
+            await asyncio.sleep(self.cfg.stats_interval_s / 2)
             self.report(self.stats.message())
 
     async def _drain(self, writers: list[asyncio.Task[None]]) -> None:
