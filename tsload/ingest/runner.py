@@ -42,7 +42,7 @@ def _open_hlogs(out_dir: Path | None, start_s: float) -> list[Any]:
     ]
 
 
-async def _wire_target(target: Any) -> WireTarget:
+async def _wire_target(target: Any, profile: str | None) -> WireTarget:
     static: tuple[str, str, str | None] | None = None
     credentials = await target.session.get_credentials()
     if credentials is not None and getattr(credentials, "method", "") == "explicit":
@@ -51,7 +51,7 @@ async def _wire_target(target: Any) -> WireTarget:
     return WireTarget(
         region=target.region,
         write_endpoint=target.write_endpoint,
-        profile=getattr(target.session, "profile_name", None) if static is None else None,
+        profile=profile if static is None else None,
         static_keys=static,
     )
 
@@ -143,7 +143,7 @@ async def ingest(
                         )
                     )
                 else:
-                    wire = await _wire_target(target)
+                    wire = await _wire_target(target, cfg.target.profile)
                     plans = [WorkerPlan(cfg, i, live_start_ms, wire, model) for i in range(cfg.processes)]
                     children = Children(plans)
                     children.start()
