@@ -15,7 +15,8 @@ import datetime as dt
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from array import array
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from tsload.query.executor import Outcome, QueryExecutor
 from tsload.query.logfiles import SessionFiles, log_line, result_table, utc_iso
 from tsload.query.pacing import QueryChooser, think_time_ms
 from tsload.stats import hdr
-from tsload.stats.recorder import Recorder, RecorderSnapshot
+from tsload.stats.recorder import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class Session:
         sleep: Sleep = asyncio.sleep,
         wall_clock: Callable[[], float] = time.time,
         interval_logs: bool = True,
+        recorder: Recorder | None = None,
     ) -> None:
         self.spec = spec
         self.executor = executor
@@ -105,9 +107,14 @@ class Session:
         self._sleep = sleep
         self._wall = wall_clock
         self.rng = random.Random(f"tsload-query:{spec.seed}:{spec.process}:{spec.index}")
-        self.recorder = Recorder(clock=wall_clock)
+        # Live progress goes to a recorder shared by the process's sessions; the session itself keeps
+        # only raw latencies (8 bytes each) and builds histograms when it writes them: an HDR
+        # histogram of our layout is ~190 kB, too much to hold per session and query by thousands.
+        self.recorder = recorder if recorder is not None else Recorder(clock=wall_clock)
         self.counters: dict[str, QueryCounters] = {name: QueryCounters() for name, _ in spec.weights}
-        self.latencies: dict[str, list[float]] = {name: [] for name, _ in spec.weights}
+        self.latencies: dict[str, array[float]] = {name: array("d") for name, _ in spec.weights}
+        self._marks: dict[str, int] = dict.fromkeys(self.latencies, 0)
+        self._last_tick = wall_clock()
         self.files: SessionFiles | None = None
         self.params: qp.QueryParams | None = None
         self.sql: dict[str, str] = {}
@@ -116,7 +123,6 @@ class Session:
         self.ended: str | None = None
         self._hlogs: Any = None
         self._interval_logs = interval_logs
-        self._unsent: list[RecorderSnapshot] = []
 
     # -- the parts -------------------------------------------------------------------------------
     async def resolve_params(self) -> qp.QueryParams:
@@ -233,18 +239,16 @@ class Session:
                 if pause > 0:
                     await self._sleep(pause / 1000.0)
 
-    def tick(self) -> RecorderSnapshot:
-        """The interval since the previous tick (also appended to the ``.hlog`` files)."""
-        snap = self.recorder.interval()
-        if self._hlogs is not None and snap.histograms:
-            self._hlogs.add(snap.histograms, snap.start_s, snap.end_s)
-        return snap
-
-    def interval(self) -> RecorderSnapshot:
-        """Everything recorded since the previous call (for live progress)."""
-        snaps = [*self._unsent, self.tick()]
-        self._unsent = []
-        return RecorderSnapshot.merged(snaps)
+    def tick(self) -> None:
+        """Append the latencies since the previous tick to the ``.hlog`` files (one interval each)."""
+        now = self._wall()
+        start, self._last_tick = self._last_tick, now
+        for name, lat in self.latencies.items():
+            mark = self._marks[name]
+            if len(lat) > mark:
+                if self._hlogs is not None:
+                    self._hlogs.add({name: histogram(lat[mark:])}, start, now)
+                self._marks[name] = len(lat)
 
     # -- the whole session -------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> SessionResult:
@@ -301,7 +305,7 @@ class Session:
             return
         from tsload.report.sample_csv import summary_csv
 
-        self._unsent.append(self.tick())
+        self.tick()
         if self._hlogs is not None:
             self._hlogs.close()
         self.ended = utc_iso()
@@ -310,10 +314,8 @@ class Session:
         executed = {n: lat for n, lat in self.latencies.items() if self.counters[n].total > 0}
         totals = {n: c.total for n, c in self.counters.items() if c.total > 0}
         self.files.write_text(f"{s.directory.name}-summary.csv", summary_csv(executed, totals))
-        total = self.recorder.total()
         for name in totals:
-            h = total.histograms.get(name) or hdr.new_histogram()
-            self.files.write_text(f"{name}.hdr", hdr.encode(h) + "\n")
+            self.files.write_text(f"{name}.hdr", hdr.encode(histogram(self.latencies[name])) + "\n")
         self.files.write_json("session.json", self._meta())
 
     def _meta(self) -> dict[str, Any]:
@@ -335,17 +337,24 @@ class Session:
         }
 
     def result(self) -> SessionResult:
-        total = self.recorder.total()
         return SessionResult(
             tag=self.spec.tag,
             directory=str(self.spec.directory) if self.files is not None else "",
             started=self.started,
             ended=self.ended,
             counts={n: c.as_dict() for n, c in self.counters.items() if c.total > 0},
-            histograms={n: hdr.encode(h) for n, h in total.histograms.items()},
+            histograms={n: hdr.encode(histogram(lat)) for n, lat in self.latencies.items() if lat},
             params=self.params.as_dict() if self.params else None,
             executed=self.executed,
         )
+
+
+def histogram(latencies_s: Sequence[float]) -> Any:
+    """An HDR histogram (µs, tsload's layout) of latencies given in seconds."""
+    h = hdr.new_histogram()
+    for x in latencies_s:
+        hdr.record_seconds(h, x)
+    return h
 
 
 def now_utc() -> dt.datetime:

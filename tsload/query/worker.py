@@ -18,7 +18,7 @@ from tsload.query.pacing import stagger_offsets_ms
 from tsload.query.session import Session, SessionResult, SessionSpec
 from tsload.query.transport import FastTransport, QueryTransport, SdkTransport
 from tsload.query.workload import Workload
-from tsload.stats.recorder import RecorderSnapshot
+from tsload.stats.recorder import Recorder
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -129,6 +129,7 @@ async def run_process(
 
         fleet = Fleet(FleetConfig(host_scale=cfg.host_scale, instance_name_seed=cfg.instance_name_seed))
     policy = RetryPolicy(retries=plan.workload.config.retries)
+    recorder = Recorder()
     sessions = [
         Session(
             spec,
@@ -140,13 +141,15 @@ async def run_process(
             ),
             fleet=fleet,
             sleep=sleep,
+            recorder=recorder,
         )
         for spec in session_specs(plan)
     ]
 
     def tick() -> None:
-        snaps = [s.interval() for s in sessions]
-        emit({"process": plan.process, "interval": RecorderSnapshot.merged(snaps).encode()})
+        for s in sessions:
+            s.tick()
+        emit({"process": plan.process, "interval": recorder.interval().encode()})
 
     async def ticker() -> None:
         while True:
