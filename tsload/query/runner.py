@@ -84,7 +84,7 @@ def resolve_workload(cfg: QueryConfig) -> Workload:
     return load_workload(cfg.workload_dir, config=cfg.config_file, multi=cfg.multi)
 
 
-async def _wire(target: Any) -> WireTarget:
+async def _wire(target: Any, profile: str | None) -> WireTarget:
     static: tuple[str, str, str | None] | None = None
     credentials = await target.session.get_credentials()
     if credentials is not None and getattr(credentials, "method", "") == "explicit":
@@ -93,7 +93,8 @@ async def _wire(target: Any) -> WireTarget:
     return WireTarget(
         region=target.region,
         endpoint=target.query_endpoint,
-        profile=getattr(target.session, "profile_name", None) if static is None else None,
+        # the --profile flag, not the session's resolved name ("default" even without a config file)
+        profile=profile if static is None else None,
         static_keys=static,
     )
 
@@ -156,7 +157,7 @@ async def run_query_workload(
         from dataclasses import replace
 
         cfg = replace(cfg, log_dir=log_dir)
-        wire = await _wire(target)
+        wire = await _wire(target, cfg.target.profile)
         plans = [
             ProcessPlan(cfg, p, workload, wire, started_dt, prefix, end, seed)
             for p in range(1, cfg.processes + 1)
