@@ -158,3 +158,26 @@ async def test_throttling_retries_counted(tmp_path: Path, monkeypatch: pytest.Mo
         injected = running.stats()["injected_throttles"]
     q = result.queries["one"]
     assert q.successful == 40 and q.retries == injected > 0 and q.throttled == injected
+
+
+async def test_local_engine_latency_fault_times_out(tmp_path: Path) -> None:
+    # `tsload serve` started by open_target (no -r/-e) with --latency-ms: every Query waits 600 ms
+    # before the engine even assigns a QueryId, so a 0.15 s timeout fires with nothing to cancel.
+    wl = tiny_workload(tmp_path / "wl", {"one": "SELECT {region} AS r"})
+    cfg = QueryConfig(
+        target=TargetConfig(local_data=tmp_path / "data", local_engine_args=("--latency-ms", "600")),
+        workload_dir=wl,
+        params="fixed",
+        think_time_ms=0,
+        log_dir=tmp_path / "logs",
+        seed=1,
+        repetitions=3,
+        timeout_s=0.15,
+        count_datapoints=False,
+    )
+    result = await run_query_workload(cfg)
+    q = result.queries["one"]
+    assert q.total == 3 and q.timed_out == 3 and q.cancelled == 0
+    (d,) = (tmp_path / "logs").iterdir()
+    assert d.name.startswith("local-")
+    assert (d / "one.err").read_text().count("QueryId: None") == 3
