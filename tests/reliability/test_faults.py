@@ -336,3 +336,126 @@ def _processes_mentioning(needle: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+# -- query sessions -----------------------------------------------------------------------------------
+
+
+def _query_workload(root: Path, queries: dict[str, tuple[str, float]], retries: int) -> Path:
+    for model in ("single", "multi"):
+        (root / "queries" / model).mkdir(parents=True, exist_ok=True)
+        for name, (sql, _) in queries.items():
+            (root / "queries" / model / f"{name}.sql").write_text(sql + "\n")
+    (root / "config.ini").write_text(
+        f"[default]\nquery_mode = regular\nrepetitions = 1\nretries = {retries}\n[query_distribution]\n"
+        + "".join(f"{name} = {weight}\n" for name, (_, weight) in queries.items())
+    )
+    return root
+
+
+async def test_query_sessions_survive_throttling_errors_and_timeouts(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """8 sessions x 30 queries against an engine that throttles 30%, fails 5% and delays 0-20 ms; one
+    query in twenty runs until the 1 s timeout cancels it."""
+    from tests.engine.conftest import engine_in_thread, standin_sql
+    from tsload.engine import EngineConfig
+    from tsload.engine.config import FaultConfig
+    from tsload.query import QueryConfig, run_query_workload
+
+    # The engine's own SQL module is helper S's; a stand-in running the SQL on DuckDB as is does here.
+    sql = standin_sql()
+    monkeypatch.setattr("tsload.engine.server._sql_engine", lambda: sql)
+    faults = FaultConfig(throttle_rate=0.3, error_rate=0.05, latency_ms=(0.0, 20.0), seed=5)
+    wl = _query_workload(tmp_path / "wl", {
+        "fast": ("SELECT {region} AS r, 42 AS answer", 95),
+        "slow": ("SELECT sum(a.range * b.range) FROM range(200000) a, range(200000) b", 5),
+    }, retries=20)
+    sessions, reps = 8, 30
+    with engine_in_thread(EngineConfig(data_dir=tmp_path / "data", faults=faults, query_wait=0.05)) as eng:
+        result = await run_query_workload(QueryConfig(
+            target=TargetConfig(endpoint=eng.url), workload_dir=wl, params="fixed", think_time_ms=0,
+            concurrency=sessions, repetitions=reps, timeout_s=1.0, log_dir=tmp_path / "logs", seed=3,
+            count_datapoints=False,
+        ))
+        stats = eng.stats()
+        slow_cancelled = result.queries["slow"].cancelled if "slow" in result.queries else 0
+        for _ in range(50):  # CancelQuery of the last timed-out query may still be on its way
+            if stats["cancelled_queries"] >= slow_cancelled:
+                break
+            await asyncio.sleep(0.1)
+            stats = eng.stats()
+    qs = result.queries
+    total = sum(q.total for q in qs.values())
+    retries = sum(q.retries for q in qs.values())
+    throttled = sum(q.throttled for q in qs.values())
+    timed_out = sum(q.timed_out for q in qs.values())
+    failed = sum(q.failed for q in qs.values())
+    cancelled = sum(q.cancelled for q in qs.values())
+    injected = stats["injected_throttles"] + stats["injected_errors"]
+    session_files = sorted((tmp_path / "logs").glob("*/session.json"))
+    record(
+        "query sessions: throttling, errors, timeouts",
+        faults="throttle 0.3, error 0.05, latency 0-20 ms, 1 s timeout",
+        injected=injected, generated=total, ingested="-", rejected="-", failed=failed,
+        queries=total, retries=retries, timed_out=timed_out, cancelled=cancelled,
+        sessions_alive=len(session_files),
+        invariant=len(session_files) == sessions and total == sessions * reps,
+    )
+    # no session died: each ran all its queries and wrote its files
+    assert len(session_files) == sessions
+    executed = [json.loads(f.read_text()) for f in session_files]
+    per_session = [sum(v["total"] for v in doc["queries"].values()) for doc in executed]
+    assert per_session == [reps] * sessions and total == sessions * reps
+    for q in qs.values():
+        assert q.total == q.successful + q.failed + q.timed_out
+    # faults were met, retried and counted against what the engine injected
+    assert stats["injected_throttles"] > 0 and stats["injected_errors"] > 0
+    assert throttled == stats["injected_throttles"]
+    assert 0 < retries <= injected
+    assert retries >= injected - timed_out - failed  # only a query cut short leaves a fault unretried
+    assert qs["fast"].failed == 0 and qs["fast"].successful > 0
+    # timeouts are reported, and those with a QueryId were cancelled on the engine
+    assert "slow" in qs and qs["slow"].timed_out == qs["slow"].total > 0
+    assert qs["slow"].cancelled > 0
+    assert stats["cancelled_queries"] >= cancelled
+    errs = "".join(p.read_text() for p in (tmp_path / "logs").glob("*/slow.err"))
+    assert errs.count("timed out after") == qs["slow"].timed_out
+
+
+async def test_sigint_during_query_run_writes_every_session(tmp_path: Path) -> None:
+    probe = "SELECT count(*) FROM {db}.{table} WHERE region = {region}"
+    wl = _query_workload(tmp_path / "wl", {"probe": (probe, 1)}, retries=2)
+    logs = tmp_path / "logs"
+    proc = _spawn(["query", "--local-data", str(tmp_path / "data"), "--workload", str(wl),
+                   "--params", "model", "--host-scale", "1", "-c", "8", "--think-time-milliseconds", "100",
+                   "--repetitions", "100000", "--stats-interval", "1", "-l", str(logs)], tmp_path)
+    assert proc.stderr is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = await asyncio.to_thread(proc.stderr.readline)
+        if not line:
+            break
+        seen.append(line)
+        if line.startswith("[") and "queries" in line:  # a progress line: sessions are running
+            break
+    os.killpg(proc.pid, signal.SIGINT)
+    sent = time.monotonic()
+    out, err = await asyncio.to_thread(proc.communicate, timeout=60)
+    took = time.monotonic() - sent
+    err = "".join(seen) + err
+    session_dirs = sorted(d for d in logs.iterdir() if d.is_dir())
+    complete = [d for d in session_dirs if (d / "session.json").exists() and list(d.glob("*-summary.csv"))]
+    record(
+        "Ctrl-C during queries", faults="SIGINT to the process group", injected=1,
+        generated="-", ingested="-", rejected="-", failed="-", sessions=len(session_dirs),
+        sessions_with_summaries=len(complete), exit_s=round(took, 1),
+        invariant=proc.returncode == 0 and len(complete) == len(session_dirs) == 8,
+    )
+    assert proc.returncode == 0, err[-2000:]
+    assert "Traceback" not in err
+    assert took < 30
+    assert len(session_dirs) == 8 and complete == session_dirs
+    assert "probe" in out  # the final per-query table
+    assert _processes_mentioning(str(tmp_path / "data")) == []
