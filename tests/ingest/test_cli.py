@@ -179,3 +179,24 @@ def test_print_model_summary_prints_and_exits_0(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert "Number of timeseries: 4,400,000" in r.stdout and "14,667" in r.stdout
     assert not (tmp_path / "tsload-data").exists()  # nothing started, nothing written
+
+
+def test_unreachable_endpoint_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    from tests.conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tsload", *args, "-e", url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+        )
+        for args in (["ingest", "--duration", "1", "--host-scale", "1"], ["cleanup"])
+    ]
+    for proc in procs:
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 1, stderr
+        lines = stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"tsload: error: cannot reach {url}"), stderr

@@ -4,6 +4,7 @@ over real loopback HTTP to a capture server."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from typing import Any
 
@@ -219,3 +220,53 @@ async def test_two_processes_split_the_hosts_and_merge_stats(tmp_path: Any) -> N
     h = hdr.decode((tmp_path / "write-latency.hdr").read_text().strip())
     assert h.get_total_count() == summary.requests
     assert (tmp_path / "write-latency.hlog").exists() and (tmp_path / "lag.hlog").exists()
+
+
+async def test_duration_is_a_wall_clock_limit_against_a_slow_target() -> None:
+    from aiohttp import web
+
+    release = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        await request.read()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.5):
+                await release.wait()
+        return web.json_response({"RecordsIngested": {"Total": 1}})
+
+    app = web.Application()
+    app.router.add_post("/", slow)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        # 22 emissions per 100 ms are scheduled; one writer at 2 requests/s cannot keep up
+        summary = await ingest(
+            cfg_for(url, interval_millis=100, duration_s=1.0, concurrency=1, drain_timeout_s=0.2),
+            model=fake_model(N_HOSTS),
+        )
+    finally:
+        release.set()
+        await runner.cleanup()
+    assert summary.duration_cut and summary.drain_deadline_hit
+    assert summary.generated < 10 * 22 * 20  # far fewer than the schedule's emissions were generated
+    assert summary.balanced and summary.dropped > 0
+
+
+async def test_run_directory_is_user_only(tmp_path: Any) -> None:
+    import os
+
+    out = tmp_path / "run"
+    old = os.umask(0o022)
+    try:
+        async with CaptureServer() as server:
+            await ingest(
+                cfg_for(server.url, duration_s=0, backfill_s=1.0, out_dir=out), model=fake_model(N_HOSTS)
+            )
+    finally:
+        os.umask(old)
+    assert (out.stat().st_mode & 0o777) == 0o700
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["ingest-summary.json", "lag.hdr", "lag.hlog", "write-latency.hdr", "write-latency.hlog"]
+    assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o600}

@@ -18,7 +18,13 @@ from typing import Any
 from tsload.ingest.config import IngestConfig
 from tsload.ingest.plan import WireTarget, WorkerPlan
 from tsload.ingest.stats import Aggregator, Progress
-from tsload.ingest.summary import IngestSummary, config_dict, percentiles_ms
+from tsload.ingest.summary import (
+    IngestSummary,
+    config_dict,
+    make_private_dir,
+    percentiles_ms,
+    write_private,
+)
 from tsload.ingest.worker import ModelFactory
 from tsload.stats import hdr
 
@@ -35,11 +41,12 @@ def _open_hlogs(out_dir: Path | None, start_s: float) -> list[Any]:
         from tsload.stats.hlog import IntervalLogWriter
     except ImportError:  # interval logs are optional until the stats helper lands
         return []
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return [
-        IntervalLogWriter(out_dir / "write-latency.hlog", start_time_s=start_s),
-        IntervalLogWriter(out_dir / "lag.hlog", start_time_s=start_s),
-    ]
+    make_private_dir(out_dir)
+    writers = []
+    for name in ("write-latency.hlog", "lag.hlog"):
+        write_private(out_dir / name, "")  # the writer truncates it and keeps the 0600 mode
+        writers.append(IntervalLogWriter(out_dir / name, start_time_s=start_s))
+    return writers
 
 
 async def _wire_target(target: Any, profile: str | None) -> WireTarget:
@@ -197,6 +204,7 @@ async def ingest(
         lag_hdr=hdr.encode(aggregator.lag_total),
         warnings=tuple(dict.fromkeys(warnings)),
         cpu_s=sum(float(r.get("cpu_s", 0.0)) for r in results),
+        duration_cut=any(bool(r.get("duration_cut")) for r in results),
     )
     if cfg.out_dir is not None:
         summary.write_run_dir(cfg.out_dir)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ class IngestSummary:
     lag_hdr: str = ""
     warnings: tuple[str, ...] = ()
     cpu_s: float = 0.0  # client CPU of the ingest loops (all processes), setup excluded
+    duration_cut: bool = False  # --duration passed before the schedule was generated (target too slow)
 
     @property
     def rejected(self) -> int:
@@ -92,6 +94,7 @@ class IngestSummary:
             "latency_ms": self.latency_ms,
             "lag_ms": self.lag_ms,
             "drain_deadline_hit": self.drain_deadline_hit,
+            "duration_cut": self.duration_cut,
             "started": _iso(self.started),
             "ended": _iso(self.ended),
             "config": self.config,
@@ -118,15 +121,31 @@ class IngestSummary:
             out.append(f"rejected {n:,}: {reason}")
         for code, n in sorted(self.errors_by_code.items(), key=lambda kv: -kv[1]):
             out.append(f"error {code}: {n:,}")
+        if self.duration_cut:
+            out.append("--duration passed before every scheduled emission was generated (slow target)")
         if self.drain_deadline_hit:
             out.append(f"drain deadline hit: {self.dropped:,} records dropped")
         return out
 
     def write_run_dir(self, out_dir: Path) -> None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "ingest-summary.json").write_text(json.dumps(self.to_json(), indent=2) + "\n")
-        (out_dir / "write-latency.hdr").write_text(self.latency_hdr + "\n")
-        (out_dir / "lag.hdr").write_text(self.lag_hdr + "\n")
+        make_private_dir(out_dir)
+        write_private(out_dir / "ingest-summary.json", json.dumps(self.to_json(), indent=2) + "\n")
+        write_private(out_dir / "write-latency.hdr", self.latency_hdr + "\n")
+        write_private(out_dir / "lag.hdr", self.lag_hdr + "\n")
+
+
+def make_private_dir(path: Path) -> None:
+    """Run directories hold host names and timings: user-only, whatever the umask."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Create (or truncate) `path` with mode 0600 and write `text`."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 def config_dict(cfg: Any) -> dict[str, Any]:

@@ -160,6 +160,7 @@ class Worker:
         self.n_event_sets = len(events)
         self.batcher = _Batcher(cfg, self.encoder, self._put) if cfg.batch_writes else None
         self.deadline_hit = False
+        self.duration_cut = False
         # epoch ms ↔ loop time, fixed once so the schedule never drifts with wall-clock steps
         self._epoch0_ms = 0
         self._mono0 = 0.0
@@ -271,14 +272,23 @@ class Worker:
         self.stats.phase = "live"
         end_ms = None if cfg.duration_s is None else self.live_start_ms + round(cfg.duration_s * 1000)
         groups = [self.slots[g::_PRODUCER_GROUPS] for g in range(min(_PRODUCER_GROUPS, len(self.slots)))]
-        async with asyncio.TaskGroup() as tg:
-            if self.batcher is not None:
-                flusher = tg.create_task(self._batch_flusher())
-            producers = [tg.create_task(self._live_group(g, self.live_start_ms, end_ms)) for g in groups]
-            if producers:
-                await asyncio.wait(producers)
-            if self.batcher is not None:
-                flusher.cancel()
+        loop = asyncio.get_running_loop()
+        # --duration is also a wall-clock limit: against a target slower than the schedule, producers
+        # (even those blocked on the full queue) stop when it has passed, and the drain deadline applies.
+        deadline = None
+        if end_ms is not None and cfg.duration_s is not None:
+            deadline = max(self._mono_of(end_ms), loop.time() + cfg.duration_s)
+        try:
+            async with asyncio.timeout_at(deadline), asyncio.TaskGroup() as tg:
+                if self.batcher is not None:
+                    flusher = tg.create_task(self._batch_flusher())
+                producers = [tg.create_task(self._live_group(g, self.live_start_ms, end_ms)) for g in groups]
+                if producers:
+                    await asyncio.wait(producers)
+                if self.batcher is not None:
+                    flusher.cancel()
+        except TimeoutError:
+            self.duration_cut = True
 
     async def _reporter(self) -> None:
         # twice per stats interval, so the parent's ticks (on their own clock) show fresh figures
@@ -314,7 +324,7 @@ class Worker:
                 await asyncio.wait({producer})
             self.stats.phase = "draining"
             drain = tg.create_task(self._drain(writers))
-            if not stopper.done():
+            if not stopper.done() and not self.duration_cut:
                 await asyncio.wait({drain, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if not drain.done():
                 done, _ = await asyncio.wait({drain}, timeout=self.cfg.drain_timeout_s)
@@ -333,6 +343,7 @@ class Worker:
         self.stats.phase = "done"
         result = {
             "drain_deadline_hit": self.deadline_hit,
+            "duration_cut": self.duration_cut,
             "started": started,
             "ended": time.time(),
             "cpu_s": time.process_time() - cpu0,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from tsload._errors import TargetError
@@ -17,8 +19,26 @@ def _client(session: Any, region: str, endpoint_url: str | None) -> Any:
         "timestream-write",
         region_name=region,
         endpoint_url=endpoint_url,
-        config=Config(retries={"max_attempts": 10, "mode": "standard"}, connect_timeout=20, read_timeout=60),
+        # control-plane calls: an unreachable endpoint must fail in seconds, not minutes
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60),
     )
+
+
+@contextlib.asynccontextmanager
+async def _reachable(region: str, endpoint_url: str | None) -> AsyncIterator[None]:
+    """Connection-level failures (refused, DNS, timeouts, no credentials) become one clear TargetError."""
+    import botocore.exceptions
+
+    where = endpoint_url or f"Amazon Timestream in {region}"
+    try:
+        yield
+    except botocore.exceptions.NoCredentialsError as exc:
+        raise TargetError(
+            f"no AWS credentials for {where}"
+            " (a profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO or a role)"
+        ) from exc
+    except (botocore.exceptions.BotoCoreError, OSError) as exc:
+        raise TargetError(f"cannot reach {where}: {exc}") from exc
 
 
 def _code(exc: Exception) -> str:
@@ -34,6 +54,34 @@ def _fail(what: str, exc: Exception) -> TargetError:
 
 
 async def ensure_schema(
+    session: Any,
+    region: str,
+    endpoint_url: str | None,
+    database: str,
+    table: str,
+    *,
+    memory_store_retention_hours: int,
+    magnetic_store_retention_days: int,
+    enable_magnetic_writes: bool,
+) -> list[str]:
+    """Create the database and table when missing; an existing table is kept as it is.
+
+    Returns one human line per decision (the caller shows them).
+    """
+    async with _reachable(region, endpoint_url):
+        return await _ensure_schema(
+            session,
+            region,
+            endpoint_url,
+            database,
+            table,
+            memory_store_retention_hours=memory_store_retention_hours,
+            magnetic_store_retention_days=magnetic_store_retention_days,
+            enable_magnetic_writes=enable_magnetic_writes,
+        )
+
+
+async def _ensure_schema(
     session: Any,
     region: str,
     endpoint_url: str | None,
@@ -96,6 +144,13 @@ async def delete_schema(
     session: Any, region: str, endpoint_url: str | None, database: str, table: str
 ) -> list[str]:
     """Delete the table, then the database (what is already gone is reported, not an error)."""
+    async with _reachable(region, endpoint_url):
+        return await _delete_schema(session, region, endpoint_url, database, table)
+
+
+async def _delete_schema(
+    session: Any, region: str, endpoint_url: str | None, database: str, table: str
+) -> list[str]:
     import botocore.exceptions
 
     messages: list[str] = []
