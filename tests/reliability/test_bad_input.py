@@ -71,6 +71,9 @@ CASES: list[Case] = [
     c("serve-latency-reversed", "serve --data {tmp}/d8 --latency-ms 50:10", "--latency-ms"),
     c("serve-latency-garbage", "serve --data {tmp}/d9 --latency-ms fast", "--latency-ms"),
     c("serve-latency-three-parts", "serve --data {tmp}/d10 --latency-ms 1:2:3", "--latency-ms"),
+    c("serve-latency-infinite", "serve --data {tmp}/d13 --latency-ms 1:inf", "--latency-ms",
+      absent="{tmp}/d13"),
+    c("serve-latency-nan", "serve --data {tmp}/d14 --latency-ms nan", "--latency-ms", absent="{tmp}/d14"),
     c("serve-non-loopback", "serve --data {tmp}/d11 --host 0.0.0.0", "--host"),
     c("serve-unknown-flag", "serve --data {tmp}/d12 --throttle 0.1", "--throttle"),
     # --- tsload ingest: contradictory, malformed, out of range (validated before any target is touched)
