@@ -356,7 +356,8 @@ async def test_query_sessions_survive_throttling_errors_and_timeouts(
         assert q.total == q.successful + q.failed + q.timed_out
     # faults were met, retried and counted against what the engine injected
     assert stats["injected_throttles"] > 0 and stats["injected_errors"] > 0
-    assert throttled == stats["injected_throttles"]
+    # a query cut off by its timeout may leave one injected throttle unread by the client
+    assert stats["injected_throttles"] - timed_out <= throttled <= stats["injected_throttles"]
     assert 0 < retries <= injected
     assert retries >= injected - timed_out - failed  # only a query cut short leaves a fault unretried
     assert qs["fast"].failed == 0 and qs["fast"].successful > 0
