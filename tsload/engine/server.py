@@ -20,7 +20,6 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -715,7 +714,3 @@ async def serve(config: EngineConfig, on_ready: Callable[[str], None]) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(sig)
-
-
-def data_file(data_dir: Path) -> Path:
-    return data_dir / DB_FILE

@@ -33,7 +33,6 @@ SAME_VERSION_REASON = (
     "A record already exists with the same time, dimensions, measure name, and record version. "
     "A higher record version must be specified in order to update the measure value."
 )
-BASE_COLUMNS = ("measure_name", "time", limits.VERSION_COLUMN)
 
 
 @dataclass
