@@ -26,7 +26,7 @@ import orjson
 from tsload.engine import limits
 from tsload.engine.dedupe import NO_HORIZON
 from tsload.engine.records import Row
-from tsload.engine.tables import SQL_TYPE, TableState, Upsert
+from tsload.engine.tables import SINGLE_COLUMN, SQL_TYPE, TableState, Upsert
 from tsload.engine.wal import WriteAheadLog
 
 log = logging.getLogger(__name__)
@@ -463,13 +463,7 @@ def build_arrow(rows: list[Row], ts: TableState) -> Any:
     dims: dict[str, list[Any]] = {}
     values: dict[str, list[Any]] = {}
     value_type: dict[str, str] = {}
-    single = {
-        "DOUBLE": "measure_value::double",
-        "BIGINT": "measure_value::bigint",
-        "VARCHAR": "measure_value::varchar",
-        "BOOLEAN": "measure_value::boolean",
-        "TIMESTAMP": "measure_value::timestamp",
-    }
+    single = SINGLE_COLUMN
     last_dims: Any = None
     for i, r in enumerate(rows):
         d = r[0]
