@@ -108,6 +108,8 @@ CASES: list[Case] = [
     c("ingest-unknown-flag", f"{ING} --hosts 5 --duration 1", "--hosts", out=True),
     c("ingest-summary-batch-size", "ingest --print-model-summary --batch-size 500", "--batch-size"),
     # refused by the target (the engine): TargetError, exit 1, still one line naming the culprit
+    c("ingest-endpoint-unreachable", f"{ING} -e http://127.0.0.1:{{closed}} --duration 1", "cannot reach",
+      code=1, out=True),
     c("ingest-db-name-too-short", f"{ING} -e {{url}} -d ab --duration 1", "DatabaseName", code=1, out=True),
     c("ingest-table-name-bad-chars", f"{ING} -e {{url}} -t bad/name --duration 1", "TableName", code=1,
       out=True),
@@ -142,6 +144,7 @@ CASES: list[Case] = [
     q("query-stats-interval-0", "--stats-interval 0", "--stats-interval"),
     q("query-unknown-flag", "--queries 5", "--queries"),
     # --- tsload cleanup
+    c("cleanup-endpoint-unreachable", "cleanup -e http://127.0.0.1:{closed}", "cannot reach", code=1),
     c("cleanup-local-data-is-file", "cleanup --local-data {file}", "--local-data"),
     c("cleanup-endpoint-not-url", "cleanup -e ftp://x", "--endpoint"),
     c("cleanup-unknown-flag", "cleanup --force", "--force"),
@@ -215,10 +218,14 @@ def results(
     busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     busy.bind(("127.0.0.1", 0))
     busy.listen(1)
+    closed = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    closed.bind(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: connections are refused
     engine = EngineProcess(tmp / "engine-data")
     engine.start()
     subst = {"tmp": str(tmp), "file": str(tmp / "afile"), "busy": str(busy.getsockname()[1]),
-             "url": engine.url, "engine_data": str(tmp / "engine-data")}
+             "url": engine.url, "engine_data": str(tmp / "engine-data"), "closed": str(closed_port)}
 
     def run(case: Case) -> tuple[Case, Result, Path, str]:
         argv = [a.format(**subst) for a in case.argv]
