@@ -24,15 +24,20 @@ from tests.reliability._proc import EngineProcess, Result, tsload
 class Case:
     id: str
     argv: tuple[str, ...]
-    culprit: str  # must appear in the one stderr line
-    code: int = 2
+    culprit: str  # must appear in the one stderr line ("a|b": either)
+    code: int | tuple[int, ...] = 2  # the documented exit status (a tuple: any of them)
     out: bool = False  # ingest: add --out {tmp}/<id> and check nothing successful-looking is left
     absent: str = ""  # a path (with placeholders) the refused command must not have created
     logdir: bool = False  # query: add -l {tmp}/runs/<id> and check it was not created
 
 
 def c(
-    id: str, argv: str | tuple[str, ...], culprit: str, code: int = 2, out: bool = False, absent: str = ""
+    id: str,
+    argv: str | tuple[str, ...],
+    culprit: str,
+    code: int | tuple[int, ...] = 2,
+    out: bool = False,
+    absent: str = "",
 ) -> Case:
     return Case(id, tuple(argv.split()) if isinstance(argv, str) else argv, culprit, code, out, absent)
 
@@ -107,14 +112,17 @@ CASES: list[Case] = [
     c("ingest-local-data-is-file", f"{ING} --local-data {{file}} --duration 1", "--local-data", out=True),
     c("ingest-unknown-flag", f"{ING} --hosts 5 --duration 1", "--hosts", out=True),
     c("ingest-summary-batch-size", "ingest --print-model-summary --batch-size 500", "--batch-size"),
-    # refused by the target (the engine): TargetError, exit 1, still one line naming the culprit
+    # refused by the target (the engine): TargetError, exit 1, still one line naming the culprit; should
+    # tsload learn to check these names/ranges itself, exit 2 naming the flag is just as right
     c("ingest-endpoint-unreachable", f"{ING} -e http://127.0.0.1:{{closed}} --duration 1", "cannot reach",
       code=1, out=True),
-    c("ingest-db-name-too-short", f"{ING} -e {{url}} -d ab --duration 1", "DatabaseName", code=1, out=True),
-    c("ingest-table-name-bad-chars", f"{ING} -e {{url}} -t bad/name --duration 1", "TableName", code=1,
-      out=True),
+    c("ingest-db-name-too-short", f"{ING} -e {{url}} -d ab --duration 1", "DatabaseName|--database-name",
+      code=(1, 2), out=True),
+    c("ingest-table-name-bad-chars", f"{ING} -e {{url}} -t bad/name --duration 1", "TableName|--table-name",
+      code=(1, 2), out=True),
     c("ingest-memory-retention-too-big", f"{ING} -e {{url}} -t longmem --memory-store-retention-hours 100000"
-      " --duration 1", "MemoryStoreRetentionPeriodInHours", code=1, out=True),
+      " --duration 1", "MemoryStoreRetentionPeriodInHours|--memory-store-retention-hours", code=(1, 2),
+      out=True),
     # --- tsload query: flags, config files, workload folders, log directory
     q("query-config-missing", "--config {tmp}/missing.ini", "missing.ini"),
     q("query-config-empty", "--config {tmp}/empty.ini", "empty.ini"),
@@ -258,12 +266,13 @@ def test_refused_cleanly(results: dict[str, tuple[Case, Result, Path, str]], cas
     case, res, out, absent = results[case_id]
     where = f"tsload {' '.join(res.argv)}\nstderr: {res.stderr!r}\nstdout: {res.stdout!r}"
     assert "Traceback" not in res.stderr + res.stdout, where
-    assert res.returncode == case.code, where
+    codes = case.code if isinstance(case.code, tuple) else (case.code,)
+    assert res.returncode in codes, where
     assert len(res.stderr_lines) == 1, where
     line = res.stderr_lines[0]
     assert line.startswith("tsload"), where
     assert "error" in line, where
-    assert case.culprit in line, where
+    assert any(culprit in line for culprit in case.culprit.split("|")), where
     if case.out:
         # nothing that looks like a finished run: no summary JSON, no histograms
         assert not (out / "ingest-summary.json").exists(), where
