@@ -256,3 +256,21 @@ async def test_table_params(tmp_path: Path) -> None:
     assert s.params is not None and s.params.instance_name in ("i-a", "i-b") and s.params.az == "az"
     assert "measure_name = 'events'" in t.calls[0]["QueryString"]
     assert "measure_name = 'metrics'" in t.calls[1]["QueryString"]
+
+
+async def test_session_dir_is_user_only(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        t = FakeTransport(errors=[CallError("ValidationException", "bad", status=400)])
+        s = make(tmp_path, t, FakeClock(), think_ms=0, repetitions=4)
+        await run(s)
+    finally:
+        os.umask(old)
+    d = s.spec.directory
+    assert stat.S_IMODE(d.stat().st_mode) == 0o700
+    files = list(d.iterdir())
+    assert any(f.suffix == ".err" for f in files) and any(f.suffix == ".hlog" for f in files)
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -65,29 +66,42 @@ def result_table(column_info: Sequence[Mapping[str, Any]], rows: Sequence[Mappin
     return "\n".join(lines)
 
 
+def _private(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)
+
+
 class SessionFiles:
-    """Open files of one session; `.err` files are created on the first error only."""
+    """Open files of one session; `.err` files are created on the first error only.
+
+    Session directories hold host names, query texts and timings: user-only (0700, files 0600),
+    whatever the umask.
+    """
 
     def __init__(self, directory: Path, tag: str) -> None:
         self.directory = directory
         self.tag = tag
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(directory, 0o700)
         self._logs: dict[str, IO[str]] = {}
         self._errs: dict[str, IO[str]] = {}
 
     def write_sql(self, name: str, sql: str) -> None:
-        (self.directory / f"{name}.sql").write_text(sql, encoding="utf-8")
+        self.write_text(f"{name}.sql", sql)
+
+    def _append(self, file_name: str) -> IO[str]:
+        # kept open for the whole session (closed in close()), hence no context manager
+        return open(self.directory / file_name, "a", encoding="utf-8", opener=_private)
 
     def _log(self, name: str) -> IO[str]:
         f = self._logs.get(name)
         if f is None:
-            f = self._logs[name] = (self.directory / f"{name}.log").open("a", encoding="utf-8")
+            f = self._logs[name] = self._append(f"{name}.log")
         return f
 
     def _err(self, name: str) -> IO[str]:
         f = self._errs.get(name)
         if f is None:
-            f = self._errs[name] = (self.directory / f"{name}.err").open("a", encoding="utf-8")
+            f = self._errs[name] = self._append(f"{name}.err")
         return f
 
     def success(self, name: str, execution: int, query_id: str | None, elapsed_s: float, rows: int) -> None:
@@ -125,7 +139,17 @@ class SessionFiles:
         self._errs.clear()
 
     def write_text(self, file_name: str, text: str) -> None:
-        (self.directory / file_name).write_text(text, encoding="utf-8")
+        self.write_bytes(file_name, text.encode("utf-8"))
+
+    def write_bytes(self, file_name: str, data: bytes) -> None:
+        with open(self.directory / file_name, "wb", opener=_private) as f:
+            f.write(data)
 
     def write_json(self, file_name: str, data: Mapping[str, Any]) -> None:
-        (self.directory / file_name).write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+        self.write_bytes(file_name, orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+
+    def restrict(self) -> None:
+        """Files written by others' writers (the .hlog interval logs) become user-only too."""
+        for p in self.directory.iterdir():
+            if p.is_file():
+                os.chmod(p, 0o600)

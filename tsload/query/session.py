@@ -317,6 +317,7 @@ class Session:
         for name in totals:
             self.files.write_text(f"{name}.hdr", hdr.encode(histogram(self.latencies[name])) + "\n")
         self.files.write_json("session.json", self._meta())
+        self.files.restrict()
 
     def _meta(self) -> dict[str, Any]:
         s = self.spec
