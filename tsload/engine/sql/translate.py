@@ -1,0 +1,149 @@
+"""Timestream SQL (read as Trino) → DuckDB SQL, as an AST rewrite with sqlglot."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from tsload.engine.sql.errors import QueryValidationError
+from tsload.engine.sql.prepass import prepass
+
+# Functions sqlglot does not know and that we rewrite ourselves; any other unknown function is refused.
+_OWN = {"ago", "bin", "from_milliseconds", "to_milliseconds", "__tsload_iso8601", "time_bucket", "epoch_ms"}
+_NOT_SUPPORTED = {
+    "create_time_series",
+    "interpolate_linear",
+    "interpolate_locf",
+    "interpolate_fill",
+    "interpolate_spline_cubic",
+    "timeseries",
+    "unnest",
+}
+_FORBIDDEN_NODES = (
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Create,
+    exp.Drop,
+    exp.Alter,
+    exp.Command,
+    exp.Pragma,
+    exp.Copy,
+    exp.Set,
+    exp.Use,
+    exp.Attach,
+    exp.Detach,
+)
+
+
+def _ts_literal(now: dt.datetime) -> exp.Expression:
+    return exp.cast(exp.Literal.string(now.strftime("%Y-%m-%d %H:%M:%S.%f")), "TIMESTAMP")
+
+
+def translate(
+    sql: str, *, now: dt.datetime, visible: Mapping[tuple[str, str], list[str]]
+) -> tuple[str, list[tuple[str, str]]]:
+    """Return the DuckDB SQL and the (db, table) pairs it reads.
+
+    `visible` maps every existing user table to its visible (not `_`-prefixed) columns; each table
+    reference becomes a sub-select of those columns so hidden columns stay hidden.
+    """
+    text = prepass(sql)
+    try:
+        trees = sqlglot.parse(text, read="trino")
+    except ParseError as exc:
+        raise QueryValidationError(f"Syntax error: {str(exc).splitlines()[0]}") from None
+    if len(trees) != 1 or trees[0] is None:
+        raise QueryValidationError("Exactly one SQL statement is allowed")
+    tree = trees[0]
+    if not isinstance(tree, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)):
+        raise QueryValidationError(f"Unsupported statement: {tree.key.upper()}")
+    for node in tree.walk():
+        if isinstance(node, _FORBIDDEN_NODES):
+            raise QueryValidationError(f"Unsupported statement: {node.key.upper()}")
+        if isinstance(node, (exp.Unnest, exp.Explode)):
+            raise QueryValidationError("UNNEST is not supported by the local engine")
+        if isinstance(node, exp.Anonymous):
+            name = str(node.this).lower()
+            if name in _NOT_SUPPORTED:
+                raise QueryValidationError(f"Function {name} is not supported by the local engine")
+            if name not in _OWN:
+                raise QueryValidationError(f"Function {name} not registered")
+        elif isinstance(node, exp.Func) and type(node).__name__.startswith("Read"):
+            raise QueryValidationError(f"Function {type(node).__name__} not registered")
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    lookup = {(d.lower(), t.lower()): (d, t) for d, t in visible}
+    touched: list[tuple[str, str]] = []
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table):
+            if not isinstance(node.this, exp.Identifier):
+                raise QueryValidationError(f"Unsupported table expression: {node.sql('trino')}")
+            db, name = node.db, node.name
+            if not db:
+                if name.lower() in ctes:
+                    return node
+                raise QueryValidationError(f"Table {name} must be qualified with its database (db.table)")
+            if node.catalog:
+                raise QueryValidationError(f"Unsupported table reference: {node.sql('trino')}")
+            key = lookup.get((db.lower(), name.lower()))
+            if key is None:
+                raise QueryValidationError(f"The table {db}.{name} does not exist")
+            touched.append(key)
+            cols = ", ".join(exp.to_identifier(c, quoted=True).sql("duckdb") for c in visible[key])
+            src = (
+                f"SELECT {cols} FROM {exp.to_identifier(key[0], quoted=True).sql('duckdb')}."
+                f"{exp.to_identifier(key[1], quoted=True).sql('duckdb')}"
+            )
+            alias = node.alias or name
+            return exp.Subquery(
+                this=sqlglot.parse_one(src, read="duckdb"),
+                alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)),
+            )
+        if isinstance(node, (exp.CurrentTimestamp, exp.CurrentDate)) or (
+            isinstance(node, exp.Anonymous) and str(node.this).lower() == "now"
+        ):
+            return _ts_literal(now)
+        if isinstance(node, exp.Anonymous):
+            name = str(node.this).lower()
+            args = node.expressions
+            if name == "ago":
+                _arity(name, args, 1)
+                return exp.Sub(this=_ts_literal(now), expression=args[0])
+            if name == "bin":
+                _arity(name, args, 2)
+                return exp.Anonymous(this="time_bucket", expressions=[args[1], args[0]])
+            if name == "from_milliseconds":
+                _arity(name, args, 1)
+                return exp.Anonymous(
+                    this="make_timestamp",
+                    expressions=[
+                        exp.Mul(this=exp.cast(args[0], "BIGINT"), expression=exp.Literal.number(1000))
+                    ],
+                )
+            if name == "to_milliseconds":
+                _arity(name, args, 1)
+                return exp.Anonymous(this="epoch_ms", expressions=[args[0]])
+            if name == "__tsload_iso8601":
+                _arity("from_iso8601_timestamp", args, 1)
+                return exp.Anonymous(
+                    this="timezone", expressions=[exp.Literal.string("UTC"), exp.cast(args[0], "TIMESTAMPTZ")]
+                )
+        if isinstance(node, exp.ApproxQuantile):
+            # Exact nearest-rank quantile: within any approximation bound Timestream's digest gives.
+            return exp.Anonymous(this="quantile_disc", expressions=[node.this, node.args["quantile"]])
+        if isinstance(node, exp.Stddev):
+            return exp.Anonymous(this="stddev_samp", expressions=[node.this])
+        return node
+
+    out = tree.transform(rewrite)
+    return out.sql("duckdb"), touched
+
+
+def _arity(name: str, args: list[exp.Expression], n: int) -> None:
+    if len(args) != n:
+        raise QueryValidationError(f"Function {name} expects {n} argument(s), got {len(args)}")
