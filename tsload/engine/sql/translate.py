@@ -74,7 +74,7 @@ def translate(
             if name not in _OWN:
                 raise QueryValidationError(f"Function {name} not registered")
         elif isinstance(node, exp.Func) and type(node).__name__.startswith("Read"):
-            raise QueryValidationError(f"Function {type(node).__name__} not registered")
+            raise QueryValidationError(f"Function {node.sql_name().lower()} not registered")
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     lookup = {(d.lower(), t.lower()): (d, t) for d, t in visible}
     touched: list[tuple[str, str]] = []
@@ -119,15 +119,10 @@ def translate(
                 return exp.Anonymous(this="time_bucket", expressions=[args[1], args[0]])
             if name == "from_milliseconds":
                 _arity(name, args, 1)
-                return exp.Anonymous(
-                    this="make_timestamp",
-                    expressions=[
-                        exp.Mul(this=exp.cast(args[0], "BIGINT"), expression=exp.Literal.number(1000))
-                    ],
-                )
+                return exp.Anonymous(this="epoch_ms", expressions=[exp.cast(args[0], "BIGINT")])
             if name == "to_milliseconds":
                 _arity(name, args, 1)
-                return exp.Anonymous(this="epoch_ms", expressions=[args[0]])
+                return exp.Anonymous(this="epoch_ms", expressions=[exp.cast(args[0], "TIMESTAMP")])
             if name == "__tsload_iso8601":
                 _arity("from_iso8601_timestamp", args, 1)
                 return exp.Anonymous(
