@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import SqlglotError
 
 from tsload.engine.sql.errors import QueryValidationError
 from tsload.engine.sql.prepass import prepass
@@ -55,8 +55,9 @@ def translate(
     text = prepass(sql)
     try:
         trees = sqlglot.parse(text, read="trino")
-    except ParseError as exc:
-        raise QueryValidationError(f"Syntax error: {str(exc).splitlines()[0]}") from None
+    except (SqlglotError, ValueError, IndexError, RecursionError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise QueryValidationError(f"Syntax error: {first}") from None
     if len(trees) != 1 or trees[0] is None:
         raise QueryValidationError("Exactly one SQL statement is allowed")
     tree = trees[0]
@@ -135,8 +136,13 @@ def translate(
             return exp.Anonymous(this="stddev_samp", expressions=[node.this])
         return node
 
-    out = tree.transform(rewrite)
-    return out.sql("duckdb"), touched
+    try:
+        out = tree.transform(rewrite)
+        return out.sql("duckdb"), touched
+    except (SqlglotError, ValueError, RecursionError) as exc:
+        raise QueryValidationError(
+            f"Unsupported construct: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        ) from None
 
 
 def _arity(name: str, args: list[exp.Expression], n: int) -> None:
