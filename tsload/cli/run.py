@@ -1,18 +1,308 @@
-"""`tsload run` (placeholder until its issue lands)."""
+"""`tsload run`: one experiment — backfill, live ingestion and query sessions side by side, a report."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
 import typer
 
-from tsload.cli._placeholder import not_implemented
+HELP = """Run the whole DevOps workload: create the table, backfill history, then live ingestion and
+query sessions side by side for --duration, then print and save the merged report.
 
-HELP = """Not implemented yet.
+Target: -e URL → that endpoint; -r REGION alone → Amazon Timestream (this costs money: see the
+estimate printed first); neither → a local engine on a free loopback port (data in --local-data).
 
-Example:
+Examples:
 
-  tsload run --help
+\b
+  tsload run                                    # local engine: 1,000 hosts, 1 h backfill, 30 s live
+  tsload run --duration 5m --query-sessions 16 --think-time-milliseconds 0
+  tsload run --multi --host-scale 10 --interval-millis 10000 --backfill 15m
+  tsload run -r us-east-1 -d perf -t devops --backfill 0 --duration 10m --ingest-concurrency 200
+  tsload run --out runs/baseline && tsload report runs/baseline --format html -o baseline.html
+
+The run directory (default ./tsload-runs/<UTC time>) holds backfill/ and ingest/ (ingest-summary.json,
+.hdr, .hlog), queries/ (one directory per session, the sample's files plus .hdr/.hlog), run.json, and
+the live phase's report as report.json, report.md and report.html.
+
+Ctrl-C stops the backfill, or ends the live phase early (queries in flight are cancelled,
+queued writes drained); the report is still written. A second Ctrl-C quits at once.
 """
 
 
-def command(ctx: typer.Context) -> None:
-    not_implemented("run")
+def command(
+    database_name: str = typer.Option("devops", "-d", "--database-name", help="Timestream database."),
+    table_name: str = typer.Option("host_metrics", "-t", "--table-name", help="Timestream table."),
+    region: str | None = typer.Option(None, "-r", "--region", help="AWS region (alone: AWS with discovery)."),
+    endpoint: str | None = typer.Option(
+        None, "-e", "--endpoint", help="Endpoint URL (signed for -r or us-east-1)."
+    ),
+    profile: str | None = typer.Option(None, "--profile", help="AWS profile for credentials."),
+    local_data: str = typer.Option("./tsload-data", "--local-data", help="Local engine data directory."),
+    host_scale: int = typer.Option(1, "--host-scale", help="1,000 hosts and 1,200 event sets per unit."),
+    interval_millis: int = typer.Option(60000, "--interval-millis", help="Emission interval per host (ms)."),
+    multi: bool = typer.Option(False, "--multi", help="Multi-measure records and queries."),
+    batch_writes: bool = typer.Option(False, "--batch-writes", help="Batch records across hosts."),
+    batch_size: int = typer.Option(100, "--batch-size", help="Max records per request (1..100)."),
+    backfill: str = typer.Option("1h", "--backfill", help="History written first (e.g. 30m, 2h; 0 = none)."),
+    duration: str = typer.Option("30s", "--duration", help="Live phase length (e.g. 30s, 10m)."),
+    ingest_processes: int = typer.Option(1, "--ingest-processes", help="Ingestion OS processes."),
+    ingest_concurrency: int = typer.Option(
+        16, "--ingest-concurrency", help="Writer coroutines per ingestion process."
+    ),
+    query_sessions: int = typer.Option(4, "--query-sessions", help="Query sessions per query process."),
+    query_processes: int = typer.Option(1, "--query-processes", help="Query OS processes."),
+    think_time_milliseconds: int = typer.Option(
+        1000, "--think-time-milliseconds", help="Pause after each query (ms)."
+    ),
+    randomized_think_time: bool = typer.Option(
+        False, "--randomized-think-time", help="Think time uniform in [min(5000, T), T] ms."
+    ),
+    repetitions: int = typer.Option(
+        0, "--repetitions", help="Queries per session (0: until --duration ends)."
+    ),
+    config: str | None = typer.Option(
+        None, "--config", help="Query mix INI (default: <workload>/config.ini)."
+    ),
+    workload: str | None = typer.Option(None, "--workload", help="Workload folder (default: DevOps)."),
+    params: str = typer.Option(
+        "model", "--params", help="Where a session's host comes from: model, table, fixed."
+    ),
+    query_timeout: float | None = typer.Option(None, "--query-timeout", help="Per-query timeout (s)."),
+    seed: int = typer.Option(0, "--seed", help="Data and session seed."),
+    instance_name_seed: int = typer.Option(12345, "--instance-name-seed", help="Seed of the instance names."),
+    shard: str | None = typer.Option(None, "--shard", help="K/N: this machine runs shard K of N."),
+    memory_store_retention_hours: int = typer.Option(
+        2, "--memory-store-retention-hours", help="Memory-store retention of a table tsload creates."
+    ),
+    magnetic_store_retention_days: int = typer.Option(
+        365, "--magnetic-store-retention-days", help="Magnetic-store retention of a table tsload creates."
+    ),
+    enable_magnetic_writes: bool = typer.Option(
+        False, "--enable-magnetic-writes", help="Create the table with magnetic-store writes on."
+    ),
+    out: str | None = typer.Option(None, "--out", help="Run directory (default ./tsload-runs/<UTC time>)."),
+    stats_interval: float = typer.Option(2.0, "--stats-interval", help="Seconds between progress updates."),
+    prices: str | None = typer.Option(None, "--prices", help="Price file for the cost estimate (JSON)."),
+) -> None:
+    from tsload._errors import ConfigError
+    from tsload.experiment import RunConfig, default_out_dir
+    from tsload.ingest.config import parse_duration
+    from tsload.model.cost import load_prices
+    from tsload.model.shard import parse_shard
+    from tsload.targets.resolve import TargetConfig
+
+    if repetitions < 0:
+        raise ConfigError(f"--repetitions: 0 (until --duration ends) or more is allowed, got {repetitions}")
+    cfg = RunConfig(
+        target=TargetConfig(region=region, endpoint=endpoint, profile=profile, local_data=Path(local_data)),
+        database=database_name,
+        table=table_name,
+        memory_store_retention_hours=memory_store_retention_hours,
+        magnetic_store_retention_days=magnetic_store_retention_days,
+        enable_magnetic_writes=enable_magnetic_writes,
+        host_scale=host_scale,
+        interval_millis=interval_millis,
+        multi=multi,
+        instance_name_seed=instance_name_seed,
+        seed=seed,
+        shard=parse_shard(shard) if shard is not None else None,
+        backfill_s=parse_duration(backfill, "--backfill"),
+        duration_s=parse_duration(duration, "--duration"),
+        ingest_processes=ingest_processes,
+        ingest_concurrency=ingest_concurrency,
+        batch_writes=batch_writes,
+        batch_size=batch_size,
+        query_sessions=query_sessions,
+        query_processes=query_processes,
+        think_time_ms=think_time_milliseconds,
+        randomized_think_time=randomized_think_time,
+        workload_dir=Path(workload) if workload else None,
+        config_file=Path(config) if config else None,
+        params=params,
+        repetitions=repetitions or None,
+        query_timeout_s=query_timeout,
+        out_dir=Path(out) if out else default_out_dir(),
+        stats_interval_s=stats_interval,
+        prices_file=prices,
+    )
+    cfg.validate()
+    price_list = load_prices(prices)  # a bad --prices fails before anything runs
+    raise typer.Exit(_run(cfg, price_list))
+
+
+def _human(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
+
+
+def _cost_lines(cfg: Any, prices: Any, result: Any | None) -> list[str]:
+    from tsload.model.cost import QueryUsage, cost_lines
+
+    usage = None
+    if result is not None and result.report is not None:
+        rows = result.report.queries
+        count = sum(r.successful for r in rows)
+        total = sum(r.latency.mean * r.latency.count for r in rows if r.latency is not None)
+        wall = result.queries.elapsed_s if result.queries is not None else 0.0
+        usage = QueryUsage(count=count, total_latency_s=total, wall_s=wall)
+    return cost_lines(
+        cfg.host_scale,
+        cfg.interval_millis,
+        cfg.multi,
+        prices,
+        batch_size=cfg.batch_size,
+        batch_writes=cfg.batch_writes,
+        memory_retention_hours=cfg.memory_store_retention_hours,
+        magnetic_retention_days=cfg.magnetic_store_retention_days,
+        queries=usage,
+    )
+
+
+def _run(cfg: Any, prices: Any) -> int:
+    import asyncio
+    import signal
+    import sys
+
+    import uvloop
+
+    from tsload.cli._console import err_console, info, is_interactive, warn
+    from tsload.experiment import run_experiment
+
+    if cfg.target.region is not None and cfg.target.endpoint is None:
+        for line in _cost_lines(cfg, prices, None):  # against AWS, say what it costs before it starts
+            info(line)
+    view = RunView(err_console, live=is_interactive())
+    interrupted = {"count": 0}
+
+    async def main() -> Any:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        task = asyncio.current_task()
+        assert task is not None
+
+        def on_signal() -> None:
+            interrupted["count"] += 1
+            if interrupted["count"] == 1:
+                view.note(
+                    "stopping: draining writes, cancelling queries, writing the report (Ctrl-C again to quit)"
+                )
+                stop.set()
+            else:
+                task.cancel()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal)
+        try:
+            with view:
+                return await run_experiment(
+                    cfg,
+                    stop=stop,
+                    on_message=view.note,
+                    on_phase=view.phase,
+                    on_ingest_progress=view.ingest,
+                    on_query_progress=view.queries,
+                )
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    try:
+        result = uvloop.run(main())
+    except asyncio.CancelledError:
+        info("tsload: interrupted")
+        return 130
+    from rich.console import Console
+
+    console = Console(highlight=False) if sys.stdout.isatty() else Console(width=160, highlight=False)
+    if result.backfill is not None:
+        b = result.backfill
+        console.print(
+            f"backfill: {_human(cfg.backfill_s)} of history, {b.ingested:,} of {b.generated:,} records"
+            f" ingested in {b.elapsed_s:,.1f} s ({b.records_per_s:,.0f} records/s), rejected {b.rejected:,},"
+            f" failed {b.failed:,}",
+            markup=False,
+        )
+    if result.report is not None:
+        from tsload.report.render import to_renderable
+
+        console.print(to_renderable(result.report))
+    for line in _cost_lines(cfg, prices, result):
+        console.print(line, markup=False, soft_wrap=True)
+    info(f"run directory: {result.out_dir} (report.html, report.md, report.json)")
+    if not result.balanced:
+        warn("generated != ingested + rejected + failed + dropped: a tsload bug, please report it")
+        return 1
+    drained = any(s is not None and s.drain_deadline_hit for s in (result.backfill, result.live))
+    return 130 if drained else 0
+
+
+# -- one live view (stderr): ingestion and queries together on a TTY, plain lines otherwise
+
+
+class RunView:
+    def __init__(self, console: Any, *, live: bool) -> None:
+        from rich.live import Live
+
+        self._console = console
+        self._live: Any = Live(console=console, auto_refresh=False, transient=False) if live else None
+        self._phase = "starting"
+        self._ingest: Any = None
+        self._queries: Any = None
+
+    def __enter__(self) -> RunView:
+        if self._live is not None:
+            self._live.__enter__()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._live is not None:
+            self._live.__exit__(exc_type, exc, tb)
+
+    def note(self, text: str) -> None:
+        self._console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    def phase(self, name: str) -> None:
+        self._phase = name
+        self._queries = None if name == "live" else self._queries
+        self.note(f"phase: {name}")
+
+    def ingest(self, p: Any) -> None:
+        from tsload.cli.ingest import plain_line
+
+        for w in p.warnings:
+            self.note(w)
+        self._ingest = p
+        if self._live is None:
+            self._console.print("ingest " + plain_line(p), markup=False, highlight=False, soft_wrap=True)
+        else:
+            self._refresh()
+
+    def queries(self, p: Any) -> None:
+        from tsload.cli.query import plain_line
+
+        self._queries = p
+        if self._live is None:
+            self._console.print("queries " + plain_line(p), markup=False, highlight=False, soft_wrap=True)
+        else:
+            self._refresh()
+
+    def _refresh(self) -> None:
+        from rich.console import Group
+        from rich.text import Text
+
+        from tsload.cli.ingest import table as ingest_table
+        from tsload.cli.query import live_table
+
+        parts: list[Any] = [Text(f"tsload run — {self._phase}", style="bold")]
+        if self._ingest is not None:
+            parts.append(ingest_table(self._ingest))
+        if self._queries is not None:
+            parts.append(live_table(self._queries))
+        self._live.update(Group(*parts), refresh=True)

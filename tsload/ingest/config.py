@@ -53,6 +53,9 @@ class IngestConfig:
     backoff_cap_s: float = 5.0
     queue_size: int = 0  # 0: 2 x concurrency, at least 16
     create_schema: bool = True
+    # Epoch ms the live schedule starts at (the end of --backfill); None: when the run starts. Set by
+    # `tsload run` so that its live phase continues exactly where its backfill phase ended.
+    live_start_ms: int | None = None
 
     def validate(self) -> None:
         def need(ok: bool, message: str) -> None:

@@ -107,7 +107,7 @@ async def ingest(
         for note in backfill_notes(cfg):
             say(note)
         started = time.time()
-        live_start_ms = time.time_ns() // 1_000_000
+        live_start_ms = cfg.live_start_ms if cfg.live_start_ms is not None else time.time_ns() // 1_000_000
         aggregator = Aggregator(cfg.interval_millis)
         hlogs = _open_hlogs(cfg.out_dir, started)
         warnings: list[str] = []

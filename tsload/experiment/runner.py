@@ -1,0 +1,198 @@
+"""`await run_experiment(RunConfig(...))`: the whole DevOps workload in one call.
+
+1. Resolve the target once (a local engine is started here and shared by both sides).
+2. Backfill: the fleet's history up to T0, as fast as the target accepts (`<out>/backfill/`).
+3. Live, for --duration: ingestion continues the schedule exactly where the backfill ended (the
+   few seconds between T0 and the live start are written first, so history has no hole) while
+   the query sessions run against the same table (`<out>/ingest/`, `<out>/queries/`).
+4. The report of the live phase is merged from what the two sides wrote, and saved as
+   report.json / report.md / report.html in `<out>`.
+
+Like `ingest` and `run_query_workload`, the library installs no signal handlers: set `stop` for a
+graceful end (the backfill stops, or the live phase drains and the report is still written).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from tsload.experiment.config import RunConfig
+from tsload.ingest import IngestSummary, Progress, ingest
+from tsload.query import QueryProgress, QueryRunResult, run_query_workload
+from tsload.report import Report, RunDirs, load_report
+from tsload.targets.resolve import TargetConfig, open_target
+
+log = logging.getLogger(__name__)
+
+OnMessage = Callable[[str], None]
+OnIngestProgress = Callable[[Progress], None]
+OnQueryProgress = Callable[[QueryProgress], None]
+OnPhase = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    out_dir: Path
+    backfill: IngestSummary | None
+    live: IngestSummary | None  # None: stopped during the backfill
+    queries: QueryRunResult | None
+    report: Report | None  # the live phase's merged report (None if nothing ran live)
+    found: RunDirs | None
+    target: str
+    stopped: bool
+
+    @property
+    def balanced(self) -> bool:
+        return all(s.balanced for s in (self.backfill, self.live) if s is not None)
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    import os
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    path.chmod(0o600)
+
+
+async def run_experiment(
+    cfg: RunConfig,
+    *,
+    stop: asyncio.Event | None = None,
+    on_message: OnMessage | None = None,
+    on_phase: OnPhase | None = None,
+    on_ingest_progress: OnIngestProgress | None = None,
+    on_query_progress: OnQueryProgress | None = None,
+) -> RunResult:
+    """Run one experiment; return its summaries and merged report (also written under cfg.out_dir)."""
+    cfg.validate()
+    stop = stop or asyncio.Event()
+    say = on_message or (lambda text: log.info("%s", text))
+    phase = on_phase or (lambda name: None)
+    _private_dir(cfg.out_dir)
+    run_json: dict[str, Any] = {"config": cfg.as_dict(), "started": time.time()}
+    _write_private(cfg.out_dir / "run.json", orjson.dumps(run_json, option=orjson.OPT_INDENT_2))
+
+    backfill: IngestSummary | None = None
+    live: IngestSummary | None = None
+    queries: QueryRunResult | None = None
+    async with open_target(cfg.target) as resolved:
+        # Both sides talk to the one target resolved here: a local engine is started once.
+        shared = (
+            TargetConfig(endpoint=resolved.write_endpoint, region=resolved.region, profile=cfg.target.profile)
+            if resolved.is_local
+            else cfg.target
+        )
+        if resolved.is_local:
+            say(f"local engine: {resolved.write_endpoint} (data in {cfg.target.local_data})")
+        from tsload.targets.timestream.admin import ensure_schema
+
+        for line in await ensure_schema(
+            resolved.session,
+            resolved.region,
+            resolved.write_endpoint,
+            cfg.database,
+            cfg.table,
+            memory_store_retention_hours=cfg.memory_store_retention_hours,
+            magnetic_store_retention_days=cfg.magnetic_store_retention_days,
+            enable_magnetic_writes=cfg.enable_magnetic_writes,
+        ):
+            say(line)
+        t0_ms = time.time_ns() // 1_000_000
+        if cfg.backfill_s > 0:
+            phase("backfill")
+            backfill = await ingest(
+                cfg.backfill_config(t0_ms, shared), stop=stop, on_progress=on_ingest_progress, on_message=say
+            )
+        if not stop.is_set():
+            phase("live")
+            t1_ms = max(time.time_ns() // 1_000_000, t0_ms)
+            gap_ms = t1_ms - t0_ms if cfg.backfill_s > 0 else 0
+            live_cfg = cfg.live_config(t1_ms, gap_ms, shared)
+            _private_dir(cfg.out_dir / "queries")
+            try:
+                async with asyncio.TaskGroup() as tg:
+                    ingest_task = tg.create_task(
+                        ingest(live_cfg, stop=stop, on_progress=on_ingest_progress, on_message=say)
+                    )
+                    query_task = (
+                        tg.create_task(
+                            run_query_workload(
+                                cfg.query_config(shared, run_prefix=resolved.description),
+                                stop=stop,
+                                on_progress=on_query_progress,
+                                on_message=say,
+                            )
+                        )
+                        if cfg.query_sessions > 0
+                        else None
+                    )
+            except BaseExceptionGroup as group:
+                raise _first(group) from None
+            live = ingest_task.result()
+            queries = query_task.result() if query_task is not None else None
+        phase("report")
+    report: Report | None = None
+    found: RunDirs | None = None
+    if live is not None:
+        dirs = [cfg.out_dir / "ingest"] + ([cfg.out_dir / "queries"] if queries is not None else [])
+        report, found = load_report([d for d in dirs if d.exists()])
+        _write_reports(cfg.out_dir, report, found, say)
+    run_json["ended"] = time.time()
+    run_json["target"] = resolved.description
+    _write_private(cfg.out_dir / "run.json", orjson.dumps(run_json, option=orjson.OPT_INDENT_2))
+    return RunResult(
+        out_dir=cfg.out_dir,
+        backfill=backfill,
+        live=live,
+        queries=queries,
+        report=report,
+        found=found,
+        target=resolved.description,
+        stopped=stop.is_set(),
+    )
+
+
+def _write_reports(out: Path, report: Report, found: RunDirs, say: OnMessage) -> None:
+    from tsload.report.render import to_json, to_markdown
+
+    _write_private(out / "report.json", to_json(report).encode())
+    _write_private(out / "report.md", to_markdown(report).encode())
+    try:
+        from tsload.report.html import render_html
+
+        _write_private(out / "report.html", render_html(report, found).encode())
+    except ImportError as exc:  # the charts need the `report` extra (matplotlib)
+        say(f"report.html skipped: {exc}")
+
+
+def _first(group: BaseExceptionGroup[Any]) -> BaseException:
+    from tsload._errors import TsloadError
+
+    leaves: list[BaseException] = []
+
+    def walk(g: BaseExceptionGroup[Any]) -> None:
+        for e in g.exceptions:
+            if isinstance(e, BaseExceptionGroup):
+                walk(e)
+            else:
+                leaves.append(e)
+
+    walk(group)
+    for e in leaves:
+        if isinstance(e, TsloadError):
+            return e
+    return leaves[0] if leaves else group
