@@ -124,3 +124,19 @@ def test_fuzz_only_query_errors(data: Data, parts: list[str]) -> None:
 def test_fuzz_prepass_text(text: str) -> None:
     with contextlib.suppress(QueryValidationError):
         prepass(text)
+
+
+def test_integer_division_is_integer_as_in_timestream(data: Data) -> None:
+    # Timestream (Trino semantics): BIGINT / BIGINT truncates; a double operand divides exactly
+    got = execute_query(
+        data.con.cursor(),
+        "SELECT 7 / 2 AS a, -7 / 2 AS b, 7.0 / 2 AS c, count(*) / 2 AS d FROM devops.single",
+        now=NOW,
+    )
+    (n,) = data.con.execute("SELECT count(*) FROM devops.single").fetchone() or (0,)
+    assert [c["Type"]["ScalarType"] for c in got.column_info][:2] == ["BIGINT", "BIGINT"]
+    row = [d.get("ScalarValue") for d in got.rows[0]["Data"]]
+    assert row[0] == "3" and row[1] == "-3" and float(row[2] or 0) == 3.5
+    assert row[3] == str(int(n) // 2)
+    # the engine's own SQL on other cursors keeps DuckDB's float division
+    assert data.con.execute("SELECT 7 / 2").fetchone() == (3.5,)

@@ -284,6 +284,9 @@ def execute_query(cursor: duckdb.DuckDBPyConnection, sql: str, *, now: dt.dateti
     visible = {k: [c for c, _ in v] for k, v in tables.items()}
     duck_sql, touched = translate(sql, now=now, visible=visible)
     try:
+        # Timestream (like Trino) divides integers as integers: 7 / 2 = 3. The setting is local to
+        # this cursor, so the engine's own SQL keeps DuckDB's float division.
+        cursor.execute("SET integer_division = true")
         result = cursor.sql(duck_sql).to_arrow_table()
     except (duckdb.BinderException, duckdb.CatalogException, duckdb.ParserException) as exc:
         raise QueryValidationError(_clean(str(exc))) from None
