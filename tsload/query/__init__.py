@@ -11,6 +11,11 @@ for name, q in result.queries.items():
 
 from __future__ import annotations
 
+import sys
+import types
+from collections.abc import Coroutine
+from typing import Any
+
 from tsload.query.config import QueryConfig
 from tsload.query.runner import QueryProgress, QueryRunResult, QueryStats, run_query_workload
 from tsload.query.workload import Workload, WorkloadConfig, default_workload_dir, load_workload
@@ -26,3 +31,13 @@ __all__ = [
     "load_workload",
     "run_query_workload",
 ]
+
+
+class _CallableModule(types.ModuleType):
+    """`await tsload.query(QueryConfig(...))`: the package called is `run_query_workload`."""
+
+    def __call__(self, cfg: QueryConfig, **kwargs: Any) -> Coroutine[Any, Any, QueryRunResult]:
+        return run_query_workload(cfg, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
