@@ -71,15 +71,19 @@ def binned_histograms(sessions: list[Session], q: str) -> dict[int, Any]:
     return bins
 
 
-@pytest.mark.parametrize("use_matplotlib", [False, True], ids=["builtin-svg", "matplotlib"])
+def drawn_points(svg: str, k: int) -> list[tuple[float, float]]:
+    """The vertices matplotlib drew for series k (its line's path, in the <g> tagged by its gid)."""
+    m = re.search(rf'<g id="tsload-series-{k}">\s*<path d="([^"]*)"', svg)
+    assert m is not None, f"series {k} not drawn"
+    return [(float(x), float(y)) for x, y in re.findall(r"[ML] (-?[\d.]+) (-?[\d.]+)", m.group(1))]
+
+
 def test_html_has_every_chart_built_from_the_data(
-    run_dir: tuple[Path, list[Session], IngestRun], use_matplotlib: bool, capsys: pytest.CaptureFixture[str]
+    run_dir: tuple[Path, list[Session], IngestRun], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if use_matplotlib:
-        pytest.importorskip("matplotlib")
     root, sessions, ingest = run_dir
     found = find_run_dirs([root])
-    page = render_html(build_report(found, [str(root)]), found, use_matplotlib=use_matplotlib)
+    page = render_html(build_report(found, [str(root)]), found)
     data = report_json([str(root)], capsys)
 
     # Self-contained: nothing loaded from elsewhere.
@@ -95,12 +99,13 @@ def test_html_has_every_chart_built_from_the_data(
     for chart, svg in figs.values():
         assert "<svg" in svg and "</svg>" in svg
         assert all(len(s["x"]) == len(s["y"]) > 0 for s in chart["series"])
-        if not use_matplotlib:
-            drawn = re.findall(r'class="series" data-label="([^"]*)" data-points="(\d+)"', svg)
-            assert drawn == [(html.escape(s["label"]), str(len(s["y"]))) for s in chart["series"]]
-            for pts in re.findall(r' points="([^"]*)"', svg):  # every point inside the 720x320 canvas
-                xy = [tuple(map(float, p.split(","))) for p in pts.split()]
-                assert all(0 <= x <= 720 and 0 <= y <= 320 for x, y in xy)
+        for k, s in enumerate(chart["series"]):
+            # one vertex per data point, in x order, higher values drawn higher (SVG y grows downwards)
+            pts = drawn_points(svg, k)
+            assert len(pts) == len(s["y"]), (chart["id"], s["label"])
+            assert [p[0] for p in pts] == sorted(p[0] for p in pts)
+            for (_, ya), (_, yb), va, vb in zip(pts, pts[1:], s["y"], s["y"][1:], strict=False):
+                assert (va < vb) == (ya > yb) or va == vb or ya == yb, (chart["id"], s["label"])
 
     # Throughput: executions per 5 s bin across both sessions / 5.
     tp = figs["chart-throughput-queries"][0]
@@ -145,6 +150,20 @@ def test_html_has_every_chart_built_from_the_data(
         assert cells[row["query"]][1:3] == [str(row["total"]), str(row["successful"])]
         assert cells[row["query"]][9] == html.escape(ms(lat["p99_s"]))
         assert cells[row["query"]][13] == f"{row['queries_per_s']:,.2f}"
+
+
+def test_html_without_matplotlib_is_one_line_exit_2(
+    run_dir: tuple[Path, list[Session], IngestRun], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import tsload.report.svg as svg
+
+    monkeypatch.setattr(svg, "matplotlib_available", lambda: False)
+    root, _, _ = run_dir
+    code, _, err = run_cli([str(root), "--format", "html", "-o", str(tmp_path / "r.html")], capsys)
+    assert code == 2 and "matplotlib" in err and "tsload[report]" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r.html").exists()
 
 
 def test_html_cli_writes_one_file(run_dir: tuple[Path, list[Session], IngestRun], tmp_path: Path,

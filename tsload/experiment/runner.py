@@ -171,11 +171,12 @@ def _write_reports(out: Path, report: Report, found: RunDirs, say: OnMessage) ->
 
     _write_private(out / "report.json", to_json(report).encode())
     _write_private(out / "report.md", to_markdown(report).encode())
-    try:
-        from tsload.report.html import render_html
+    from tsload._errors import ConfigError
+    from tsload.report.html import render_html
 
+    try:
         _write_private(out / "report.html", render_html(report, found).encode())
-    except ImportError as exc:  # the charts need the `report` extra (matplotlib)
+    except ConfigError as exc:  # the charts need the `report` extra (matplotlib)
         say(f"report.html skipped: {exc}")
 
 

@@ -1,7 +1,7 @@
 """Chart data for the HTML report, built from interval logs (.hlog) and merged histograms.
 
-Charts are data first (`Chart`: labelled x/y series), rendered afterwards: with matplotlib as SVG
-when it is installed (the ``report`` extra), else by `svg.render_basic_svg`. Each chart's data is
+Charts are data first (`Chart`: labelled x/y series), rendered afterwards by matplotlib as SVG
+(`svg.render_svg`, the ``report`` extra). Each chart's data is
 also embedded in the page, so what is drawn can be checked against the run's files.
 
 Time charts put every interval of every log on one time axis: bins of the logs' (median)

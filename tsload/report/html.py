@@ -26,7 +26,7 @@ from tsload.report.render import (
     query_cells,
 )
 from tsload.report.rundirs import RunDirs
-from tsload.report.svg import matplotlib_available, render_svg
+from tsload.report.svg import render_svg, require_matplotlib
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -63,15 +63,15 @@ def _when(ts: float | None) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _figure(chart: Chart, use_matplotlib: bool) -> str:
+def _figure(chart: Chart) -> str:
     data = html.escape(orjson.dumps(chart.as_dict()).decode(), quote=True)
-    return (f'<figure id="{chart.id}" class="chart" data-chart="{data}">{render_svg(chart, use_matplotlib)}'
+    return (f'<figure id="{chart.id}" class="chart" data-chart="{data}">{render_svg(chart)}'
             f"<figcaption>{_esc(chart.title)}</figcaption></figure>")
 
 
-def render_html(report: Report, found: RunDirs, *, use_matplotlib: bool | None = None) -> str:
-    if use_matplotlib is None:
-        use_matplotlib = matplotlib_available()
+def render_html(report: Report, found: RunDirs) -> str:
+    """The self-contained page (ConfigError when matplotlib, the `report` extra, is missing)."""
+    require_matplotlib()
     charts = build_charts(report, found)
     parts: list[str] = [
         "<!DOCTYPE html>",
@@ -124,11 +124,9 @@ def render_html(report: Report, found: RunDirs, *, use_matplotlib: bool | None =
         parts.append('<p class="note">No interval logs (.hlog) or histograms to chart.</p>')
     elif not any(c.kind == "time" for c in charts):
         parts.append('<p class="note">No interval logs (.hlog) found: no charts over time.</p>')
-    renderer = "matplotlib" if use_matplotlib else ("the built-in SVG renderer (install the 'report' extra "
-                                                    "for matplotlib charts)")
-    parts.append(f'<p class="note">Charts drawn with {renderer}. Percentile distributions use HDR\'s '
+    parts.append('<p class="note">Charts drawn with matplotlib. Percentile distributions use HDR\'s '
                  "1/(1-percentile) log axis.</p>")
-    parts += [_figure(c, use_matplotlib) for c in charts]
+    parts += [_figure(c) for c in charts]
     for w in report.warnings:
         parts.append(f'<p class="note">warning: {_esc(w)}</p>')
     parts.append('<script type="application/json" id="tsload-report">'
