@@ -251,3 +251,24 @@ def test_sample_produced_session_dirs_are_counted_with_a_warning(
     assert lines[2].split(", ")[:3] == ["do-q5", "3", "0"]
     avg = (tmp_path / "perf" / "summary-averaged.csv").read_text().splitlines()
     assert avg[1] == "do-q1,2956.0,2956.0,1.55,0.6,1.493,1.94,2.544,1.502"
+
+
+def test_a_tsload_run_directory_reports_its_live_phase(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = np.random.default_rng(8)
+    run = tmp_path / "run"
+    write_ingest(run / "backfill", IngestRun(rng.exponential(0.005, 100), rng.exponential(0.2, 100),
+                                             started=T0, duration=10.0, ingested=1_000_000))
+    write_ingest(run / "ingest", IngestRun(rng.exponential(0.005, 50), rng.exponential(0.2, 50),
+                                           started=T0 + 10, duration=30.0, ingested=9_000))
+    write_session(run / "queries",
+                  Session({"do-q1": rng.exponential(0.01, 50)}, started=T0 + 10, duration=30.0))
+    without_marker = report_json([str(run)], capsys)
+    assert without_marker["ingest"]["runs"] == 2  # any other directory tree: every ingest run merged
+    (run / "run.json").write_text("{}")
+    live = report_json([str(run)], capsys)
+    assert live["ingest"]["runs"] == 1 and live["ingest"]["ingested"] == 9_000
+    assert any("backfill" in w for w in live["warnings"])
+    backfill = report_json([str(run / "backfill")], capsys)  # asked for by name: reported
+    assert backfill["ingest"]["ingested"] == 1_000_000

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -126,11 +127,10 @@ def test_run_end_to_end(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_run_ctrl_c_in_live_phase_writes_the_report(engine: Engine, tmp_path: Path) -> None:
-    out = tmp_path / "run2"
+    # no --out: ./tsload-runs/<UTC time>, and tsload-runs/latest points at it
     proc = subprocess.Popen(
         [sys.executable, "-m", "tsload", "run", "-e", engine.url, "--backfill", "2m", "--duration", "5m",
-         "--query-sessions", "2", "--think-time-milliseconds", "100", "--stats-interval", "1",
-         "--out", str(out)],
+         "--query-sessions", "2", "--think-time-milliseconds", "100", "--stats-interval", "1"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
         start_new_session=True,
     )
@@ -146,6 +146,10 @@ def test_run_ctrl_c_in_live_phase_writes_the_report(engine: Engine, tmp_path: Pa
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr[-2000:]
     assert "Traceback" not in stderr
+    runs = [p for p in (tmp_path / "tsload-runs").iterdir() if p.name != "latest"]
+    assert len(runs) == 1 and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ", runs[0].name)
+    out = tmp_path / "tsload-runs" / "latest"
+    assert out.resolve() == runs[0].resolve()
     report = orjson.loads((out / "report.json").read_bytes())
     live = orjson.loads((out / "ingest/ingest-summary.json").read_bytes())
     assert live["balanced"] and report["ingest"]["ingested"] == live["ingested"]

@@ -130,7 +130,23 @@ def command(
     )
     cfg.validate()
     price_list = load_prices(prices)  # a bad --prices fails before anything runs
-    raise typer.Exit(_run(cfg, price_list))
+    code = _run(cfg, price_list)
+    if out is None and (cfg.out_dir / "run.json").is_file():
+        _link_latest(cfg.out_dir)
+    raise typer.Exit(code)
+
+
+def _link_latest(run_dir: Path) -> None:
+    """`tsload-runs/latest` → the newest run (best effort: not every filesystem has symlinks)."""
+    import contextlib
+    import os
+
+    link = run_dir.parent / "latest"
+    tmp = run_dir.parent / f".latest-{os.getpid()}"
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(run_dir.name, target_is_directory=True)
+        tmp.replace(link)  # atomic: a reader never sees no link
 
 
 def _human(seconds: float) -> str:

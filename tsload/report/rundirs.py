@@ -222,6 +222,10 @@ def load_ingest(path: Path, warnings: list[str]) -> IngestRunDir:
     )
 
 
+RUN_JSON = "run.json"  # marks a `tsload run` directory
+BACKFILL_DIR = "backfill"
+
+
 def _walk(root: Path) -> Iterable[tuple[Path, list[str], list[str]]]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
@@ -250,6 +254,12 @@ def find_run_dirs(
             if key in seen:
                 continue
             names = set(files)
+            if RUN_JSON in names and BACKFILL_DIR in subdirs and key != (root / BACKFILL_DIR).resolve():
+                # a `tsload run` directory: its report is the live phase; the backfill (history
+                # written as fast as possible) would blur the live rates and latencies
+                subdirs.remove(BACKFILL_DIR)
+                warnings.append(f"{d / BACKFILL_DIR}: the backfill phase is not in this report "
+                                f"(report on {d / BACKFILL_DIR} itself to see it)")
             if INGEST_JSON in names or WRITE_LATENCY_HDR in names:
                 seen.add(key)
                 ingests.append(load_ingest(d, warnings))
