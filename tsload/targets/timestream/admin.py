@@ -100,6 +100,15 @@ async def _ensure_schema(
 
     messages: list[str] = []
     async with _client(session, region, endpoint_url) as client:
+        # Describe first: a role allowed to write into an existing table need not be allowed to create.
+        try:
+            existing = (await client.describe_table(DatabaseName=database, TableName=table)).get("Table", {})
+        except botocore.exceptions.ClientError as exc:
+            if _code(exc) not in ("ResourceNotFoundException", "AccessDeniedException"):
+                raise _fail(f"cannot describe table {database}.{table}", exc) from exc
+        else:
+            messages.append(f"table {database}.{table} exists: kept as it is ({_describe(existing)})")
+            return messages
         try:
             await client.create_database(DatabaseName=database)
             messages.append(f"created database {database}")
@@ -130,6 +139,16 @@ async def _ensure_schema(
         except botocore.exceptions.BotoCoreError as exc:
             raise TargetError(f"cannot create table {database}.{table}: {exc}") from exc
     return messages
+
+
+def _describe(table: dict[str, Any]) -> str:
+    retention = table.get("RetentionProperties", {})
+    magnetic_writes = table.get("MagneticStoreWriteProperties", {}).get("EnableMagneticStoreWrites", False)
+    return (
+        f"memory store {retention.get('MemoryStoreRetentionPeriodInHours', '?')} h, magnetic store "
+        f"{retention.get('MagneticStoreRetentionPeriodInDays', '?')} d, magnetic-store writes "
+        + ("on" if magnetic_writes else "off")
+    )
 
 
 async def describe_table(
