@@ -22,8 +22,17 @@ Examples:
   tsload query --params model --host-scale 1 --duration 60 -c 64 --think-time-milliseconds 0
   tsload query -r us-east-1 -d perf -t devops -c 30 -p 4 --randomized-think-time
   tsload query -e http://127.0.0.1:8000 --multi --fixed-params --timeout 30
+  tsload query --shard 0/4 -r us-east-1 -c 50 --params model --seed 7   # machine 1 of 4
   tsload query --workload ./my-workload --config ./my-workload/config_row_count.ini
   tsload report ~/timestream_perf                                         # merge what it wrote
+
+--shard K/N: machine K of N. Its sessions are numbered K*P*C .. (K+1)*P*C-1 over all shards and
+seeded from (--seed, that number) only, so N shards run with the same --seed reproduce exactly the
+sessions of one run N times larger: the same queries and think times, session by session (and the
+same start stagger as one run with N*P processes). Only the host differs with --params model: each
+shard draws its hosts from its own part of the fleet (as ingest --shard K/N), so together they
+spread over the whole fleet. Directory names get -shardKofN after the run prefix, so shards can
+share one --log-dir; `tsload report` merges them all.
 
 Ctrl-C stops the sessions (the query in flight is cancelled), writes every file, prints the
 summary and exits 0; a second Ctrl-C quits at once (exit 130).
@@ -81,6 +90,9 @@ def command(
     workload: str | None = typer.Option(
         None, "--workload", help="Workload folder (default: the DevOps one)."
     ),
+    shard: str | None = typer.Option(
+        None, "--shard", help="K/N: this machine runs shard K of N of the sessions (and of the hosts)."
+    ),
     timeout: float | None = typer.Option(
         None, "--timeout", help="Per-query timeout in seconds (then CancelQuery)."
     ),
@@ -94,6 +106,7 @@ def command(
     ),
 ) -> None:
     from tsload._errors import ConfigError
+    from tsload.model.shard import parse_shard
     from tsload.query.config import QueryConfig
     from tsload.targets.resolve import TargetConfig
 
@@ -127,6 +140,7 @@ def command(
         stats_interval_s=stats_interval,
         count_datapoints=not no_datapoint_counts,
         transport="sdk" if sdk_queries else "auto",
+        shard=parse_shard(shard) if shard is not None else None,
     )
     cfg.validate()
     raise typer.Exit(_run(cfg))

@@ -38,6 +38,9 @@ class QueryConfig:
     stats_interval_s: float = 10.0
     count_datapoints: bool = True
     transport: str = "auto"  # auto: fast path for a fixed endpoint, the SDK with AWS endpoint discovery
+    # (K, N): this machine runs shard K of N. Its sessions take global indexes K*P*C .. (K+1)*P*C-1
+    # (seeds as in one run N times larger) and, with --params model, hosts of shard K's host range.
+    shard: tuple[int, int] | None = None
 
     def validate(self) -> None:
         if self.concurrency < 1:
@@ -62,10 +65,36 @@ class QueryConfig:
             raise ConfigError(f"--host-scale: a positive integer is allowed, got {self.host_scale}")
         if self.transport not in TRANSPORTS:
             raise ConfigError(f"transport: auto, sdk or fast is allowed, got {self.transport!r}")
+        if self.shard is not None:
+            k, n = self.shard
+            if not (n >= 1 and 0 <= k < n):
+                raise ConfigError(f"--shard: expected K/N with 0 <= K < N, got {k}/{n}")
+            if self.params == "model" and self.model_hosts(self.fleet_hosts()) == range(0):
+                raise ConfigError(
+                    f"--shard: {k}/{n} holds no host of the --host-scale {self.host_scale} fleet "
+                    f"({self.fleet_hosts():,} hosts); use fewer shards"
+                )
         end_expression(self.query_end_time)  # raises on a bad --query-end-time
         for flag, name in (("-d/--database-name", self.database), ("-t/--table-name", self.table)):
             if not name or "\x00" in name:
                 raise ConfigError(f"{flag}: a non-empty name is allowed, got {name!r}")
+
+    @property
+    def shard_index(self) -> int:
+        return self.shard[0] if self.shard is not None else 0
+
+    def fleet_hosts(self) -> int:
+        """The number of metrics hosts of the --params model fleet."""
+        from tsload.model.fleet import Fleet, FleetConfig
+
+        fleet = Fleet(FleetConfig(host_scale=self.host_scale, instance_name_seed=self.instance_name_seed))
+        return fleet.n_hosts
+
+    def model_hosts(self, n_hosts: int) -> range:
+        """The host ids this run's --params model sessions draw from: shard K's part, or all."""
+        from tsload.model.shard import shard_range
+
+        return range(n_hosts) if self.shard is None else shard_range(n_hosts, self.shard[0], self.shard[1])
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able, for session.json."""
@@ -91,4 +120,5 @@ class QueryConfig:
             "duration_s": self.duration_s,
             "timeout_s": self.timeout_s,
             "transport": self.transport,
+            "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard is not None else None,
         }

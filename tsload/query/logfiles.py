@@ -1,6 +1,7 @@
 """One session's run directory (spec §5 layout, CONTRACTS.md §7 formats).
 
-``<log-dir>/<run-prefix>-<YYYY-mm-dd-HH-MM-SS>-<process>-<session>/`` holds
+``<log-dir>/<run-prefix>-<YYYY-mm-dd-HH-MM-SS>-<process>-<session>/`` holds (with ``--shard K/N``
+the run prefix ends in ``-shardKofN``, so N shards can share one log directory)
 
 - ``<query>.sql``: the query text as executed;
 - ``<query>.log``: one line per successful execution,
@@ -33,6 +34,16 @@ def safe_prefix(text: str) -> str:
     """A run prefix usable as (part of) a directory name: no separators, no URL punctuation."""
     cleaned = _UNSAFE.sub("_", text).strip("._") or "run"
     return cleaned[:100]
+
+
+def run_prefix(text: str, shard: tuple[int, int] | None) -> str:
+    """The directory-name prefix: the sanitised run prefix, then ``-shardKofN`` for a shard.
+
+    The shard is appended to an explicit --run-prefix too: N machines started with the same
+    command line and clock second would otherwise write into the same session directories.
+    """
+    prefix = safe_prefix(text)
+    return prefix if shard is None else f"{prefix}-shard{shard[0]}of{shard[1]}"
 
 
 def dir_name(prefix: str, started: dt.datetime, process: int, session: int) -> str:

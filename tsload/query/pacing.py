@@ -4,12 +4,16 @@
 - think time after a query: T ms, or with randomisation a uniform integer in [min(5000, T), T]
   (the sample's [5000, T] failed for T < 5000);
 - sessions of a process start staggered by one think time each (a uniform integer in [0, T]
-  each when randomised), so session i starts after the sum of i such delays.
+  each when randomised), so session i starts after the sum of i such delays;
+- every session's randomness comes from its own seed, a function of the run seed and the
+  session's *global* index only (`session_seed`), so the same session is the same whichever
+  machine, shard or process runs it.
 """
 
 from __future__ import annotations
 
 import bisect
+import hashlib
 import itertools
 import random
 from collections.abc import Sequence
@@ -52,3 +56,24 @@ def stagger_offsets_ms(sessions: int, think_ms: int, randomized: bool, rng: rand
         step = 0 if think_ms <= 0 else (rng.randint(0, think_ms) if randomized else think_ms)
         offsets.append(offsets[-1] + step)
     return offsets[:sessions]
+
+
+def global_process(shard: int, processes: int, process: int) -> int:
+    """1-based number of `process` (1-based) of shard `shard` in one run N times larger: K*P + p."""
+    return shard * processes + process
+
+
+def global_session_index(shard: int, processes: int, concurrency: int, process: int, session: int) -> int:
+    """0-based index of session `session` of process `process` (both 1-based) over all shards.
+
+    Shard K owns K*P*C .. (K+1)*P*C - 1, in process-then-session order, so N shards of P×C sessions
+    number their sessions exactly as one run of N*P processes (or of P processes × N*C sessions
+    when P = 1) does.
+    """
+    return shard * processes * concurrency + (process - 1) * concurrency + (session - 1)
+
+
+def session_seed(run_seed: int, global_index: int) -> int:
+    """A session's 63-bit seed: a hash of (run seed, global session index) and nothing else."""
+    digest = hashlib.blake2b(f"tsload-session:{run_seed}:{global_index}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1

@@ -122,11 +122,33 @@ def datapoints_sql(database: str, table: str, end: str) -> str:
 # -- parameters from the model ------------------------------------------------------------------
 
 
-def model_params(fleet: Any, rng: random.Random) -> QueryParams:
-    """A random event set of the model (`tsload.model.fleet.Fleet`) and the host it belongs to."""
+def event_set_range(fleet: Any, hosts: range) -> range:
+    """The event sets of a contiguous host range: event sets are enumerated in host order, so they
+    form one contiguous id range too (found by bisection: nothing per event set is materialised)."""
+    import bisect
+
     import numpy as np
 
-    event_id = rng.randrange(int(fleet.n_event_sets))
+    def owner(event_id: int) -> int:
+        return int(fleet.host_of_event_set(np.asarray([event_id], dtype=np.int64))[0])
+
+    ids = range(int(fleet.n_event_sets))
+    lo = bisect.bisect_left(ids, hosts.start, key=owner)
+    return range(lo, bisect.bisect_left(ids, hosts.stop, lo=lo, key=owner))
+
+
+def model_params(fleet: Any, rng: random.Random, events: range | None = None) -> QueryParams:
+    """A random event set of the model (`tsload.model.fleet.Fleet`) and the host it belongs to.
+
+    `events` narrows the draw to a shard's event sets (`event_set_range`); None = the whole fleet.
+    Drawing an event set rather than a host weights hosts by their number of processes.
+    """
+    import numpy as np
+
+    ids = events if events is not None else range(int(fleet.n_event_sets))
+    if not ids:
+        raise ConfigError("--params model: the shard holds no host of the model fleet")
+    event_id = ids[rng.randrange(len(ids))]
     host_id = int(fleet.host_of_event_set(np.asarray([event_id], dtype=np.int64))[0])
     m = dict(fleet.metric_dimensions(host_id))
     e = dict(fleet.event_dimensions(event_id))

@@ -19,7 +19,7 @@ from typing import Any
 
 from tsload._errors import ConfigError, TsloadError
 from tsload.query.config import QueryConfig
-from tsload.query.logfiles import dir_name, safe_prefix
+from tsload.query.logfiles import dir_name, run_prefix
 from tsload.query.params import end_expression
 from tsload.query.session import SessionResult
 from tsload.query.worker import ProcessPlan, WireTarget, make_transport, run_process
@@ -149,7 +149,7 @@ async def run_query_workload(
         raise ConfigError(f"-l/--log-dir {log_dir}: exists and is not a directory")
 
     async with open_target(cfg.target) as target:
-        prefix = safe_prefix(cfg.run_prefix if cfg.run_prefix else target.description)
+        prefix = run_prefix(cfg.run_prefix if cfg.run_prefix else target.description, cfg.shard)
         started_dt = dt.datetime.now(dt.UTC).replace(microsecond=0)
         first = log_dir / dir_name(prefix, started_dt, 1, 1)
         if first.exists():
@@ -162,8 +162,9 @@ async def run_query_workload(
             ProcessPlan(cfg, p, workload, wire, started_dt, prefix, end, seed)
             for p in range(1, cfg.processes + 1)
         ]
+        shard = f"shard {cfg.shard[0]}/{cfg.shard[1]}: " if cfg.shard is not None else ""
         say(
-            f"query workload: {cfg.processes} process(es) x {cfg.concurrency} session(s), "
+            f"query workload: {shard}{cfg.processes} process(es) x {cfg.concurrency} session(s), "
             f"{workload.config.query_mode} mode, {workload.model}-measure queries from {workload.directory}, "
             f"params {cfg.params}, target {target.description}, logs {log_dir}/{prefix}-"
             f"{started_dt.strftime('%Y-%m-%d-%H-%M-%S')}-*"

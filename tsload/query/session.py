@@ -25,7 +25,7 @@ from tsload._errors import TargetError
 from tsload.query import params as qp
 from tsload.query.executor import Outcome, QueryExecutor
 from tsload.query.logfiles import SessionFiles, log_line, result_table, utc_iso
-from tsload.query.pacing import QueryChooser, think_time_ms
+from tsload.query.pacing import QueryChooser, session_seed, think_time_ms
 from tsload.stats import hdr
 from tsload.stats.recorder import Recorder
 
@@ -54,13 +54,21 @@ class SessionSpec:
     think_ms: int
     randomized_think: bool
     start_offset_ms: int
-    seed: int
+    seed: int  # the run's seed (--seed)
     count_datapoints: bool = True
     config: Mapping[str, Any] = field(default_factory=dict)  # recorded in session.json
+    global_index: int = 0  # over all processes and shards (pacing.global_session_index)
+    shard: tuple[int, int] | None = None
+    model_events: range | None = None  # --params model: the shard's event sets (None: the whole fleet)
 
     @property
     def tag(self) -> str:
         return f"{self.process}-{self.index}"
+
+    @property
+    def session_seed(self) -> int:
+        """Everything random in this session derives from it: (run seed, global index) only."""
+        return session_seed(self.seed, self.global_index)
 
 
 @dataclass
@@ -106,7 +114,10 @@ class Session:
         self.fleet = fleet
         self._sleep = sleep
         self._wall = wall_clock
-        self.rng = random.Random(f"tsload-query:{spec.seed}:{spec.process}:{spec.index}")
+        # Two streams: the host draw must not shift the query/think-time sequence, so a shard
+        # (drawing its host from a narrower range) runs the same queries as the unsharded session.
+        self.rng = random.Random(f"tsload-query:{spec.session_seed}")
+        self.host_rng = random.Random(f"tsload-host:{spec.session_seed}")
         # Live progress goes to a recorder shared by the process's sessions; the session itself keeps
         # only raw latencies (8 bytes each) and builds histograms when it writes them: an HDR
         # histogram of our layout is ~190 kB, too much to hold per session and query by thousands.
@@ -132,7 +143,7 @@ class Session:
         if s.params_source == "model":
             if self.fleet is None:
                 raise TargetError("--params model: no model fleet was given to the session")
-            return qp.model_params(self.fleet, self.rng)
+            return qp.model_params(self.fleet, self.host_rng, s.model_events)
         events = await self.executor.run(
             qp.event_rows_sql(s.database, s.table, s.end, s.multi), keep_rows=True
         )
@@ -145,7 +156,7 @@ class Session:
                 f"--params table: no {measure} row within 12 h of {s.end} in {s.database}.{s.table}; "
                 "ingest data first, or use --params model or --fixed-params"
             )
-        event = rows[self.rng.randrange(len(rows))]
+        event = rows[self.host_rng.randrange(len(rows))]
         name = event.get("instance_name") or ""
         metric = await self.executor.run(
             qp.metric_row_sql(s.database, s.table, s.end, s.multi, name), keep_rows=True
@@ -334,6 +345,9 @@ class Session:
             "query_mode": s.query_mode,
             "model": "multi" if s.multi else "single",
             "seed": s.seed,
+            "session_seed": s.session_seed,
+            "global_session_index": s.global_index,
+            "shard": f"{s.shard[0]}/{s.shard[1]}" if s.shard is not None else None,
             "config": dict(s.config),
         }
 

@@ -14,7 +14,7 @@ from typing import Any
 from tsload.query.config import QueryConfig
 from tsload.query.executor import QueryExecutor, RetryPolicy
 from tsload.query.logfiles import dir_name
-from tsload.query.pacing import stagger_offsets_ms
+from tsload.query.pacing import global_process, global_session_index, stagger_offsets_ms
 from tsload.query.session import Session, SessionResult, SessionSpec
 from tsload.query.transport import FastTransport, QueryTransport, SdkTransport
 from tsload.query.workload import Workload
@@ -45,14 +45,23 @@ class ProcessPlan:
     seed: int
 
 
-def session_specs(plan: ProcessPlan) -> list[SessionSpec]:
+def session_specs(plan: ProcessPlan, fleet: Any = None) -> list[SessionSpec]:
+    """This process's sessions; `fleet` (the --params model fleet) narrows hosts to the shard's."""
     cfg, wl = plan.cfg, plan.workload
+    k = cfg.shard_index
+    # seeded by the global process number: shard K's process p staggers as process K*P + p of
+    # one run N times larger
     offsets = stagger_offsets_ms(
         cfg.concurrency,
         cfg.think_time_ms,
         cfg.randomized_think_time,
-        random.Random(f"tsload-query-stagger:{plan.seed}:{plan.process}"),
+        random.Random(f"tsload-query-stagger:{plan.seed}:{global_process(k, cfg.processes, plan.process)}"),
     )
+    model_events = None
+    if fleet is not None and cfg.shard is not None:
+        from tsload.query.params import event_set_range
+
+        model_events = event_set_range(fleet, cfg.model_hosts(int(fleet.n_hosts)))
     repetitions = cfg.repetitions if cfg.repetitions is not None else wl.config.repetitions
     return [
         SessionSpec(
@@ -80,6 +89,9 @@ def session_specs(plan: ProcessPlan) -> list[SessionSpec]:
                 "config_file": str(wl.config.path),
                 "retries": wl.config.retries,
             },
+            global_index=global_session_index(k, cfg.processes, cfg.concurrency, plan.process, i),
+            shard=cfg.shard,
+            model_events=model_events,
         )
         for i in range(1, cfg.concurrency + 1)
     ]
@@ -137,13 +149,13 @@ async def run_process(
                 transport,
                 policy,
                 timeout_s=cfg.timeout_s,
-                rng=random.Random(f"tsload-retry:{plan.seed}:{spec.tag}"),
+                rng=random.Random(f"tsload-retry:{spec.session_seed}"),
             ),
             fleet=fleet,
             sleep=sleep,
             recorder=recorder,
         )
-        for spec in session_specs(plan)
+        for spec in session_specs(plan, fleet)
     ]
 
     def tick() -> None:
