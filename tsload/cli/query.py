@@ -76,7 +76,9 @@ def command(
     fixed_params: bool = typer.Option(
         False, "--fixed-params", help="The sample's fixed host (= --params fixed)."
     ),
-    duration: float | None = typer.Option(None, "--duration", help="Stop all sessions after SECONDS."),
+    duration: str | None = typer.Option(
+        None, "--duration", help="Stop all sessions after this long (seconds, or 90s/30m/2h)."
+    ),
     params: str = typer.Option(
         "table", "--params", help="Where a session's host comes from: table, model, fixed."
     ),
@@ -106,6 +108,7 @@ def command(
     ),
 ) -> None:
     from tsload._errors import ConfigError
+    from tsload.ingest.config import parse_duration
     from tsload.model.shard import parse_shard
     from tsload.query.config import QueryConfig
     from tsload.targets.resolve import TargetConfig
@@ -135,7 +138,7 @@ def command(
         host_scale=host_scale,
         instance_name_seed=instance_name_seed,
         seed=seed,
-        duration_s=duration,
+        duration_s=parse_duration(duration, "--duration") if duration is not None else None,
         timeout_s=timeout,
         stats_interval_s=stats_interval,
         count_datapoints=not no_datapoint_counts,

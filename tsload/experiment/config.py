@@ -156,6 +156,7 @@ class RunConfig:
             duration_s=self.duration_s,
             timeout_s=self.query_timeout_s,
             stats_interval_s=self.stats_interval_s,
+            shard=self.shard,
         )
 
     def as_dict(self) -> dict[str, Any]:
