@@ -188,3 +188,19 @@ def test_run_out_dir_not_empty_is_refused(tmp_path: Path) -> None:
     proc = tsload("run", "-e", "http://127.0.0.1:9", "--out", str(out), cwd=tmp_path, timeout=60)
     assert proc.returncode == 2 and "--out" in proc.stderr and "not empty" in proc.stderr
     assert (out / "report.json").read_text() == "{}"
+
+
+def test_run_without_backfill_or_queries(engine: Engine, tmp_path: Path) -> None:
+    live_only = tsload("run", "-e", engine.url, "--backfill", "0", "--duration", "3s",
+                       "--query-sessions", "1", "--think-time-milliseconds", "200",
+                       "--out", str(tmp_path / "a"), cwd=tmp_path)
+    assert live_only.returncode == 0, live_only.stderr[-2000:]
+    assert not (tmp_path / "a" / "backfill").exists() and "backfill:" not in live_only.stdout
+    assert orjson.loads((tmp_path / "a" / "ingest/ingest-summary.json").read_bytes())["ingested"] > 0
+    ingest_only = tsload("run", "-e", engine.url, "--backfill", "1m", "--duration", "2s",
+                         "--query-sessions", "0", "--out", str(tmp_path / "b"), cwd=tmp_path)
+    assert ingest_only.returncode == 0, ingest_only.stderr[-2000:]
+    assert not (tmp_path / "b" / "queries").exists()
+    report = orjson.loads((tmp_path / "b" / "report.json").read_bytes())
+    assert report["queries"] == [] and report["ingest"]["ingested"] > 0
+    assert "queries: none measured" in ingest_only.stdout

@@ -80,8 +80,11 @@ class RunConfig:
             raise ConfigError(f"--out {self.out_dir}: exists and is not a directory")
         if self.out_dir.is_dir() and any(self.out_dir.iterdir()):
             raise ConfigError(f"--out {self.out_dir}: exists and is not empty; choose a new directory")
+        if self.backfill_s < 0:
+            raise ConfigError(f"--backfill: zero (none) or more is allowed, got {self.backfill_s}")
         # every flag shared with ingest and query is checked by them, with their messages
-        self.backfill_config(0).validate()
+        if self.backfill_s > 0:
+            self.backfill_config(0).validate()
         self.live_config(1, 0).validate()
         if self.query_sessions:
             self.query_config().validate()

@@ -122,7 +122,8 @@ async def run_experiment(
             t1_ms = max(time.time_ns() // 1_000_000, t0_ms)
             gap_ms = t1_ms - t0_ms if cfg.backfill_s > 0 else 0
             live_cfg = cfg.live_config(t1_ms, gap_ms, shared)
-            _private_dir(cfg.out_dir / "queries")
+            if cfg.query_sessions > 0:
+                _private_dir(cfg.out_dir / "queries")
             try:
                 async with asyncio.TaskGroup() as tg:
                     ingest_task = tg.create_task(
