@@ -169,3 +169,17 @@ def test_write_sizing_batched_counts_kib_per_request() -> None:
 def test_bad_input_names_the_flag(args: tuple[int, int, bool], flag: str) -> None:
     with pytest.raises(ConfigError, match=flag):
         summary_lines(*args)
+
+
+def test_backfill_cost_is_the_live_write_rate_times_its_length() -> None:
+    from tsload.model.cost import backfill_cost_line, cost_lines, load_prices
+
+    prices = load_prices()
+    hour = cost_lines(1, 60000, False, prices)[1]  # "  writes: N write units/s x $P per million = $H/hour, …"
+    per_hour = hour.split(" = ")[1].split("/hour")[0]
+    assert f"= {per_hour} of writes, once" in backfill_cost_line(1, 60000, False, prices, 3600)
+    two_hours = backfill_cost_line(1, 60000, False, prices, 7200)
+    assert "2.00 h of history" in two_hours
+    units = [int(line.split(" = ")[1].split(" write units")[0].replace(",", ""))
+             for line in (backfill_cost_line(1, 60000, False, prices, s) for s in (3600, 7200))]
+    assert units[1] == 2 * units[0] > 0

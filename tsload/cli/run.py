@@ -157,7 +157,7 @@ def _human(seconds: float) -> str:
 
 
 def _cost_lines(cfg: Any, prices: Any, result: Any | None) -> list[str]:
-    from tsload.model.cost import QueryUsage, cost_lines
+    from tsload.model.cost import QueryUsage, backfill_cost_line, cost_lines
 
     usage = None
     if result is not None and result.report is not None:
@@ -166,7 +166,7 @@ def _cost_lines(cfg: Any, prices: Any, result: Any | None) -> list[str]:
         total = sum(r.latency.mean * r.latency.count for r in rows if r.latency is not None)
         wall = result.queries.elapsed_s if result.queries is not None else 0.0
         usage = QueryUsage(count=count, total_latency_s=total, wall_s=wall)
-    return cost_lines(
+    lines = cost_lines(
         cfg.host_scale,
         cfg.interval_millis,
         cfg.multi,
@@ -177,6 +177,12 @@ def _cost_lines(cfg: Any, prices: Any, result: Any | None) -> list[str]:
         magnetic_retention_days=cfg.magnetic_store_retention_days,
         queries=usage,
     )
+    if cfg.backfill_s > 0:
+        lines.insert(2, backfill_cost_line(
+            cfg.host_scale, cfg.interval_millis, cfg.multi, prices, cfg.backfill_s,
+            batch_size=cfg.batch_size, batch_writes=cfg.batch_writes,
+        ))
+    return lines
 
 
 def _run(cfg: Any, prices: Any) -> int:

@@ -145,6 +145,26 @@ def cost_lines(
     return lines
 
 
+def backfill_cost_line(
+    host_scale: int,
+    interval_millis: int,
+    multi: bool,
+    prices: PriceList,
+    backfill_s: float,
+    *,
+    batch_size: int = 100,
+    batch_writes: bool = False,
+) -> str:
+    """The one-off write cost of writing `backfill_s` of history (same write units as live)."""
+    w = write_sizing(host_scale, interval_millis, multi, batch_size=batch_size, batch_writes=batch_writes)
+    units = w.write_units_per_second * backfill_s
+    cost = units / 1e6 * prices.write_per_million_1kib
+    return (
+        f"  backfill: {backfill_s / 3600:,.2f} h of history = {units:,.0f} write units = "
+        f"{_money(cost, prices.currency)} of writes, once"
+    )
+
+
 # TCU billing (docs.aws.amazon.com/timestream/latest/developerguide/tcu.html): at least 4 TCUs
 # are allocated while queries run, billed per second with a 30 s minimum.
 MIN_TCUS = 4
