@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tsload.engine import limits
-from tsload.engine.dedupe import NO_HORIZON, DedupeIndex, split_entry
-from tsload.engine.records import Row
+from tsload.engine.dedupe import NO_HORIZON, DedupeIndex, Entry, split_entry
+from tsload.engine.records import ParsedWrite, Row, Summary
 
 SINGLE_COLUMN = {
     "DOUBLE": "measure_value::double",
@@ -259,6 +259,124 @@ class TableState:
             n_mem += t >= memory_lo
             n_mag += t < memory_lo
         return n_mem, n_mag, rejected
+
+    def apply_parsed(
+        self,
+        parsed: ParsedWrite,
+        skip: set[int],
+        now_ns: int,
+        *,
+        store: bool,
+        existing: dict[int, tuple[int, int]] | None = None,
+    ) -> tuple[int, int, list[Rejection]]:
+        """`apply` for a parsed request: checked once per request when it can be.
+
+        A request from the fast parser carries a summary (time range, largest record, dimension
+        names, kinds, measure names). When the summary shows that no record can be rejected by the
+        window, size or schema rules and that no new column is needed, those rules hold for every
+        record without looking at each; otherwise (a rejection, a new column, injected faults) the
+        per-record `apply` decides, exactly as before.
+        """
+        s = parsed.summary
+        if s is None or skip or not self._fits(s, now_ns):
+            return self.apply(parsed.rows, skip, now_ns, store=store, existing=existing)
+        if not store:
+            memory_lo = now_ns - self.memory_hours * 3600 * 1_000_000_000
+            n = parsed.n
+            if s.tmin >= memory_lo:
+                return n, 0, []
+            n_mag = sum(1 for t in parsed.times if t < memory_lo)
+            return n - n_mag, n_mag, []
+        return self._apply_checked(parsed.rows, now_ns, existing)
+
+    def _fits(self, s: Summary, now_ns: int) -> bool:
+        """True when no record of the request breaks a window, size or schema rule (then the
+        request's new measure names are registered)."""
+        lo, _, hi = self.window(now_ns)
+        if s.tmin < lo or s.tmax >= hi or s.max_nbytes > limits.MAX_RECORD_BYTES:
+            return False
+        cols = self.columns
+        for name in s.dim_names:
+            have = cols.get(name)
+            if have is None or have[0] != "dimension":
+                return False
+        for kind in s.single_kinds:
+            if SINGLE_COLUMN[kind] not in cols:
+                return False
+        for mname, typ in s.multi_types:
+            have = cols.get(mname)
+            if have is None or have[0] != "multi" or have[1] != typ:
+                return False
+        names = s.measure_names
+        known = self.measure_names
+        if not names <= known:
+            new = names - known
+            if len(known) + len(new) > limits.MAX_MEASURE_NAMES_PER_TABLE:
+                return False
+            known |= new
+        return True
+
+    def _apply_checked(
+        self, rows: list[Row], now_ns: int, existing: dict[int, tuple[int, int]] | None
+    ) -> tuple[int, int, list[Rejection]]:
+        """The duplicate/version part of `apply` for rows already known to pass the other rules."""
+        memory_lo = now_ns - self.memory_hours * 3600 * 1_000_000_000
+        rejected: list[Rejection] = []
+        n_mem = n_mag = 0
+        index = self.index
+        queue = self.rows.append
+        series_min = self.series_min
+        series_max = self.series_max
+        get = index.get
+        for i, row in enumerate(rows):
+            dh = row[1]
+            t = row[3]
+            lo_t = series_min.get(dh)
+            if lo_t is None:
+                series_min[dh] = series_max[dh] = t
+            elif t < lo_t:
+                series_min[dh] = t
+            elif t > series_max[dh]:
+                series_max[dh] = t
+            key = hash((dh, row[2], t))
+            fp = hash((row[4], row[5]))
+            entry = get(key, t)
+            if entry is None and existing is not None:
+                entry = existing.get(key)
+            if entry is None:
+                index.put(key, t, fp, row[6])
+                queue(row)
+            else:
+                reason = self._versioned(i, row, key, fp, entry)
+                if reason is not None:
+                    rejected.append(reason)
+                    continue
+            if t >= memory_lo:
+                n_mem += 1
+            else:
+                n_mag += 1
+        return n_mem, n_mag, rejected
+
+    def _versioned(self, i: int, row: Row, key: int, fp: int, entry: Entry) -> Rejection | None:
+        """A row whose key exists: upsert, idempotent success, or a version rejection."""
+        old_fp, old_ver = split_entry(entry)
+        ver = row[6]
+        t = row[3]
+        if ver > old_ver:  # a higher version replaces (or, for the same value, re-versions) the row
+            self.index.put(key, t, fp, ver)
+            self.upserts.append(Upsert(row[0], row[2], t, ver))
+            self.rows.append(row)
+            return None
+        if old_fp == fp:
+            return None  # identical: an idempotent success
+        if ver == old_ver:
+            return Rejection(i, SAME_VERSION_REASON, old_ver)
+        return Rejection(
+            i,
+            f"The record version {ver} is lower than the existing version {old_ver}. "
+            "A higher version is required to update the measure value.",
+            old_ver,
+        )
 
     def needs_lookup(self, rows: list[Row], skip: set[int]) -> list[int]:
         """Indexes of rows whose key may exist in DuckDB but not in the in-memory index."""
