@@ -30,6 +30,7 @@ Rows are plain tuples (not objects) because this runs for every record at 100k+ 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from itertools import chain, repeat
 from operator import add, itemgetter
@@ -610,13 +611,10 @@ def _columns(database: str, table: str, records: list[Any], c: _Common) -> Parse
             kinds = [next(iter(kinds_set))] * n
         else:
             kinds = ["DOUBLE" if k is None else k for k in k_col]
-        values_, sizes = _single_values(col("MeasureValue"), c.mv, kinds, kinds_set, n, unit_ns)
+        values, sizes = _single_values(col("MeasureValue"), c.mv, kinds, kinds_set, n, unit_ns)
         multi_types = set()
         single_kinds = kinds_set
         base = 16
-
-        def values() -> list[Any]:
-            return values_
 
     # nbytes = dimensions + measure name + fixed part + variable-length values
     if dims_bytes is None:
@@ -691,9 +689,17 @@ _DVT = "DimensionValueType"
 _KIND_OK = frozenset(limits.MEASURE_TYPES)
 
 
-def _convert(types: list[Any], tset: set[Any], raw: list[Any], unit_ns: int) -> list[Any]:
+Values = Callable[[], list[Any]]
+
+# Plain decimals ("-12.5", "0.000001"), comma-separated: each is a finite double (at most 300
+# integer digits), so `float` would accept it. Checking a whole request's values with one match
+# costs about half of converting them, and --discard never needs the floats themselves.
+_DECIMALS = re.compile(r"(?:-?[0-9]{1,300}(?:\.[0-9]{1,300})?,)*-?[0-9]{1,300}(?:\.[0-9]{1,300})?")
+
+
+def _convert(types: list[Any], tset: set[Any], raw: list[Any], unit_ns: int) -> Values:
     """Canonical values of raw[i] as types[i] (the rules of `_canonical`), one vectorised pass per
-    type present."""
+    type present; validated now, returned as a function (doubles are converted on first use)."""
     if not tset <= _KIND_OK:
         raise _GiveUp
     if len(tset) == 1:
@@ -703,15 +709,28 @@ def _convert(types: list[Any], tset: set[Any], raw: list[Any], unit_ns: int) -> 
         groups[t].append(i)
     out: list[Any] = [None] * len(raw)
     for t, idx in groups.items():
-        for i, v in zip(idx, _convert_one(t, list(map(raw.__getitem__, idx)), unit_ns), strict=True):
+        for i, v in zip(idx, _convert_one(t, list(map(raw.__getitem__, idx)), unit_ns)(), strict=True):
             out[i] = v
-    return out
+    return lambda: out
 
 
-def _convert_one(kind: str, raw: list[Any], unit_ns: int) -> list[Any]:
-    joined = "".join(raw)  # TypeError (-> the reference) unless every value is a string
+def _floats(raw: list[str]) -> Values:
+    done: list[list[float]] = []
+
+    def values() -> list[Any]:
+        if not done:
+            done.append(list(map(float, raw)))
+        return done[0]
+
+    return values
+
+
+def _convert_one(kind: str, raw: list[Any], unit_ns: int) -> Values:
+    joined = ",".join(raw)  # TypeError (-> the reference) unless every value is a string
     values: list[Any]
     if kind == "DOUBLE":
+        if joined.count(",") == len(raw) - 1 and _DECIMALS.fullmatch(joined) is not None:
+            return _floats(raw)
         values = list(map(float, raw))
         s = sum(values)
         if s - s != 0:  # NaN or an infinity among them (or an overflowing sum: the reference decides)
@@ -732,17 +751,17 @@ def _convert_one(kind: str, raw: list[Any], unit_ns: int) -> list[Any]:
         values = list(map("true".__eq__, lows))
     else:  # TIMESTAMP, in the record's time unit
         values = list(map(unit_ns.__mul__, map(int, raw)))
-    return values
+    return lambda: values
 
 
 def _single_values(
     v_col: list[Any] | None, scalar: Any, kinds: list[str], kinds_set: set[str], n: int, unit_ns: int
-) -> tuple[list[Any], list[int] | None]:
+) -> tuple[Values, list[int] | None]:
     """Canonical values of single-measure records, and the VARCHAR lengths (None: no VARCHAR)."""
     raw = v_col if v_col is not None else [scalar] * n
     values = _convert(kinds, kinds_set, raw, unit_ns)
     if "VARCHAR" in kinds_set:
-        return values, [len(v) if k == "VARCHAR" else 0 for k, v in zip(kinds, values, strict=True)]
+        return values, [len(v) if k == "VARCHAR" else 0 for k, v in zip(kinds, values(), strict=True)]
     return values, None
 
 
@@ -772,12 +791,12 @@ def _multi_columns(
         if len(set(t)) != len(t):
             raise _GiveUp
         fixed_bytes[t] = sum(map(len, t)) + 8 * len(t)
-    mvals = _convert(mtypes, types, mraw, unit_ns)
+    mvals_fn = _convert(mtypes, types, mraw, unit_ns)
     # record size: names + 8 bytes per value, a VARCHAR value its UTF-8 length instead
     sizes = list(map(fixed_bytes.__getitem__, name_tuples))
     if "VARCHAR" in types:
         owner = list(chain.from_iterable(map(repeat, range(n), lens)))
-        for i, (typ, v) in enumerate(zip(mtypes, mvals, strict=True)):
+        for i, (typ, v) in enumerate(zip(mtypes, mvals_fn(), strict=True)):
             if typ == "VARCHAR":
                 sizes[owner[i]] += len(v.encode()) - 8
     if len(types) == 1:
@@ -787,6 +806,7 @@ def _multi_columns(
         pairs = set(zip(mnames, mtypes, strict=True))
 
     def values() -> list[Any]:
+        mvals = mvals_fn()
         out = []
         pos = 0
         for k in lens:
