@@ -24,8 +24,21 @@ CLIENT_CORE = {CORES[0]}
 ENGINE_CORE = {CORES[-1]} if len(CORES) > 1 else {CORES[0]}
 
 
+ENGINE_PID = 0
+
+
+def engine_cpu_s() -> float:
+    """CPU seconds the engine process has used so far (user + system, all threads)."""
+    try:
+        fields = Path(f"/proc/{ENGINE_PID}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
 def discard_engine() -> Iterator[str]:
+    global ENGINE_PID
     data = tempfile.mkdtemp(prefix="tsload-bench-")
     proc = subprocess.Popen(
         [PY, "-m", "tsload", "serve", "--data", data, "--port", "0", "--discard"],
@@ -42,6 +55,7 @@ def discard_engine() -> Iterator[str]:
             raise SystemExit(f"engine did not start: {line!r}")
         with contextlib.suppress(OSError):
             os.sched_setaffinity(proc.pid, ENGINE_CORE)
+        ENGINE_PID = proc.pid
         yield m.group(1)
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -199,11 +213,13 @@ def run_tsload(
     if batch_writes:
         args.append("--batch-writes")
     t0 = time.perf_counter()
+    e0 = engine_cpu_s()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with contextlib.suppress(OSError):
         os.sched_setaffinity(proc.pid, CLIENT_CORE)
     ru0 = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
+    engine_cpu = engine_cpu_s() - e0
     _, stderr = proc.communicate()
     if ru0[1] != 0:
         raise SystemExit(f"tsload ingest failed: {stderr.strip()[-500:]}")
@@ -221,6 +237,12 @@ def run_tsload(
         else 0.0,
         "wall_s": wall,
         "elapsed_s": summary["elapsed_s"],
+        "requests": summary["requests"],
+        # the engine's CPU per request over the whole run (startup and catalog calls included)
+        "engine_us_per_req": engine_cpu / summary["requests"] * 1e6 if summary["requests"] else 0.0,
+        "client_us_per_req": summary["client_cpu_s"] / summary["requests"] * 1e6
+        if summary["requests"]
+        else 0.0,
     }
 
 
@@ -403,6 +425,8 @@ def main() -> None:
                 f"{label}: {r['records_per_s']:>10,.0f} records/s {r['measures_per_s']:>11,.0f} measures/s"
                 f"  | per client CPU-second: {r['records_per_loop_cpu_s']:>9,.0f} records in the ingest loop,"
                 f" {r['records_per_cpu_s']:>9,.0f} incl. startup | {r['records']:,} records"
+                f" in {r['requests']:,} requests; CPU per request: engine {r['engine_us_per_req']:,.0f} µs,"
+                f" client {r['client_us_per_req']:,.0f} µs"
             )
         fast_row = rows["(c) tsload fast path        single"]
         fast = fast_row["records_per_s"]
@@ -412,6 +436,13 @@ def main() -> None:
             f" {fast_row['records_per_loop_cpu_s'] / base['records_per_cpu_s']:.1f}x"
             f" ({fast_row['records_per_loop_cpu_s']:,.0f} vs {base['records_per_cpu_s']:,.0f}"
             " records per CPU-second)"
+        )
+        multi = rows["(c) tsload fast path        multi "]["measures_per_s"]
+        print(
+            f"goals: single {fast:,.0f} records/s (>= 250,000: {'met' if fast >= 250_000 else 'NOT met'}),"
+            f" {fast / base['records_per_s']:.1f}x baseline (>= 40x: "
+            f"{'met' if fast >= 40 * base['records_per_s'] else 'NOT met'}),"
+            f" multi {multi:,.0f} measures/s (>= 1,000,000: {'met' if multi >= 1_000_000 else 'NOT met'})"
         )
         print(
             f"ratios (single): fast/baseline = {fast / base['records_per_s']:.1f}x,"

@@ -780,16 +780,23 @@ def _multi_columns(
     mnames = _column(flat, "Name")
     mtypes = _column(flat, "Type")
     mraw = _column(flat, "Value")
-    distinct_names = _distinct(mnames, None)
+    types = _distinct(mtypes, None)
+    # Records usually list the same names: check each distinct tuple of names once.
+    name_tuples = _chunks(mnames, lens)
+    try:
+        distinct_tuples = set(name_tuples)
+    except TypeError:  # an unhashable name
+        raise _GiveUp from None
+    fixed_bytes = {}
+    distinct_names: set[str] = set()
+    for t in distinct_tuples:
+        if len(set(t)) != len(t):
+            raise _GiveUp
+        distinct_names.update(t)
     for name in distinct_names:
         if not _name_ok(name, limits.MAX_MEASURE_NAME_BYTES):
             raise _GiveUp
-    types = _distinct(mtypes, None)
-    name_tuples = _chunks(mnames, lens)
-    fixed_bytes = {}
-    for t in set(name_tuples):
-        if len(set(t)) != len(t):
-            raise _GiveUp
+    for t in distinct_tuples:
         fixed_bytes[t] = sum(map(len, t)) + 8 * len(t)
     mvals_fn = _convert(mtypes, types, mraw, unit_ns)
     # record size: names + 8 bytes per value, a VARCHAR value its UTF-8 length instead
