@@ -15,6 +15,7 @@ load-generating code never sees transport-specific types.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class TsloadError(Exception):
@@ -63,3 +64,25 @@ class RejectedRecordsError(TargetError):
 
 class QueryError(TargetError):
     """A query failed (after retries) or timed out."""
+
+
+def first_error(group: BaseExceptionGroup[Any]) -> BaseException:
+    """What a caller should see of a task group's failure: its first TsloadError, else its first leaf.
+
+    A run's task group fails as a group (e.g. ingest and queries side by side); a user wants the one
+    error that explains it, not the group.
+    """
+    leaves: list[BaseException] = []
+
+    def walk(g: BaseExceptionGroup[Any]) -> None:
+        for e in g.exceptions:
+            if isinstance(e, BaseExceptionGroup):
+                walk(e)
+            else:
+                leaves.append(e)
+
+    walk(group)
+    for e in leaves:
+        if isinstance(e, TsloadError):
+            return e
+    return leaves[0] if leaves else group

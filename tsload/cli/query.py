@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import typer
+
+from tsload.cli._live import LiveView
 
 HELP = """Run query sessions against Timestream, the local engine or any endpoint, as the sample's users do.
 
@@ -151,43 +152,22 @@ def command(
 
 def _run(cfg: Any) -> int:
     import asyncio
-    import signal
-
-    import uvloop
 
     from tsload.cli._console import err_console, info, is_interactive, out_console
+    from tsload.cli._live import run_until_signalled
     from tsload.query import run_query_workload
 
     view = ProgressView(err_console, live=is_interactive())
-    interrupted = {"count": 0}
 
-    async def main() -> Any:
-        loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
-        task = asyncio.current_task()
-        assert task is not None
+    async def body(stop: asyncio.Event) -> Any:
+        with view:
+            return await run_query_workload(cfg, stop=stop, on_progress=view.update, on_message=view.note)
 
-        def on_signal() -> None:
-            interrupted["count"] += 1
-            if interrupted["count"] == 1:
-                view.note(
-                    "stopping: cancelling queries in flight and writing the logs (Ctrl-C again to quit now)"
-                )
-                stop.set()
-            else:
-                task.cancel()
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, on_signal)
-        try:
-            with view:
-                return await run_query_workload(cfg, stop=stop, on_progress=view.update, on_message=view.note)
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
+    def on_first_signal() -> None:
+        view.note("stopping: cancelling queries in flight and writing the logs (Ctrl-C again to quit now)")
 
     try:
-        result = uvloop.run(main())
+        result = run_until_signalled(body, on_first_signal=on_first_signal)
     except asyncio.CancelledError:
         info("tsload: interrupted")
         return 130
@@ -309,29 +289,9 @@ def final_table(result: Any) -> Any:
     return t
 
 
-class ProgressView:
-    def __init__(self, console: Any, *, live: bool) -> None:
-        from rich.live import Live
-
-        self._console = console
-        self._live: Any = Live(console=console, auto_refresh=False, transient=False) if live else None
-
-    def __enter__(self) -> ProgressView:
-        if self._live is not None:
-            self._live.__enter__()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._live is not None:
-            self._live.__exit__(exc_type, exc, tb)
-
-    def note(self, text: str) -> None:
-        self._console.print(text, markup=False, highlight=False, soft_wrap=True)
-
+class ProgressView(LiveView):
     def update(self, p: Any) -> None:
-        if self._live is not None:
-            self._live.update(live_table(p), refresh=True)
+        if self.is_live:
+            self.show(live_table(p))
         else:
-            self._console.print(plain_line(p), markup=False, highlight=False, soft_wrap=True)
+            self.note(plain_line(p))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import typer
+
+from tsload.cli._live import LiveView
 
 HELP = """Run the whole DevOps workload: create the table, backfill history, then live ingestion and
 query sessions side by side for --duration, then print and save the merged report.
@@ -187,54 +188,33 @@ def _cost_lines(cfg: Any, prices: Any, result: Any | None) -> list[str]:
 
 def _run(cfg: Any, prices: Any) -> int:
     import asyncio
-    import signal
     import sys
 
-    import uvloop
-
     from tsload.cli._console import err_console, info, is_interactive, warn
+    from tsload.cli._live import run_until_signalled
     from tsload.experiment import run_experiment
 
     if cfg.target.region is not None and cfg.target.endpoint is None:
         for line in _cost_lines(cfg, prices, None):  # against AWS, say what it costs before it starts
             info(line)
     view = RunView(err_console, live=is_interactive())
-    interrupted = {"count": 0}
 
-    async def main() -> Any:
-        loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
-        task = asyncio.current_task()
-        assert task is not None
+    async def body(stop: asyncio.Event) -> Any:
+        with view:
+            return await run_experiment(
+                cfg,
+                stop=stop,
+                on_message=view.note,
+                on_phase=view.phase,
+                on_ingest_progress=view.ingest,
+                on_query_progress=view.queries,
+            )
 
-        def on_signal() -> None:
-            interrupted["count"] += 1
-            if interrupted["count"] == 1:
-                view.note(
-                    "stopping: draining writes, cancelling queries, writing the report (Ctrl-C again to quit)"
-                )
-                stop.set()
-            else:
-                task.cancel()
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, on_signal)
-        try:
-            with view:
-                return await run_experiment(
-                    cfg,
-                    stop=stop,
-                    on_message=view.note,
-                    on_phase=view.phase,
-                    on_ingest_progress=view.ingest,
-                    on_query_progress=view.queries,
-                )
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
+    def on_first_signal() -> None:
+        view.note("stopping: draining writes, cancelling queries, writing the report (Ctrl-C again to quit)")
 
     try:
-        result = uvloop.run(main())
+        result = run_until_signalled(body, on_first_signal=on_first_signal)
     except asyncio.CancelledError:
         info("tsload: interrupted")
         return 130
@@ -266,29 +246,12 @@ def _run(cfg: Any, prices: Any) -> int:
 # -- one live view (stderr): ingestion and queries together on a TTY, plain lines otherwise
 
 
-class RunView:
+class RunView(LiveView):
     def __init__(self, console: Any, *, live: bool) -> None:
-        from rich.live import Live
-
-        self._console = console
-        self._live: Any = Live(console=console, auto_refresh=False, transient=False) if live else None
+        super().__init__(console, live=live)
         self._phase = "starting"
         self._ingest: Any = None
         self._queries: Any = None
-
-    def __enter__(self) -> RunView:
-        if self._live is not None:
-            self._live.__enter__()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._live is not None:
-            self._live.__exit__(exc_type, exc, tb)
-
-    def note(self, text: str) -> None:
-        self._console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def phase(self, name: str) -> None:
         self._phase = name
@@ -301,19 +264,19 @@ class RunView:
         for w in p.warnings:
             self.note(w)
         self._ingest = p
-        if self._live is None:
-            self._console.print("ingest " + plain_line(p), markup=False, highlight=False, soft_wrap=True)
-        else:
+        if self.is_live:
             self._refresh()
+        else:
+            self.note("ingest " + plain_line(p))
 
     def queries(self, p: Any) -> None:
         from tsload.cli.query import plain_line
 
         self._queries = p
-        if self._live is None:
-            self._console.print("queries " + plain_line(p), markup=False, highlight=False, soft_wrap=True)
-        else:
+        if self.is_live:
             self._refresh()
+        else:
+            self.note("queries " + plain_line(p))
 
     def _refresh(self) -> None:
         from rich.console import Group
@@ -327,4 +290,4 @@ class RunView:
             parts.append(ingest_table(self._ingest))
         if self._queries is not None:
             parts.append(live_table(self._queries))
-        self._live.update(Group(*parts), refresh=True)
+        self.show(Group(*parts))

@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from tsload._errors import first_error
 from tsload.experiment.config import RunConfig
 from tsload.ingest import IngestSummary, Progress, ingest
 from tsload.query import QueryProgress, QueryRunResult, run_query_workload
@@ -142,7 +143,7 @@ async def run_experiment(
                         else None
                     )
             except BaseExceptionGroup as group:
-                raise _first(group) from None
+                raise first_error(group) from None
             live = ingest_task.result()
             queries = query_task.result() if query_task is not None else None
         phase("report")
@@ -179,22 +180,3 @@ def _write_reports(out: Path, report: Report, found: RunDirs, say: OnMessage) ->
         _write_private(out / "report.html", render_html(report, found).encode())
     except ConfigError as exc:  # the charts need the `report` extra (matplotlib)
         say(f"report.html skipped: {exc}")
-
-
-def _first(group: BaseExceptionGroup[Any]) -> BaseException:
-    from tsload._errors import TsloadError
-
-    leaves: list[BaseException] = []
-
-    def walk(g: BaseExceptionGroup[Any]) -> None:
-        for e in g.exceptions:
-            if isinstance(e, BaseExceptionGroup):
-                walk(e)
-            else:
-                leaves.append(e)
-
-    walk(group)
-    for e in leaves:
-        if isinstance(e, TsloadError):
-            return e
-    return leaves[0] if leaves else group

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tsload._errors import ConfigError, TsloadError
+from tsload._errors import ConfigError, first_error
 from tsload.query.config import QueryConfig
 from tsload.query.logfiles import dir_name, run_prefix
 from tsload.query.params import end_expression
@@ -222,7 +222,7 @@ async def run_query_workload(
                         fwd.cancel()
                 pub.cancel()
         except BaseExceptionGroup as group:
-            raise _first(group) from None
+            raise first_error(group) from None
         publish()
     ended = time.time()
     stopped = stop.is_set() or any(
@@ -238,20 +238,3 @@ async def run_query_workload(
         seed=seed,
         log_dirs=tuple(s.directory for s in results if s.directory),
     )
-
-
-def _first(group: BaseExceptionGroup[Any]) -> BaseException:
-    leaves: list[BaseException] = []
-
-    def walk(g: BaseExceptionGroup[Any]) -> None:
-        for e in g.exceptions:
-            if isinstance(e, BaseExceptionGroup):
-                walk(e)
-            else:
-                leaves.append(e)
-
-    walk(group)
-    for e in leaves:
-        if isinstance(e, TsloadError):
-            return e
-    return leaves[0] if leaves else group
