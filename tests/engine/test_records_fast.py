@@ -90,8 +90,9 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
     records = []
     for i in range(n):
         rec: dict[str, Any] = {"MeasureName": "metrics" if multi else measures[i % len(measures)]}
-        if record_dims:
-            rec["Dimensions"] = draw(dimension_list(n_dims))
+        if record_dims:  # runs of equal lists, as a host's consecutive records have
+            same = i > 0 and draw(st.booleans())
+            rec["Dimensions"] = records[-1]["Dimensions"] if same else draw(dimension_list(n_dims))
         if "Time" not in common or draw(st.booleans()):
             rec["Time"] = str(NOW_MS - 1000 * (i // 3))
         if multi:
