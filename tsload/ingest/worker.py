@@ -28,7 +28,11 @@ from tsload.targets.timestream import RecordWriter
 Report = Callable[[dict[str, Any]], None]
 
 _IDS_PER_CALL = 512  # emissions encoded per encoder call (bounds the burst of requests one call makes)
-_RECORDS_PER_BACKFILL_CALL = 20_000
+# Measures encoded per backfill encoder call. The call is one CPU burst during which no response
+# is read and no request sent; with 32 requests in flight the target has ~40 ms of work queued,
+# so a burst must stay well below that (a 20,000-record MULTI call was ~40 MB of JSON and
+# starved `tsload serve --discard` for a third of the run).
+_MEASURES_PER_BACKFILL_CALL = 20_000
 _PRODUCER_GROUPS = 8
 
 
@@ -69,6 +73,13 @@ def default_model(cfg: IngestConfig) -> tuple[FleetLike, EncoderLike]:
 
 def records_per_emission(cfg: IngestConfig, kind: str) -> int:
     if cfg.multi:
+        return 1
+    extra = 1 if cfg.add_req_id and not cfg.req_id_dim else 0
+    return (20 if kind == "metrics" else 5) + extra
+
+
+def measures_per_record(cfg: IngestConfig, kind: str) -> int:
+    if not cfg.multi:
         return 1
     extra = 1 if cfg.add_req_id and not cfg.req_id_dim else 0
     return (20 if kind == "metrics" else 5) + extra
@@ -227,10 +238,21 @@ class Worker:
         t = start_ms
         pending: dict[str, tuple[list[IntArray], list[IntArray], int]] = {}
 
-        async def flush(kind: str) -> None:
+        async def flush(kind: str, *, whole: bool = False) -> None:
+            """Encode the pending emissions; with `whole`, only as many as fill whole requests (the
+            rest waits for more, so mid-window flushes send no part-filled request)."""
             ids_parts, time_parts, _ = pending.pop(kind, ([], [], 0))
-            if ids_parts:
-                ids, times = np.concatenate(ids_parts), np.concatenate(time_parts)
+            if not ids_parts:
+                return
+            ids, times = np.concatenate(ids_parts), np.concatenate(time_parts)
+            if whole:
+                rpe = records_per_emission(cfg, kind)
+                per_request = max(1, cfg.batch_size // rpe)
+                cut = len(ids) // per_request * per_request
+                if cut < len(ids):
+                    pending[kind] = ([ids[cut:]], [times[cut:]], (len(ids) - cut) * rpe)
+                    ids, times = ids[:cut], times[:cut]
+            if len(ids):
                 for request in self.encoder.batched(kind, ids, times):
                     await self._put(request, -1.0)
 
@@ -244,15 +266,18 @@ class Worker:
                     if not len(ids):
                         continue
                     per_id = len(times) * records_per_emission(cfg, kind)
+                    per_call = max(
+                        cfg.batch_size, _MEASURES_PER_BACKFILL_CALL // measures_per_record(cfg, kind)
+                    )
                     if per_id * 2 < cfg.batch_size:
                         id_parts, t_parts, n = pending.get(kind, ([], [], 0))
                         id_parts.append(np.repeat(ids, len(times)))
                         t_parts.append(np.tile(times, len(ids)))
                         pending[kind] = (id_parts, t_parts, n + per_id * len(ids))
-                        if pending[kind][2] >= _RECORDS_PER_BACKFILL_CALL:
-                            await flush(kind)
+                        if pending[kind][2] >= per_call:
+                            await flush(kind, whole=True)
                         continue
-                    step = max(1, _RECORDS_PER_BACKFILL_CALL // per_id)
+                    step = max(1, per_call // per_id)
                     for lo in range(0, len(ids), step):
                         for request in self.encoder.per_series(kind, ids[lo : lo + step], times):
                             await self._put(request, -1.0)
