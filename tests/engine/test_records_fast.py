@@ -256,3 +256,51 @@ def test_tsloads_own_requests_take_the_fast_path(name: str, raw: bytes) -> None:
     fast = parse_write_request(doc)
     assert fast.summary is not None, f"{name}: the fast path gave up on a request tsload sends"
     assert fast.rows == parse_write_request(doc, fast=False).rows
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0",
+        "-0",
+        "12.5",
+        "-0.000001",
+        "007",
+        "9" * 300,
+        "9" * 300 + "." + "9" * 300,
+        "9" * 301,
+        "1.",
+        ".5",
+        "-",
+        "",
+        "1.2.3",
+        "1e5",
+        "+1",
+        " 1",
+        "1_0",
+        "٣",
+        "nan",
+        "inf",
+        "1-2",
+        "--1",
+        "1,2",
+    ],
+)
+def test_the_decimal_shortcut_only_takes_finite_doubles(text: str) -> None:
+    import math
+
+    from tsload.engine.records import _DECIMALS
+
+    if _DECIMALS.fullmatch(text) is not None:
+        assert math.isfinite(float(text)) and "," not in text
+    # and whole requests agree with the reference whichever way the shortcut goes
+    doc = {
+        "DatabaseName": "d",
+        "TableName": "t",
+        "Records": [{"MeasureName": "m", "MeasureValue": v, "Time": "1"} for v in ("1.5", text, "2")],
+    }
+    fast, ref = parse(doc, fast=True), parse(doc, fast=False)
+    if isinstance(ref, ApiError):
+        assert isinstance(fast, ApiError) and fast.message == ref.message
+    else:
+        assert isinstance(fast, ParsedWrite) and fast.rows == ref.rows
