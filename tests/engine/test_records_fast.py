@@ -305,3 +305,20 @@ def test_the_decimal_shortcut_only_takes_finite_doubles(text: str) -> None:
         assert isinstance(fast, ApiError) and fast.message == ref.message
     else:
         assert isinstance(fast, ParsedWrite) and fast.rows == ref.rows
+
+
+@pytest.mark.parametrize("bad", ["FLOAT", "MULTI", None, ["DOUBLE"]])
+def test_multi_with_an_unknown_type_among_known_ones_is_refused(bad: Any) -> None:
+    # found by the generated comparison: one type layout per record took a per-position shortcut
+    # that skipped the type check
+    mvs = [{"Name": "m0", "Value": "1", "Type": "DOUBLE"}, {"Name": "m1", "Value": "1", "Type": bad}]
+    doc = {
+        "DatabaseName": "d",
+        "TableName": "t",
+        "Records": [
+            {"MeasureName": "metrics", "MeasureValueType": "MULTI", "Time": "1", "MeasureValues": mvs}
+        ]
+        * 3,
+    }
+    fast, ref = parse(doc, fast=True), parse(doc, fast=False)
+    assert isinstance(ref, ApiError) and isinstance(fast, ApiError) and fast.message == ref.message

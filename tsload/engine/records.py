@@ -772,8 +772,10 @@ def _convert_one(kind: str, raw: list[Any], unit_ns: int) -> Values:
         if not set(lows) <= {"true", "false"}:
             raise _GiveUp
         values = list(map("true".__eq__, lows))
-    else:  # TIMESTAMP, in the record's time unit
+    elif kind == "TIMESTAMP":  # in the record's time unit
         values = list(map(unit_ns.__mul__, map(int, raw)))
+    else:
+        raise _GiveUp  # not a type: the reference names it
     return lambda: values
 
 
@@ -822,6 +824,8 @@ def _multi_columns(
     for t in distinct_tuples:
         fixed_bytes[t] = sum(map(len, t)) + 8 * len(t)
     sizes = list(map(fixed_bytes.__getitem__, name_tuples))
+    if not types <= _KIND_OK:
+        raise _GiveUp
     type_tuples = set(_chunks(mtypes, lens)) if len(types) > 1 else set()
     if len(type_tuples) == 1:
         # Every record lists its types in the same order (tsload's events, most SDK users): one
