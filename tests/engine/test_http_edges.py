@@ -182,3 +182,36 @@ def test_oversized_declared_body_is_drained_then_refused(engine: Running) -> Non
     body = b"x" * (9 * 1024 * 1024)
     got = _exchange(engine.url, _post("WriteRecords", body), responses=1, timeout=30)
     assert got[0][0] == 413 and got[0][1]["connection"] == "close"
+
+
+def test_a_client_that_reads_late_gets_every_answer_in_order(engine: Running) -> None:
+    """Thousands of pipelined requests sent before reading any answer: the server stops reading
+    while its answers are not taken (bounded buffers), then serves the rest once they are."""
+    import threading
+
+    n = 20000  # ~5 MB of answers: more than the socket buffers, so the server pauses
+    payload = b"".join(_post("DescribeDatabase", b'{"DatabaseName": "nope-%d"}' % i) for i in range(n))
+    host, port = engine.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        sender = threading.Thread(target=s.sendall, args=(payload,), daemon=True)
+        sender.start()
+        time.sleep(0.5)  # answers pile up unread meanwhile
+        buf = b""
+        seen = 0
+        while seen < n:
+            chunk = s.recv(1 << 20)
+            assert chunk, f"closed after {seen} answers"
+            buf += chunk
+            while True:
+                end = buf.find(b"\r\n\r\n")
+                if end < 0:
+                    break
+                head = buf[:end].decode()
+                length = int(head.lower().split("content-length: ", 1)[1].split("\r\n", 1)[0])
+                if len(buf) < end + 4 + length:
+                    break
+                body = buf[end + 4 : end + 4 + length]
+                assert head.startswith("HTTP/1.1 404 ") and b"nope-%d " % seen in body, (seen, body)
+                buf = buf[end + 4 + length :]
+                seen += 1
+        sender.join(10)

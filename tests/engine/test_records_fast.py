@@ -322,3 +322,20 @@ def test_multi_with_an_unknown_type_among_known_ones_is_refused(bad: Any) -> Non
     }
     fast, ref = parse(doc, fast=True), parse(doc, fast=False)
     assert isinstance(ref, ApiError) and isinstance(fast, ApiError) and fast.message == ref.message
+
+
+def test_records_of_equal_size_but_different_keys() -> None:
+    # found by the generated comparison: {Time, ...} vs {Unknown, ...} of the same size, where only
+    # the first record's keys were looked up in the others
+    doc = {
+        "DatabaseName": "d",
+        "TableName": "t",
+        "CommonAttributes": {"Time": "5"},
+        "Records": [
+            {"MeasureName": "m", "MeasureValue": "1", "Unknown": 1},
+            {"MeasureName": "m", "MeasureValue": "1", "Time": "7"},
+        ],
+    }
+    fast, ref = parse(doc, fast=True), parse(doc, fast=False)
+    assert isinstance(fast, ParsedWrite) and isinstance(ref, ParsedWrite)
+    assert [r[3] for r in fast.rows] == [r[3] for r in ref.rows] == [5_000_000, 7_000_000]

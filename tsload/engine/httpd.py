@@ -132,6 +132,7 @@ class _Connection(asyncio.Protocol):
         "_paused",
         "_server",
         "_transport",
+        "_write_paused",
         "last_active",
     )
 
@@ -141,7 +142,8 @@ class _Connection(asyncio.Protocol):
         self._buf = bytearray()
         self._busy = False  # a handler task owns the connection until it answers
         self._closing = False
-        self._paused = False
+        self._paused = False  # reading stopped: pipelined requests piling up behind a slow one
+        self._write_paused = False  # reading stopped: the client does not read its answers
         self._draining = 0  # bytes of a refused body still to be read and dropped before closing
         self._in_body = False  # a request's head arrived, its body has not completely
         self._continued = False  # "100 Continue" sent for the request in progress
@@ -175,8 +177,26 @@ class _Connection(asyncio.Protocol):
         elif len(self._buf) > self._server.max_body + MAX_HEAD_BYTES and not self._paused:
             # pipelined data piling up behind a slow request: stop reading until it is answered
             self._paused = True
-            assert self._transport is not None
-            self._transport.pause_reading()
+            self._reading()
+
+    def pause_writing(self) -> None:
+        # The client sends requests but does not read the answers: stop reading its requests
+        # rather than buffer answers without bound.
+        self._write_paused = True
+        self._reading()
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        self._reading()
+
+    def _reading(self) -> None:
+        if self._transport is None or self._transport.is_closing():
+            return
+        if self._paused or self._write_paused:
+            if self._transport.is_reading():
+                self._transport.pause_reading()
+        elif not self._transport.is_reading():
+            self._transport.resume_reading()
 
     def eof_received(self) -> bool | None:
         # Half-close: answer what is complete, then close (returning None closes the transport).
@@ -272,9 +292,9 @@ class _Connection(asyncio.Protocol):
         self._send(task.result(), keep_alive, head_only)
         if not keep_alive:
             return
-        if self._paused and self._transport is not None:
+        if self._paused:
             self._paused = False
-            self._transport.resume_reading()
+            self._reading()
         self._process()
 
     def _expect_continue(self, headers: dict[str, str]) -> None:
@@ -304,9 +324,8 @@ class _Connection(asyncio.Protocol):
         if drain > 0:
             self._draining = drain
             self._closing = True
-            if self._paused:
-                self._paused = False
-                self._transport.resume_reading()
+            self._paused = self._write_paused = False
+            self._reading()
             return
         self._close()
 

@@ -465,6 +465,19 @@ def _parse_rows(records: list[Any], c: _Common) -> list[Row]:
 
 # ---- the fast path ---------------------------------------------------------------------------------
 _GETTERS: dict[str, Callable[[Any], Any]] = {}
+# The record fields the rules read (the fast path reads each one present in the first record).
+_RECORD_KEYS = frozenset(
+    (
+        "Dimensions",
+        "MeasureName",
+        "MeasureValue",
+        "MeasureValueType",
+        "MeasureValues",
+        "Time",
+        "TimeUnit",
+        "Version",
+    )
+)
 
 
 def _column(records: list[Any], key: str) -> list[Any]:
@@ -515,9 +528,13 @@ def _columns(database: str, table: str, records: list[Any], c: _Common) -> Parse
         raise _GiveUp
     keys = r0.keys()
     nk = len(keys)
-    # One shape: every record a dict with exactly the keys of the first.
+    # One shape: every record a dict with exactly the keys of the first. With equal sizes it is
+    # enough that every record has each of those keys: the known ones are all read below (a
+    # missing one raises KeyError), the others (ignored by the rules) are looked up here.
     if set(map(type, records)) != {dict} or set(map(len, records)) != {nk}:
         raise _GiveUp
+    for key in keys - _RECORD_KEYS:
+        _column(records, key)
 
     def col(key: str) -> list[Any] | None:
         return _column(records, key) if key in keys else None
