@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tsload._errors import first_error
 from tsload.ingest.config import IngestConfig
 from tsload.ingest.plan import WireTarget, WorkerPlan
 from tsload.ingest.stats import Aggregator, Progress
@@ -169,7 +170,7 @@ async def ingest(
                 ticking.cancel()
         except BaseExceptionGroup as group:
             # one error from inside the run (a fatal target answer, a bad record) is what the caller sees
-            raise _first(group) from None
+            raise first_error(group) from None
         tick()
         for writer in hlogs:
             with contextlib.suppress(Exception):
@@ -209,22 +210,3 @@ async def ingest(
     if cfg.out_dir is not None:
         summary.write_run_dir(cfg.out_dir)
     return summary
-
-
-def _first(group: BaseExceptionGroup[Any]) -> BaseException:
-    from tsload._errors import TsloadError
-
-    leaves: list[BaseException] = []
-
-    def walk(g: BaseExceptionGroup[Any]) -> None:
-        for e in g.exceptions:
-            if isinstance(e, BaseExceptionGroup):
-                walk(e)
-            else:
-                leaves.append(e)
-
-    walk(group)
-    for e in leaves:
-        if isinstance(e, TsloadError):
-            return e
-    return leaves[0] if leaves else group
