@@ -270,3 +270,16 @@ async def test_run_directory_is_user_only(tmp_path: Any) -> None:
     names = sorted(p.name for p in out.iterdir())
     assert names == ["ingest-summary.json", "lag.hdr", "lag.hlog", "write-latency.hdr", "write-latency.hlog"]
     assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o600}
+
+
+def test_a_run_draws_one_request_id_nonce_for_all_its_processes() -> None:
+    from tsload.ingest.config import IngestConfig
+    from tsload.ingest.runner import with_request_id_nonce
+
+    plain = IngestConfig()
+    assert with_request_id_nonce(plain) is plain  # no request ids: nothing drawn
+    cfg = IngestConfig(add_req_id=True, processes=2)
+    one, two = with_request_id_nonce(cfg), with_request_id_nonce(cfg)
+    assert one.request_id_nonce is not None and two.request_id_nonce is not None
+    assert one.request_id_nonce != two.request_id_nonce  # two runs: fresh ids
+    assert with_request_id_nonce(one) is one  # a chosen nonce is kept (children get the same config)

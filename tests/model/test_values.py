@@ -99,3 +99,13 @@ def test_request_ids_are_uuid4_and_unique() -> None:
     assert all(uuid.UUID(r).version == 4 and str(uuid.UUID(r)) == r for r in rq[:200])
     assert rq[:10] == vm.request_ids("metrics", ids[:10], np.full(10, T0))
     assert rq[:10] != vm.request_ids("events", ids[:10], np.full(10, T0))
+
+
+def test_request_ids_are_fresh_per_nonce_values_are_not() -> None:
+    ids, times = np.arange(200), np.full(200, T0)
+    a, b = ValueModel(1, request_id_nonce=11), ValueModel(1, request_id_nonce=12)
+    again = ValueModel(1, request_id_nonce=11)
+    assert a.request_ids("metrics", ids, times) == again.request_ids("metrics", ids, times)
+    assert set(a.request_ids("metrics", ids, times)).isdisjoint(b.request_ids("metrics", ids, times))
+    # the measure values do not depend on the nonce: only the ids are fresh
+    assert np.array_equal(a.metric_micros(ids, times), b.metric_micros(ids, times))

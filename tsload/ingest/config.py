@@ -56,6 +56,10 @@ class IngestConfig:
     # Epoch ms the live schedule starts at (the end of --backfill); None: when the run starts. Set by
     # `tsload run` so that its live phase continues exactly where its backfill phase ended.
     live_start_ms: int | None = None
+    # --add-req-id: the spec wants a fresh UUID4 per host emission. Values stay a function of
+    # (seed, host, time); request ids also mix in this nonce, drawn once per run (None: draw it) and
+    # shared by the run's processes. Set it to repeat a run's request ids exactly.
+    request_id_nonce: int | None = None
 
     def validate(self) -> None:
         def need(ok: bool, message: str) -> None:

@@ -64,6 +64,16 @@ async def _wire_target(target: Any, profile: str | None) -> WireTarget:
     )
 
 
+def with_request_id_nonce(cfg: IngestConfig) -> IngestConfig:
+    """The run's config with its request-id nonce drawn (once, before the processes start)."""
+    if not (cfg.add_req_id or cfg.req_id_dim) or cfg.request_id_nonce is not None:
+        return cfg
+    import dataclasses
+    import secrets
+
+    return dataclasses.replace(cfg, request_id_nonce=secrets.randbits(63))
+
+
 def backfill_notes(cfg: IngestConfig) -> list[str]:
     notes = []
     if cfg.backfill_s > cfg.memory_store_retention_hours * 3600 and not cfg.enable_magnetic_writes:
@@ -90,6 +100,7 @@ async def ingest(
     from tsload.targets.timestream.admin import ensure_schema
 
     cfg.validate()
+    cfg = with_request_id_nonce(cfg)
     stop = stop or asyncio.Event()
     say = on_message or (lambda text: log.info("%s", text))
     async with open_target(cfg.target) as target:

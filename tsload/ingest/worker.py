@@ -67,6 +67,7 @@ def default_model(cfg: IngestConfig) -> tuple[FleetLike, EncoderLike]:
         req_id_dim=cfg.req_id_dim,
         data_seed=cfg.seed,
         batch_size=cfg.batch_size,
+        request_id_nonce=cfg.request_id_nonce or 0,
     )
     return fleet, RequestEncoder(fleet, options)
 

@@ -63,6 +63,7 @@ class EncodeOptions:
     req_id_dim: bool = False  # implies a request id (as a dimension instead of a measure)
     data_seed: int = 0
     batch_size: int = 100  # max records per request (1..100)
+    request_id_nonce: int = 0  # mixed into request ids only: a run draws one so its ids are fresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,7 +322,7 @@ class RequestEncoder:
             )
         self.fleet = fleet
         self.options = options
-        self.values = ValueModel(options.data_seed, fleet.config.instance_name_seed)
+        self.values = ValueModel(options.data_seed, fleet.config.instance_name_seed, options.request_id_nonce)
         self._specs = {k: _KindSpec(k, fleet, options) for k in KINDS}
         self._prefix = b'{"DatabaseName":' + _j(options.database) + b',"TableName":' + _j(options.table)
         self._layouts: dict[tuple[str, str, int], _Layout] = {}

@@ -69,15 +69,18 @@ class EventValues:
 class ValueModel:
     """Draws the DevOps values for (id, time) pairs."""
 
-    def __init__(self, data_seed: int = 0, instance_name_seed: int = 12345) -> None:
+    def __init__(
+        self, data_seed: int = 0, instance_name_seed: int = 12345, request_id_nonce: int = 0
+    ) -> None:
         self.data_seed = data_seed
         self.instance_name_seed = instance_name_seed
         self._k_metrics = stream_key(data_seed, instance_name_seed, _TAG_METRICS)
         self._k_events = stream_key(data_seed, instance_name_seed, _TAG_EVENTS)
         self._k_class = stream_key(data_seed, instance_name_seed, _TAG_CLASS)
         self._k_req = {
-            "metrics": stream_key(data_seed, instance_name_seed, _TAG_REQ_METRICS),
-            "events": stream_key(data_seed, instance_name_seed, _TAG_REQ_EVENTS),
+            # request ids are "fresh" per run (the spec's uuid4 per emission): a run draws the nonce
+            "metrics": stream_key(data_seed, instance_name_seed, _TAG_REQ_METRICS, request_id_nonce),
+            "events": stream_key(data_seed, instance_name_seed, _TAG_REQ_EVENTS, request_id_nonce),
         }
 
     def utilisation_class(self, host_ids: npt.ArrayLike) -> npt.NDArray[np.int8]:
