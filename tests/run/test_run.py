@@ -87,6 +87,9 @@ def test_run_end_to_end(engine: Engine, tmp_path: Path) -> None:
     for rel in ("run.json", "report.json", "report.md", "report.html", "backfill/ingest-summary.json",
                 "ingest/ingest-summary.json", "ingest/write-latency.hlog", "ingest/lag.hlog"):
         assert (out / rel).is_file(), rel
+    # user-only, like every run directory tsload writes
+    modes = {p.relative_to(out).as_posix(): p.stat().st_mode & 0o777 for p in [out, *out.rglob("*")]}
+    assert all(m == (0o700 if (out / p).is_dir() else 0o600) for p, m in modes.items()), modes
     sessions = sorted(p for p in (out / "queries").iterdir() if p.is_dir())
     assert len(sessions) == 2
     assert all(list(s.glob("*.hdr")) for s in sessions)
