@@ -4,6 +4,7 @@ pages the result. Expected values are computed here from the records written."""
 
 from __future__ import annotations
 
+import datetime
 import statistics
 import time
 from typing import Any
@@ -73,3 +74,52 @@ def test_real_sql_pages_and_hides_version(tsq: Any, data: dict[str, list[float]]
 def test_unsupported_sql_is_a_validation_error(tsq: Any, data: dict[str, list[float]]) -> None:
     with pytest.raises(tsq.exceptions.ValidationException):
         tsq.query(QueryString=f"SELECT no_such_column FROM {DB}.cpu")
+
+
+def _ms(text: str) -> float:
+    """Epoch milliseconds of a Timestream TIMESTAMP string (UTC)."""
+    day = datetime.datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=datetime.UTC)
+    return day.timestamp() * 1000 + int(text[20:]) / 1e6
+
+
+def test_time_series_over_the_wire(tsq: Any, data: dict[str, list[float]]) -> None:
+    # stock boto3 parses TimeSeriesMeasureValueColumnInfo / TimeSeriesValue; the series holds what
+    # was written (value of host h, k minutes ago: (r*100 + h*10 + k) * 0.5), sorted by time
+    sql = (
+        "SELECT region, host, create_time_series(time, measure_value::double) AS cpu,"
+        " interpolate_linear(create_time_series(time, measure_value::double),"
+        " sequence(min(time), max(time), 30s)) AS fine"
+        f" FROM {DB}.cpu WHERE measure_name = 'cpu_user' GROUP BY region, host ORDER BY region, host"
+    )
+    out = tsq.query(QueryString=sql)
+    series_type = {"TimeSeriesMeasureValueColumnInfo": {"Type": {"ScalarType": "DOUBLE"}}}
+    assert [c["Type"] for c in out["ColumnInfo"][2:]] == [series_type, series_type]
+    assert len(out["Rows"]) == 10
+    for row in out["Rows"]:
+        region, host = (d["ScalarValue"] for d in row["Data"][:2])
+        r, h = sorted(data).index(region), int(host[1:])
+        points = row["Data"][2]["TimeSeriesValue"]
+        assert [float(p["Value"]["ScalarValue"]) for p in points] == [
+            round((r * 100 + h * 10 + k) * 0.5, 2) for k in range(19, -1, -1)
+        ]
+        times = [_ms(p["Time"]) for p in points]
+        assert times == sorted(times) and times[-1] - times[0] == 19 * 60_000
+        fine = row["Data"][3]["TimeSeriesValue"]
+        assert len(fine) == 39
+        for p in fine:  # the written values are linear in time: half a step per minute, falling
+            k = (times[-1] - _ms(p["Time"])) / 60_000
+            assert float(p["Value"]["ScalarValue"]) == pytest.approx((r * 100 + h * 10 + k) * 0.5)
+
+
+def test_unnest_of_a_series_over_the_wire(tsq: Any, data: dict[str, list[float]]) -> None:
+    sql = (
+        f"WITH s AS (SELECT region, create_time_series(time, measure_value::double) AS cpu FROM {DB}.cpu"
+        " WHERE measure_name = 'cpu_user' GROUP BY region, host)"
+        " SELECT region, count(*) AS n, sum(t.value) AS total"
+        " FROM s CROSS JOIN UNNEST(cpu) AS t (time, value) GROUP BY region ORDER BY region"
+    )
+    rows = scalar_rows(tsq.query(QueryString=sql))
+    assert [r[0] for r in rows] == sorted(data)
+    for row in rows:
+        vals = data[str(row[0])]
+        assert int(str(row[1])) == len(vals) and float(str(row[2])) == pytest.approx(sum(vals))

@@ -377,3 +377,15 @@ def test_fixed_end_time(data: Data) -> None:
     assert got and all(r[0] is not None and r[0] < "2026-11-28 05:00:01" for r in got)
 
 
+def test_nested_rewrites_and_ago_precedence(data: Data) -> None:
+    # functions inside rewritten functions are rewritten too; ago(1h - 30m) is now() - 30m
+    sql = (
+        "SELECT count(*), bin(from_milliseconds(to_milliseconds(max(time))), 1h) FROM devops.single"
+        " WHERE measure_name = 'cpu_user' AND time >= ago(1h - 30m)"
+    )
+    res = run(data, sql)
+    m = data.t_ns >= END_NS - 1800 * NS
+    hour = 3600 * NS
+    assert cells(res) == [[str(int(m.sum())), ts(int(data.t_ns.max()) // hour * hour)]]
+    # unaliased expressions are named by position, as Trino names them
+    assert [c["Name"] for c in res.column_info] == ["_col0", "_col1"]

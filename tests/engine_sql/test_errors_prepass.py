@@ -12,6 +12,11 @@ from tests.engine_sql.conftest import NOW, Data
 from tsload.engine.query import QueryExecutionError, QueryValidationError, execute_query
 from tsload.engine.sql.prepass import prepass
 
+_TS = (
+    "SELECT instance_name AS i, create_time_series(time, measure_value::double) AS cpu"
+    " FROM devops.single GROUP BY 1"
+)
+
 
 @pytest.mark.parametrize(
     ("sql", "named"),
@@ -21,8 +26,33 @@ from tsload.engine.sql.prepass import prepass
         ("SELECT * FROM nodb.single", "nodb.single"),
         ("SELECT nosuch_column FROM devops.single", "nosuch_column"),
         ("SELECT _version FROM devops.single", "_version"),
-        ("SELECT create_time_series(time, measure_value::double) FROM devops.single", "create_time_series"),
+        ("SELECT create_time_series(time) FROM devops.single", "create_time_series"),
+        (
+            "SELECT cardinality(create_time_series(time, measure_value::double)) FROM devops.single",
+            "TIMESERIES",
+        ),
+        (f"SELECT i FROM ({_TS}) WHERE cpu IS NOT NULL", "cpu"),
+        (f"SELECT i FROM ({_TS}) ORDER BY cpu", "cpu"),
+        (f"SELECT filter(cpu, x -> x > 1) FROM ({_TS})", "cpu"),
+        (f"SELECT i FROM ({_TS}) GROUP BY i, cpu", "cpu"),
+        (f"SELECT (SELECT cardinality(cpu)) FROM ({_TS})", "cpu"),
+        (f"{_TS} ORDER BY cpu", "cpu"),
+        (f"{_TS} HAVING cpu IS NOT NULL", "cpu"),
+        (f"SELECT * FROM ({_TS}) CROSS JOIN UNNEST(cpu) WITH ORDINALITY AS t (a, b, n)", "ORDINALITY"),
+        (f"SELECT * FROM ({_TS}) CROSS JOIN UNNEST(cpu) AS t (a, b, c)", "UNNEST"),
+        (f"SELECT unnest(cpu) FROM ({_TS})", "UNNEST"),
         ("SELECT interpolate_linear(x, y) FROM devops.single", "interpolate_linear"),
+        (
+            f"SELECT interpolate_linear(interpolate_locf(cpu, ARRAY[now()]), ARRAY[now()]) FROM ({_TS})",
+            "interpolate",
+        ),
+        (f"SELECT interpolate_fill(cpu, ARRAY[now()], 0.0) FROM ({_TS})", "interpolate_fill"),
+        (f"SELECT interpolate_spline_cubic(cpu, ARRAY[now()]) FROM ({_TS})", "interpolate_spline_cubic"),
+        (
+            "SELECT derivative_linear(create_time_series(time, measure_value::double), 1m)"
+            " FROM devops.single",
+            "derivative_linear",
+        ),
         ("SELECT * FROM UNNEST(ARRAY[1, 2])", "UNNEST"),
         ("INSERT INTO devops.single (cell) VALUES ('x')", "INSERT"),
         ("DROP TABLE devops.single", "DROP"),
@@ -91,6 +121,14 @@ _ALPHABET = st.sampled_from(
         "bin(time, 1m)",
         "now()",
         "count(*)",
+        "create_time_series(time, measure_value::double)",
+        "interpolate_linear(",
+        "interpolate_locf(",
+        "sequence(",
+        "min(time)",
+        "CROSS JOIN UNNEST(",
+        " AS t (time, value)",
+        "ARRAY[",
         " AND ",
         "approx_percentile(",
         "0.5",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from tsload.engine.sql.errors import QueryExecutionError, QueryValidationError
+from tsload.engine.sql.timeseries import TS_TIME, TS_VALUE
 from tsload.engine.sql.translate import translate
 
 __all__ = ["QueryExecutionError", "QueryResult", "QueryValidationError", "execute_query"]
@@ -72,7 +73,21 @@ def _fmt_ts_ns(ns: int) -> str:
     return f"{base:%Y-%m-%d %H:%M:%S}.{frac:09d}"
 
 
+def _series_value_type(t: pa.DataType) -> pa.DataType | None:
+    """The measure type of a TIMESERIES (list of struct(__ts_time, __ts_value)), else None."""
+    if not (pa.types.is_list(t) or pa.types.is_large_list(t)) or not pa.types.is_struct(t.value_type):
+        return None
+    point = t.value_type
+    if [point.field(i).name for i in range(point.num_fields)] != [TS_TIME, TS_VALUE]:
+        return None
+    vt: pa.DataType = point.field(TS_VALUE).type
+    return vt
+
+
 def _ts_type(t: pa.DataType) -> dict[str, Any]:
+    series = _series_value_type(t)
+    if series is not None:
+        return {"TimeSeriesMeasureValueColumnInfo": {"Type": _ts_type(series)}}
     if pa.types.is_integer(t):
         return {"ScalarType": "BIGINT"}
     if pa.types.is_floating(t) or pa.types.is_decimal(t):
@@ -113,6 +128,13 @@ def _datum(value: Any, t: pa.DataType) -> dict[str, Any]:
         return {"ScalarValue": _fmt_interval(days, nanos)}
     if pa.types.is_duration(t):
         return {"ScalarValue": _fmt_interval(0, int(value))}
+    series = _series_value_type(t)
+    if series is not None:
+        return {
+            "TimeSeriesValue": [
+                {"Time": _fmt_ts_ns(int(p[TS_TIME])), "Value": _datum(p[TS_VALUE], series)} for p in value
+            ]
+        }
     if pa.types.is_list(t) or pa.types.is_large_list(t):
         return {"ArrayValue": [_datum(v, t.value_type) for v in value]}
     if pa.types.is_struct(t):
@@ -129,18 +151,37 @@ def _fmt_interval(days: int, nanos: int) -> str:
     return f"{days} {h:02d}:{m:02d}:{s:02d}.{frac:09d}"
 
 
+def _map_type(t: pa.DataType, leaf: Callable[[pa.DataType], pa.DataType]) -> pa.DataType:
+    """`t` with every timestamp/duration (also inside lists and structs) replaced by `leaf(t)`."""
+    if pa.types.is_timestamp(t) or pa.types.is_duration(t):
+        return leaf(t)
+    if pa.types.is_list(t):
+        return pa.list_(_map_type(t.value_type, leaf))
+    if pa.types.is_large_list(t):
+        return pa.large_list(_map_type(t.value_type, leaf))
+    if pa.types.is_struct(t):
+        return pa.struct([pa.field(f.name, _map_type(f.type, leaf)) for f in t])
+    return t
+
+
+def _as_ns(t: pa.DataType) -> pa.DataType:
+    return pa.timestamp("ns") if pa.types.is_timestamp(t) else pa.duration("ns")
+
+
+def _as_int(_t: pa.DataType) -> pa.DataType:
+    return pa.int64()
+
+
 def _render(table: pa.Table, scanned: int) -> QueryResult:
     types = [f.type for f in table.schema]
     info = [{"Name": f.name, "Type": _ts_type(f.type)} for f in table.schema]
     columns: list[list[Any]] = []
     for col, t in zip(table.columns, types, strict=True):
-        if pa.types.is_timestamp(t):
-            col = col.cast(pa.timestamp("ns")).cast(pa.int64())
-        elif pa.types.is_interval(t):
-            columns.append(col.to_pylist())
-            continue
-        elif pa.types.is_duration(t):
-            col = col.cast(pa.duration("ns")).cast(pa.int64())
+        # Timestamps and durations, also nested ones (a TIMESERIES' times), become integer
+        # nanoseconds: Python datetimes would drop the nanoseconds.
+        ints = _map_type(t, _as_int)
+        if ints != t:
+            col = col.cast(_map_type(t, _as_ns)).cast(ints)
         columns.append(col.to_pylist())
     rows = [
         {"Data": [_datum(columns[j][i], types[j]) for j in range(len(types))]} for i in range(table.num_rows)

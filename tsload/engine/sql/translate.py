@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from tsload.engine.sql import timeseries
 from tsload.engine.sql.errors import QueryValidationError
 from tsload.engine.sql.prepass import prepass
 
 # Functions sqlglot does not know and that we rewrite ourselves; any other unknown function is refused.
-_OWN = {"ago", "bin", "from_milliseconds", "to_milliseconds", "__tsload_iso8601", "time_bucket", "epoch_ms"}
+_OWN = {
+    "ago",
+    "bin",
+    "from_milliseconds",
+    "to_milliseconds",
+    "__tsload_iso8601",
+    "time_bucket",
+    "epoch_ms",
+    *timeseries.OWN,
+}
+# Timestream functions named in the refusal (the others are refused as "not registered").
 _NOT_SUPPORTED = {
-    "create_time_series",
-    "interpolate_linear",
-    "interpolate_locf",
     "interpolate_fill",
     "interpolate_spline_cubic",
     "timeseries",
@@ -66,8 +74,6 @@ def translate(
     for node in tree.walk():
         if isinstance(node, _FORBIDDEN_NODES):
             raise QueryValidationError(f"Unsupported statement: {node.key.upper()}")
-        if isinstance(node, (exp.Unnest, exp.Explode)):
-            raise QueryValidationError("UNNEST is not supported by the local engine")
         if isinstance(node, exp.Anonymous):
             name = str(node.this).lower()
             if name in _NOT_SUPPORTED:
@@ -76,11 +82,13 @@ def translate(
                 raise QueryValidationError(f"Function {name} not registered")
         elif isinstance(node, exp.Func) and type(node).__name__.startswith("Read"):
             raise QueryValidationError(f"Function {node.sql_name().lower()} not registered")
+    _name_expressions(tree)
+    timeseries.check(tree)
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     lookup = {(d.lower(), t.lower()): (d, t) for d, t in visible}
     touched: list[tuple[str, str]] = []
 
-    def rewrite(node: exp.Expression) -> exp.Expression:
+    def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Table):
             if not isinstance(node.this, exp.Identifier):
                 raise QueryValidationError(f"Unsupported table expression: {node.sql('trino')}")
@@ -114,7 +122,8 @@ def translate(
             args = node.expressions
             if name == "ago":
                 _arity(name, args, 1)
-                return exp.Sub(this=_ts_literal(now), expression=args[0])
+                # parenthesised: ago(1h - 30m) is now() - (1h - 30m), not now() - 1h - 30m
+                return exp.Sub(this=_ts_literal(now), expression=exp.Paren(this=args[0]))
             if name == "bin":
                 _arity(name, args, 2)
                 return exp.Anonymous(this="time_bucket", expressions=[args[1], args[0]])
@@ -129,6 +138,12 @@ def translate(
                 return exp.Anonymous(
                     this="timezone", expressions=[exp.Literal.string("UTC"), exp.cast(args[0], "TIMESTAMPTZ")]
                 )
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() in timeseries.OWN:
+            return timeseries.rewrite(node)
+        if isinstance(node, exp.Unnest):
+            return timeseries.rewrite(node)
+        if isinstance(node, exp.GenerateSeries):
+            return timeseries.limit_sequence(node)
         if isinstance(node, exp.ApproxQuantile):
             # Exact nearest-rank quantile: within any approximation bound Timestream's digest gives.
             return exp.Anonymous(this="quantile_disc", expressions=[node.this, node.args["quantile"]])
@@ -137,12 +152,37 @@ def translate(
         return node
 
     try:
-        out = tree.transform(rewrite)
+        out = _bottom_up(tree, rewrite)
         return out.sql("duckdb"), touched
     except (SqlglotError, ValueError, RecursionError) as exc:
         raise QueryValidationError(
             f"Unsupported construct: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
         ) from None
+
+
+def _name_expressions(tree: exp.Expr) -> None:
+    """Name unaliased select-list expressions `_col0`, `_col1`, … by position, as Trino (and so
+    Timestream) does; DuckDB would name them after the translated expression text."""
+    for select in list(tree.find_all(exp.Select)):
+        for i, item in enumerate(select.expressions):
+            if not isinstance(item, (exp.Alias, exp.Column, exp.Star, exp.Dot)):
+                item.replace(exp.alias_(item.copy(), f"_col{i}"))
+
+
+def _bottom_up(tree: exp.Expr, fn: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
+    """Apply `fn` to every node, children before their parent, so that a rewritten function sees
+    rewritten arguments (`ago(now() - 1h)`, `bin(from_milliseconds(x), 1h)`). sqlglot's own
+    `transform` is top-down and does not descend into a replacement."""
+    root = tree
+    for node in reversed(list(tree.dfs())):
+        new = fn(node)
+        if new is node:
+            continue
+        if node is root:
+            root = new
+        else:
+            node.replace(new)
+    return root
 
 
 def _arity(name: str, args: list[exp.Expression], n: int) -> None:
