@@ -47,6 +47,19 @@ def run_until_signalled(
     return uvloop.run(main())
 
 
+def run_command(
+    body: Callable[[asyncio.Event], Awaitable[T]], *, on_first_signal: Callable[[], None]
+) -> T | None:
+    """`run_until_signalled` for a command: None (after saying so) when a second signal quit it."""
+    from tsload.cli._console import info
+
+    try:
+        return run_until_signalled(body, on_first_signal=on_first_signal)
+    except asyncio.CancelledError:
+        info("tsload: interrupted")
+        return None
+
+
 class LiveView:
     """A rich Live area on a terminal (`show` replaces it); messages print above it either way."""
 

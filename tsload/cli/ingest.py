@@ -145,7 +145,7 @@ def _run(cfg: Any) -> int:
     import asyncio
 
     from tsload.cli._console import err_console, info, is_interactive, warn
-    from tsload.cli._live import run_until_signalled
+    from tsload.cli._live import run_command
     from tsload.ingest import ingest
 
     view = ProgressView(err_console, live=is_interactive())
@@ -159,10 +159,8 @@ def _run(cfg: Any) -> int:
             f"stopping: draining queued requests (up to {cfg.drain_timeout_s:g} s; Ctrl-C again to quit now)"
         )
 
-    try:
-        summary = run_until_signalled(body, on_first_signal=on_first_signal)
-    except asyncio.CancelledError:
-        info("tsload: interrupted")
+    summary = run_command(body, on_first_signal=on_first_signal)
+    if summary is None:
         return 130
     for line in summary.lines():
         print(line)

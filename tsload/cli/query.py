@@ -154,7 +154,7 @@ def _run(cfg: Any) -> int:
     import asyncio
 
     from tsload.cli._console import err_console, info, is_interactive, out_console
-    from tsload.cli._live import run_until_signalled
+    from tsload.cli._live import run_command
     from tsload.query import run_query_workload
 
     view = ProgressView(err_console, live=is_interactive())
@@ -166,10 +166,8 @@ def _run(cfg: Any) -> int:
     def on_first_signal() -> None:
         view.note("stopping: cancelling queries in flight and writing the logs (Ctrl-C again to quit now)")
 
-    try:
-        result = run_until_signalled(body, on_first_signal=on_first_signal)
-    except asyncio.CancelledError:
-        info("tsload: interrupted")
+    result = run_command(body, on_first_signal=on_first_signal)
+    if result is None:
         return 130
     import sys
 

@@ -191,7 +191,7 @@ def _run(cfg: Any, prices: Any) -> int:
     import sys
 
     from tsload.cli._console import err_console, info, is_interactive, warn
-    from tsload.cli._live import run_until_signalled
+    from tsload.cli._live import run_command
     from tsload.experiment import run_experiment
 
     if cfg.target.region is not None and cfg.target.endpoint is None:
@@ -213,10 +213,8 @@ def _run(cfg: Any, prices: Any) -> int:
     def on_first_signal() -> None:
         view.note("stopping: draining writes, cancelling queries, writing the report (Ctrl-C again to quit)")
 
-    try:
-        result = run_until_signalled(body, on_first_signal=on_first_signal)
-    except asyncio.CancelledError:
-        info("tsload: interrupted")
+    result = run_command(body, on_first_signal=on_first_signal)
+    if result is None:
         return 130
     from rich.console import Console
 

@@ -99,18 +99,10 @@ async def run_experiment(
         )
         if resolved.is_local:
             say(f"local engine: {resolved.write_endpoint} (data in {cfg.target.local_data})")
-        from tsload.targets.timestream.admin import ensure_schema
+        from tsload.ingest.runner import create_schema
 
-        for line in await ensure_schema(
-            resolved.session,
-            resolved.region,
-            resolved.write_endpoint,
-            cfg.database,
-            cfg.table,
-            memory_store_retention_hours=cfg.memory_store_retention_hours,
-            magnetic_store_retention_days=cfg.magnetic_store_retention_days,
-            enable_magnetic_writes=cfg.enable_magnetic_writes,
-        ):
+        # once, before either phase (both phases' configs share the schema settings)
+        for line in await create_schema(resolved, cfg.live_config(0, 0)):
             say(line)
         t0_ms = time.time_ns() // 1_000_000
         if cfg.backfill_s > 0:

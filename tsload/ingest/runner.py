@@ -64,6 +64,22 @@ async def _wire_target(target: Any, profile: str | None) -> WireTarget:
     )
 
 
+async def create_schema(target: Any, cfg: IngestConfig) -> list[str]:
+    """The database and table of `cfg` on the resolved target, created if missing (one line each)."""
+    from tsload.targets.timestream.admin import ensure_schema
+
+    return await ensure_schema(
+        target.session,
+        target.region,
+        target.write_endpoint,
+        cfg.database,
+        cfg.table,
+        memory_store_retention_hours=cfg.memory_store_retention_hours,
+        magnetic_store_retention_days=cfg.magnetic_store_retention_days,
+        enable_magnetic_writes=cfg.enable_magnetic_writes,
+    )
+
+
 def with_request_id_nonce(cfg: IngestConfig) -> IngestConfig:
     """The run's config with its request-id nonce drawn (once, before the processes start)."""
     if not (cfg.add_req_id or cfg.req_id_dim) or cfg.request_id_nonce is not None:
@@ -97,7 +113,6 @@ async def ingest(
     from tsload.ingest.processes import Children, make_writer
     from tsload.ingest.worker import run_worker
     from tsload.targets.resolve import open_target
-    from tsload.targets.timestream.admin import ensure_schema
 
     cfg.validate()
     cfg = with_request_id_nonce(cfg)
@@ -105,16 +120,7 @@ async def ingest(
     say = on_message or (lambda text: log.info("%s", text))
     async with open_target(cfg.target) as target:
         if cfg.create_schema:
-            for line in await ensure_schema(
-                target.session,
-                target.region,
-                target.write_endpoint,
-                cfg.database,
-                cfg.table,
-                memory_store_retention_hours=cfg.memory_store_retention_hours,
-                magnetic_store_retention_days=cfg.magnetic_store_retention_days,
-                enable_magnetic_writes=cfg.enable_magnetic_writes,
-            ):
+            for line in await create_schema(target, cfg):
                 say(line)
         for note in backfill_notes(cfg):
             say(note)
