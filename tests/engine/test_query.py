@@ -211,3 +211,22 @@ def test_stop_interrupts_running_queries(tmp_path: Path, standin: Any) -> None:
         assert first["NextToken"] and eng.stats()["running_queries"] == 1
     # leaving the block stopped the engine cleanly (the fixture raises otherwise)
     assert eng.engine.store.running_queries == 0
+
+
+def test_server_time_of_first_pages_is_in_stats(tmp_path: Path) -> None:
+    from tests.engine.conftest import EngineConfig, engine_in_thread
+
+    with engine_in_thread(EngineConfig(data_dir=tmp_path / "data")) as fresh:
+        assert fresh.stats()["query_server_ms"] is None
+        tsq = fresh.client("timestream-query")
+        walls = []
+        for _ in range(5):
+            started = time.perf_counter()
+            pages = list(tsq.get_paginator("query").paginate(
+                QueryString="SELECT 1 AS x", PaginationConfig={"PageSize": 1000}))
+            walls.append((time.perf_counter() - started) * 1e3)
+            assert len(pages) == 1
+        got = fresh.stats()["query_server_ms"]
+    assert got["count"] == 5  # one per query (later pages of a query are not counted)
+    # the server's part of each round trip: positive, and less than what the client waited
+    assert 0 < got["p50"] <= got["p99"] < max(walls) and got["mean"] < sum(walls) / len(walls)

@@ -35,6 +35,8 @@ from tsload.engine.paging import DEFAULT_MAX_ROWS, QueryState, ResultCache, new_
 from tsload.engine.records import ParsedWrite, parse_write_request
 from tsload.engine.store import DB_FILE, RESERVED_DATABASES, Store, StoreConfig
 from tsload.engine.tables import Rejection, TableState
+from tsload.stats import hdr
+from tsload.stats.summary import summarize
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,9 @@ class Engine:
         self.results = ResultCache()
         self.stats: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
+        # server time of a Query's first page (request handled → answer ready), so benchmarks can
+        # tell the client's overhead (wall time − server time) from the engine's
+        self.query_server_time = hdr.new_histogram()
         self.url = ""
         self.port = 0
         self._host_port = ""
@@ -207,6 +212,10 @@ class Engine:
         out["running_queries"] = len(self._running)
         out["discard"] = self.config.discard
         out["uptime_s"] = round(time.monotonic() - self._started, 3)
+        s = summarize(self.query_server_time)
+        out["query_server_ms"] = None if s is None else {
+            "count": s.count, "mean": s.mean * 1e3, "p50": s.p50 * 1e3, "p90": s.p90 * 1e3, "p99": s.p99 * 1e3
+        }
         return out
 
     def handle_api(self, request: Request) -> Result:
@@ -544,6 +553,13 @@ class Engine:
 
     # ---- queries ----------------------------------------------------------------------------------
     async def query(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        started = time.perf_counter()
+        out = await self._query(body)
+        if body.get("NextToken") is None:
+            hdr.record_seconds(self.query_server_time, time.perf_counter() - started)
+        return out
+
+    async def _query(self, body: dict[str, Any]) -> dict[str, Any]:
         sql = body.get("QueryString")
         if not isinstance(sql, str) or not sql.strip():
             raise validation("QueryString is required")
