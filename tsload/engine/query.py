@@ -35,9 +35,12 @@ class QueryResult:
 
 
 def _user_tables(cur: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    # duckdb_columns() rather than information_schema.columns: the same rows in half the time, and
+    # this runs before every query
     rows = cur.execute(
-        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns"
-        " WHERE table_catalog = current_database() ORDER BY table_schema, table_name, ordinal_position"
+        "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns()"
+        " WHERE database_name = current_database() AND NOT internal"
+        " ORDER BY schema_name, table_name, column_index"
     ).fetchall()
     out: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for schema, table, col, typ in rows:
