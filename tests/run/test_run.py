@@ -207,3 +207,17 @@ def test_run_without_backfill_or_queries(engine: Engine, tmp_path: Path) -> None
     report = orjson.loads((tmp_path / "b" / "report.json").read_bytes())
     assert report["queries"] == [] and report["ingest"]["ingested"] > 0
     assert "queries: none measured" in ingest_only.stdout
+
+
+def test_run_against_an_unreachable_endpoint_leaves_no_run_directory(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "never"
+    proc = tsload("run", "-e", f"http://127.0.0.1:{port}", "--out", str(out), cwd=tmp_path, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot reach" in lines[0] and "Traceback" not in proc.stderr
+    assert not out.exists()

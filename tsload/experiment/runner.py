@@ -90,55 +90,64 @@ async def run_experiment(
     backfill: IngestSummary | None = None
     live: IngestSummary | None = None
     queries: QueryRunResult | None = None
-    async with open_target(cfg.target) as resolved:
-        # Both sides talk to the one target resolved here: a local engine is started once.
-        shared = (
-            TargetConfig(endpoint=resolved.write_endpoint, region=resolved.region, profile=cfg.target.profile)
-            if resolved.is_local
-            else cfg.target
-        )
-        if resolved.is_local:
-            say(f"local engine: {resolved.write_endpoint} (data in {cfg.target.local_data})")
-        from tsload.ingest.runner import create_schema
-
-        # once, before either phase (both phases' configs share the schema settings)
-        for line in await create_schema(resolved, cfg.live_config(0, 0)):
-            say(line)
-        t0_ms = time.time_ns() // 1_000_000
-        if cfg.backfill_s > 0:
-            phase("backfill")
-            backfill = await ingest(
-                cfg.backfill_config(t0_ms, shared), stop=stop, on_progress=on_ingest_progress, on_message=say
+    try:
+        async with open_target(cfg.target) as resolved:
+            # Both sides talk to the one target resolved here: a local engine is started once.
+            shared = (
+                TargetConfig(
+                    endpoint=resolved.write_endpoint, region=resolved.region, profile=cfg.target.profile
+                )
+                if resolved.is_local
+                else cfg.target
             )
-        if not stop.is_set():
-            phase("live")
-            t1_ms = max(time.time_ns() // 1_000_000, t0_ms)
-            gap_ms = t1_ms - t0_ms if cfg.backfill_s > 0 else 0
-            live_cfg = cfg.live_config(t1_ms, gap_ms, shared)
-            if cfg.query_sessions > 0:
-                _private_dir(cfg.out_dir / "queries")
-            try:
-                async with asyncio.TaskGroup() as tg:
-                    ingest_task = tg.create_task(
-                        ingest(live_cfg, stop=stop, on_progress=on_ingest_progress, on_message=say)
-                    )
-                    query_task = (
-                        tg.create_task(
-                            run_query_workload(
-                                cfg.query_config(shared, run_prefix=resolved.description),
-                                stop=stop,
-                                on_progress=on_query_progress,
-                                on_message=say,
-                            )
+            if resolved.is_local:
+                say(f"local engine: {resolved.write_endpoint} (data in {cfg.target.local_data})")
+            from tsload.ingest.runner import create_schema
+
+            # once, before either phase (both phases' configs share the schema settings)
+            for line in await create_schema(resolved, cfg.live_config(0, 0)):
+                say(line)
+            t0_ms = time.time_ns() // 1_000_000
+            if cfg.backfill_s > 0:
+                phase("backfill")
+                backfill = await ingest(
+                    cfg.backfill_config(t0_ms, shared),
+                    stop=stop,
+                    on_progress=on_ingest_progress,
+                    on_message=say,
+                )
+            if not stop.is_set():
+                phase("live")
+                t1_ms = max(time.time_ns() // 1_000_000, t0_ms)
+                gap_ms = t1_ms - t0_ms if cfg.backfill_s > 0 else 0
+                live_cfg = cfg.live_config(t1_ms, gap_ms, shared)
+                if cfg.query_sessions > 0:
+                    _private_dir(cfg.out_dir / "queries")
+                try:
+                    async with asyncio.TaskGroup() as tg:
+                        ingest_task = tg.create_task(
+                            ingest(live_cfg, stop=stop, on_progress=on_ingest_progress, on_message=say)
                         )
-                        if cfg.query_sessions > 0
-                        else None
-                    )
-            except BaseExceptionGroup as group:
-                raise first_error(group) from None
-            live = ingest_task.result()
-            queries = query_task.result() if query_task is not None else None
-        phase("report")
+                        query_task = (
+                            tg.create_task(
+                                run_query_workload(
+                                    cfg.query_config(shared, run_prefix=resolved.description),
+                                    stop=stop,
+                                    on_progress=on_query_progress,
+                                    on_message=say,
+                                )
+                            )
+                            if cfg.query_sessions > 0
+                            else None
+                        )
+                except BaseExceptionGroup as group:
+                    raise first_error(group) from None
+                live = ingest_task.result()
+                queries = query_task.result() if query_task is not None else None
+            phase("report")
+    except BaseException as exc:
+        _abandon(cfg.out_dir, run_json, exc)
+        raise
     report: Report | None = None
     found: RunDirs | None = None
     if live is not None:
@@ -158,6 +167,23 @@ async def run_experiment(
         target=resolved.description,
         stopped=stop.is_set(),
     )
+
+
+def _abandon(out: Path, run_json: dict[str, Any], exc: BaseException) -> None:
+    """A run that failed or was cancelled must not leave a directory that looks like a result."""
+    import contextlib
+
+    wrote = [p for p in out.rglob("*") if p.is_file() and p.name != "run.json"]
+    with contextlib.suppress(OSError):
+        if not wrote:  # nothing but our own bookkeeping: leave no directory behind
+            (out / "run.json").unlink(missing_ok=True)
+            for d in sorted((p for p in out.rglob("*") if p.is_dir()), reverse=True):
+                d.rmdir()
+            out.rmdir()
+            return
+        run_json["ended"] = time.time()
+        run_json["failed"] = f"{type(exc).__name__}: {exc}".strip()
+        _write_private(out / "run.json", orjson.dumps(run_json, option=orjson.OPT_INDENT_2))
 
 
 def _write_reports(out: Path, report: Report, found: RunDirs, say: OnMessage) -> None:
