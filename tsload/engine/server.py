@@ -221,6 +221,7 @@ class Engine:
     def handle_api(self, request: Request) -> Result:
         """One AWS JSON 1.0 call: answered at once when its operation can be, else as a task."""
         self.stats["requests"] += 1
+        received = time.perf_counter()  # the request has just been read off its socket
         headers = request.headers
         try:
             region = _check_auth(headers.get("authorization"), headers.get("x-amz-date"))
@@ -244,7 +245,8 @@ class Engine:
             ctx = RequestContext(headers.get("host") or self._host_port, region)
             now = self._sync_ops.get(name)
             if now is None:
-                return self._finish(op(body, ctx))
+                first_page = name == "Query" and body.get("NextToken") is None
+                return self._finish(op(body, ctx), received if first_page else None)
             result = now(body, ctx)
             if isinstance(result, dict):
                 return self._ok(result)
@@ -255,9 +257,13 @@ class Engine:
             log.exception("internal error")
             return self._internal()
 
-    async def _finish(self, work: Awaitable[dict[str, Any]]) -> Response:
+    async def _finish(self, work: Awaitable[dict[str, Any]], received: float | None = None) -> Response:
         try:
-            return self._ok(await work)
+            response = self._ok(await work)
+            if received is not None:
+                # a Query's first page, from its bytes being read to its answer being encoded
+                hdr.record_seconds(self.query_server_time, time.perf_counter() - received)
+            return response
         except ApiError as exc:
             return self._error(exc)
         except Exception:
@@ -553,13 +559,6 @@ class Engine:
 
     # ---- queries ----------------------------------------------------------------------------------
     async def query(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-        started = time.perf_counter()
-        out = await self._query(body)
-        if body.get("NextToken") is None:
-            hdr.record_seconds(self.query_server_time, time.perf_counter() - started)
-        return out
-
-    async def _query(self, body: dict[str, Any]) -> dict[str, Any]:
         sql = body.get("QueryString")
         if not isinstance(sql, str) or not sql.strip():
             raise validation("QueryString is required")
