@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import time
 from dataclasses import dataclass
 from typing import cast
 from urllib.parse import urlparse
@@ -36,6 +37,9 @@ class HttpResponse:
     status: int
     headers: dict[str, str]  # lower-case names
     body: bytes
+    # request written → response complete on the socket: the server's time plus the network's, so
+    # that a caller's time minus this is the client's own part (benchmarks report it)
+    wire_s: float = 0.0
 
 
 class _Connection(asyncio.Protocol):
@@ -51,6 +55,7 @@ class _Connection(asyncio.Protocol):
         self._length = -1
         self._chunked = False
         self.keep_alive = True
+        self._sent = 0.0
 
     # -- asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -84,6 +89,7 @@ class _Connection(asyncio.Protocol):
         self._length = -1
         self._chunked = False
         self.transport.write(payload)
+        self._sent = time.perf_counter()
         return self._waiter
 
     def close(self) -> None:
@@ -102,7 +108,9 @@ class _Connection(asyncio.Protocol):
         assert self._headers is not None
         waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
-            waiter.set_result(HttpResponse(self._status, self._headers, body))
+            waiter.set_result(
+                HttpResponse(self._status, self._headers, body, time.perf_counter() - self._sent)
+            )
 
     def _parse(self) -> None:
         buf = self._buf
