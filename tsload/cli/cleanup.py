@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
+from tsload.cli._options import DATABASE, ENDPOINT, LOCAL_DATA, PROFILE, REGION, TABLE
 
 HELP = """Delete the workload's table, then its database (what is already gone is reported, not an error).
 
@@ -18,12 +18,12 @@ Examples:
 
 
 def command(
-    database_name: str = typer.Option("devops", "-d", "--database-name", help="Timestream database."),
-    table_name: str = typer.Option("host_metrics", "-t", "--table-name", help="Timestream table."),
-    region: str | None = typer.Option(None, "-r", "--region", help="AWS region."),
-    endpoint: str | None = typer.Option(None, "-e", "--endpoint", help="Endpoint URL."),
-    profile: str | None = typer.Option(None, "--profile", help="AWS profile for credentials."),
-    local_data: str = typer.Option("./tsload-data", "--local-data", help="Local engine data directory."),
+    database_name: str = DATABASE,
+    table_name: str = TABLE,
+    region: str | None = REGION,
+    endpoint: str | None = ENDPOINT,
+    profile: str | None = PROFILE,
+    local_data: str = LOCAL_DATA,
 ) -> None:
     import asyncio
 

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from tsload.cli._live import LiveView
+from tsload.cli._options import DATABASE, ENDPOINT, LOCAL_DATA, PROFILE, REGION, TABLE
 
 HELP = """Drive the DevOps ingestion workload: every host emits once per interval at its own phase.
 
@@ -31,13 +32,11 @@ was hit); a second Ctrl-C quits at once.
 
 
 def command(
-    database_name: str = typer.Option("devops", "-d", "--database-name", help="Timestream database."),
-    table_name: str = typer.Option("host_metrics", "-t", "--table-name", help="Timestream table."),
-    region: str | None = typer.Option(None, "-r", "--region", help="AWS region (alone: AWS with discovery)."),
-    endpoint: str | None = typer.Option(
-        None, "-e", "--endpoint", help="Endpoint URL (signed for -r or us-east-1)."
-    ),
-    profile: str | None = typer.Option(None, "--profile", help="AWS profile for credentials."),
+    database_name: str = DATABASE,
+    table_name: str = TABLE,
+    region: str | None = REGION,
+    endpoint: str | None = ENDPOINT,
+    profile: str | None = PROFILE,
     memory_store_retention_hours: int = typer.Option(
         2, "--memory-store-retention-hours", help="Memory-store retention of a table tsload creates."
     ),
@@ -82,7 +81,7 @@ def command(
     sdk_writes: bool = typer.Option(
         False, "--sdk-writes", help="Send with aioboto3 write_records (comparison)."
     ),
-    local_data: str = typer.Option("./tsload-data", "--local-data", help="Local engine data directory."),
+    local_data: str = LOCAL_DATA,
     drain_timeout: float = typer.Option(10.0, "--drain-timeout", help="Seconds to drain after Ctrl-C."),
 ) -> None:
     from tsload._errors import ConfigError

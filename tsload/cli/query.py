@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from tsload.cli._live import LiveView
+from tsload.cli._options import DATABASE, ENDPOINT, LOCAL_DATA, PROFILE, REGION, TABLE
 
 HELP = """Run query sessions against Timestream, the local engine or any endpoint, as the sample's users do.
 
@@ -41,12 +42,10 @@ summary and exits 0; a second Ctrl-C quits at once (exit 130).
 
 
 def command(
-    database_name: str = typer.Option("devops", "-d", "--database-name", help="Timestream database."),
-    table_name: str = typer.Option("host_metrics", "-t", "--table-name", help="Timestream table."),
-    region: str | None = typer.Option(None, "-r", "--region", help="AWS region (alone: AWS with discovery)."),
-    endpoint: str | None = typer.Option(
-        None, "-e", "--endpoint", help="Endpoint URL (signed for -r or us-east-1)."
-    ),
+    database_name: str = DATABASE,
+    table_name: str = TABLE,
+    region: str | None = REGION,
+    endpoint: str | None = ENDPOINT,
     config: str | None = typer.Option(
         None, "--config", help="Workload INI file (default: <workload>/config.ini)."
     ),
@@ -67,7 +66,7 @@ def command(
         0, "--repetitions", help="Queries per session; overrides the config (0: keep)."
     ),
     multi: bool = typer.Option(False, "--multi", help="Multi-measure model queries."),
-    profile: str | None = typer.Option(None, "--profile", help="AWS profile for credentials."),
+    profile: str | None = PROFILE,
     think_time_milliseconds: int = typer.Option(
         30000, "--think-time-milliseconds", help="Pause after each query, and start stagger (ms)."
     ),
@@ -99,7 +98,7 @@ def command(
     timeout: float | None = typer.Option(
         None, "--timeout", help="Per-query timeout in seconds (then CancelQuery)."
     ),
-    local_data: str = typer.Option("./tsload-data", "--local-data", help="Local engine data directory."),
+    local_data: str = LOCAL_DATA,
     stats_interval: float = typer.Option(10.0, "--stats-interval", help="Seconds between progress updates."),
     sdk_queries: bool = typer.Option(
         False, "--sdk-queries", help="Send through aioboto3's query client even to a fixed endpoint."

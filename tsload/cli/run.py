@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from tsload.cli._live import LiveView
+from tsload.cli._options import DATABASE, ENDPOINT, LOCAL_DATA, PROFILE, REGION, TABLE
 
 HELP = """Run the whole DevOps workload: create the table, backfill history, then live ingestion and
 query sessions side by side for --duration, then print and save the merged report.
@@ -34,14 +35,12 @@ queued writes drained); the report is still written. A second Ctrl-C quits at on
 
 
 def command(
-    database_name: str = typer.Option("devops", "-d", "--database-name", help="Timestream database."),
-    table_name: str = typer.Option("host_metrics", "-t", "--table-name", help="Timestream table."),
-    region: str | None = typer.Option(None, "-r", "--region", help="AWS region (alone: AWS with discovery)."),
-    endpoint: str | None = typer.Option(
-        None, "-e", "--endpoint", help="Endpoint URL (signed for -r or us-east-1)."
-    ),
-    profile: str | None = typer.Option(None, "--profile", help="AWS profile for credentials."),
-    local_data: str = typer.Option("./tsload-data", "--local-data", help="Local engine data directory."),
+    database_name: str = DATABASE,
+    table_name: str = TABLE,
+    region: str | None = REGION,
+    endpoint: str | None = ENDPOINT,
+    profile: str | None = PROFILE,
+    local_data: str = LOCAL_DATA,
     host_scale: int = typer.Option(1, "--host-scale", help="1,000 hosts and 1,200 event sets per unit."),
     interval_millis: int = typer.Option(60000, "--interval-millis", help="Emission interval per host (ms)."),
     multi: bool = typer.Option(False, "--multi", help="Multi-measure records and queries."),
