@@ -173,6 +173,8 @@ def test_run_ctrl_c_in_live_phase_writes_the_report(engine: Engine, tmp_path: Pa
         (["--repetitions", "-2"], "--repetitions"),
         (["--prices", "/nonexistent/prices.json"], "--prices"),
         (["--batch-size", "101"], "--batch-size"),
+        (["--req-id-dim"], "--req-id-dim"),
+        (["--drain-timeout", "-1"], "--drain-timeout"),
     ],
 )
 def test_run_bad_input_is_one_line_exit_2(tmp_path: Path, args: list[str], culprit: str) -> None:
@@ -200,13 +202,17 @@ def test_run_without_backfill_or_queries(engine: Engine, tmp_path: Path) -> None
     assert live_only.returncode == 0, live_only.stderr[-2000:]
     assert not (tmp_path / "a" / "backfill").exists() and "backfill:" not in live_only.stdout
     assert orjson.loads((tmp_path / "a" / "ingest/ingest-summary.json").read_bytes())["ingested"] > 0
-    ingest_only = tsload("run", "-e", engine.url, "--backfill", "1m", "--duration", "2s",
+    ingest_only = tsload("run", "-e", engine.url, "--backfill", "1m", "--duration", "2s", "--add-req-id",
                          "--query-sessions", "0", "--out", str(tmp_path / "b"), cwd=tmp_path)
     assert ingest_only.returncode == 0, ingest_only.stderr[-2000:]
     assert not (tmp_path / "b" / "queries").exists()
     report = orjson.loads((tmp_path / "b" / "report.json").read_bytes())
     assert report["queries"] == [] and report["ingest"]["ingested"] > 0
     assert "queries: none measured" in ingest_only.stdout
+    backfill = orjson.loads((tmp_path / "b" / "backfill/ingest-summary.json").read_bytes())
+    assert backfill["config"]["add_req_id"] is True
+    # a request_id measure per host emission: 1 m at 60 s = one emission of 1,000 hosts + 1,200 event sets
+    assert backfill["ingested"] == HOSTS * 21 + EVENT_SETS * 6
 
 
 def test_run_against_an_unreachable_endpoint_leaves_no_run_directory(tmp_path: Path) -> None:

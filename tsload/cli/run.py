@@ -46,6 +46,10 @@ def command(
     multi: bool = typer.Option(False, "--multi", help="Multi-measure records and queries."),
     batch_writes: bool = typer.Option(False, "--batch-writes", help="Batch records across hosts."),
     batch_size: int = typer.Option(100, "--batch-size", help="Max records per request (1..100)."),
+    add_req_id: bool = typer.Option(False, "--add-req-id", help="Add a UUID request_id per host emission."),
+    req_id_dim: bool = typer.Option(
+        False, "--req-id-dim", help="request_id as a dimension (with --add-req-id)."
+    ),
     backfill: str = typer.Option("1h", "--backfill", help="History written first (e.g. 30m, 2h; 0 = none)."),
     duration: str = typer.Option("30s", "--duration", help="Live phase length (e.g. 30s, 10m)."),
     ingest_processes: int = typer.Option(1, "--ingest-processes", help="Ingestion OS processes."),
@@ -85,6 +89,7 @@ def command(
     ),
     out: str | None = typer.Option(None, "--out", help="Run directory (default ./tsload-runs/<UTC time>)."),
     stats_interval: float = typer.Option(2.0, "--stats-interval", help="Seconds between progress updates."),
+    drain_timeout: float = typer.Option(10.0, "--drain-timeout", help="Seconds to drain after Ctrl-C."),
     prices: str | None = typer.Option(None, "--prices", help="Price file for the cost estimate (JSON)."),
 ) -> None:
     from tsload._errors import ConfigError
@@ -115,6 +120,8 @@ def command(
         ingest_concurrency=ingest_concurrency,
         batch_writes=batch_writes,
         batch_size=batch_size,
+        add_req_id=add_req_id,
+        req_id_dim=req_id_dim,
         query_sessions=query_sessions,
         query_processes=query_processes,
         think_time_ms=think_time_milliseconds,
@@ -126,6 +133,7 @@ def command(
         query_timeout_s=query_timeout,
         out_dir=Path(out) if out else default_out_dir(),
         stats_interval_s=stats_interval,
+        drain_timeout_s=drain_timeout,
         prices_file=prices,
     )
     cfg.validate()

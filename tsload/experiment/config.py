@@ -55,6 +55,8 @@ class RunConfig:
     ingest_concurrency: int = 16
     batch_writes: bool = False
     batch_size: int = 100
+    add_req_id: bool = False
+    req_id_dim: bool = False
     # queries
     query_sessions: int = 4
     query_processes: int = 1
@@ -104,6 +106,8 @@ class RunConfig:
             batch_writes=self.batch_writes,
             batch_size=self.batch_size,
             multi=self.multi,
+            add_req_id=self.add_req_id,
+            req_id_dim=self.req_id_dim,
             instance_name_seed=self.instance_name_seed,
             seed=self.seed,
             shard=self.shard,
@@ -182,6 +186,8 @@ class RunConfig:
             "ingest_concurrency": self.ingest_concurrency,
             "batch_writes": self.batch_writes,
             "batch_size": self.batch_size,
+            "add_req_id": self.add_req_id,
+            "req_id_dim": self.req_id_dim,
             "query_sessions": self.query_sessions,
             "query_processes": self.query_processes,
             "think_time_ms": self.think_time_ms,
