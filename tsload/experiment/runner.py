@@ -27,6 +27,7 @@ import orjson
 from tsload._errors import first_error
 from tsload.experiment.config import RunConfig
 from tsload.ingest import IngestSummary, Progress, ingest
+from tsload.ingest.summary import make_private_dir, write_private
 from tsload.query import QueryProgress, QueryRunResult, run_query_workload
 from tsload.report import Report, RunDirs, load_report
 from tsload.targets.resolve import TargetConfig, open_target
@@ -55,18 +56,8 @@ class RunResult:
         return all(s.balanced for s in (self.backfill, self.live) if s is not None)
 
 
-def _private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.chmod(0o700)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    import os
-
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    path.chmod(0o600)
+def _write_run_json(out: Path, run_json: dict[str, Any]) -> None:
+    write_private(out / "run.json", orjson.dumps(run_json, option=orjson.OPT_INDENT_2).decode())
 
 
 async def run_experiment(
@@ -83,9 +74,9 @@ async def run_experiment(
     stop = stop or asyncio.Event()
     say = on_message or (lambda text: log.info("%s", text))
     phase = on_phase or (lambda name: None)
-    _private_dir(cfg.out_dir)
+    make_private_dir(cfg.out_dir)
     run_json: dict[str, Any] = {"config": cfg.as_dict(), "started": time.time()}
-    _write_private(cfg.out_dir / "run.json", orjson.dumps(run_json, option=orjson.OPT_INDENT_2))
+    _write_run_json(cfg.out_dir, run_json)
 
     backfill: IngestSummary | None = None
     live: IngestSummary | None = None
@@ -122,7 +113,7 @@ async def run_experiment(
                 gap_ms = t1_ms - t0_ms if cfg.backfill_s > 0 else 0
                 live_cfg = cfg.live_config(t1_ms, gap_ms, shared)
                 if cfg.query_sessions > 0:
-                    _private_dir(cfg.out_dir / "queries")
+                    make_private_dir(cfg.out_dir / "queries")
                 try:
                     async with asyncio.TaskGroup() as tg:
                         ingest_task = tg.create_task(
@@ -156,7 +147,7 @@ async def run_experiment(
         _write_reports(cfg.out_dir, report, found, say)
     run_json["ended"] = time.time()
     run_json["target"] = resolved.description
-    _write_private(cfg.out_dir / "run.json", orjson.dumps(run_json, option=orjson.OPT_INDENT_2))
+    _write_run_json(cfg.out_dir, run_json)
     return RunResult(
         out_dir=cfg.out_dir,
         backfill=backfill,
@@ -183,18 +174,18 @@ def _abandon(out: Path, run_json: dict[str, Any], exc: BaseException) -> None:
             return
         run_json["ended"] = time.time()
         run_json["failed"] = f"{type(exc).__name__}: {exc}".strip()
-        _write_private(out / "run.json", orjson.dumps(run_json, option=orjson.OPT_INDENT_2))
+        _write_run_json(out, run_json)
 
 
 def _write_reports(out: Path, report: Report, found: RunDirs, say: OnMessage) -> None:
     from tsload.report.render import to_json, to_markdown
 
-    _write_private(out / "report.json", to_json(report).encode())
-    _write_private(out / "report.md", to_markdown(report).encode())
+    write_private(out / "report.json", to_json(report))
+    write_private(out / "report.md", to_markdown(report))
     from tsload._errors import ConfigError
     from tsload.report.html import render_html
 
     try:
-        _write_private(out / "report.html", render_html(report, found).encode())
+        write_private(out / "report.html", render_html(report, found))
     except ConfigError as exc:  # the charts need the `report` extra (matplotlib)
         say(f"report.html skipped: {exc}")
