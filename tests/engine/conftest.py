@@ -110,7 +110,7 @@ def standin_sql() -> types.SimpleNamespace:
 @pytest.fixture
 def standin(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
     mod = standin_sql()
-    monkeypatch.setattr("tsload.engine.server._sql_engine", lambda: mod)
+    monkeypatch.setattr("tsload.engine.queries._sql_engine", lambda: mod)
     return mod
 
 

@@ -74,7 +74,7 @@ def engine_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tupl
     from tsload.engine import EngineConfig
 
     mod = standin_sql()
-    monkeypatch.setattr("tsload.engine.server._sql_engine", lambda: mod)
+    monkeypatch.setattr("tsload.engine.queries._sql_engine", lambda: mod)
     with engine_in_thread(EngineConfig(data_dir=tmp_path / "data", query_wait=0.05)) as running:
         yield running.url, running
 
@@ -139,7 +139,7 @@ async def test_throttling_retries_counted(tmp_path: Path, monkeypatch: pytest.Mo
     from tsload.engine.config import FaultConfig
 
     mod = standin_sql()
-    monkeypatch.setattr("tsload.engine.server._sql_engine", lambda: mod)
+    monkeypatch.setattr("tsload.engine.queries._sql_engine", lambda: mod)
     faults = FaultConfig(throttle_rate=0.3, seed=4)
     with engine_in_thread(EngineConfig(data_dir=tmp_path / "data", faults=faults)) as running:
         wl = tiny_workload(tmp_path / "wl", {"one": "SELECT {region} AS r"})

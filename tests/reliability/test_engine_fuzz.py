@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tsload._errors import ConfigError
-from tsload.engine import server
+from tsload.engine import catalogue, server
 from tsload.engine.config import parse_latency
 from tsload.engine.errors import ApiError
 from tsload.engine.records import parse_write_request
@@ -126,11 +126,11 @@ def test_control_plane_validators_raise_only_api_errors(
     name: Any, retention: Any, magnetic: Any, page: dict[str, Any]
 ) -> None:
     for call in (
-        lambda: server._new_name(name, "TableName"),
-        lambda: server._retention(retention, (6, 73000)),
-        lambda: server._magnetic(magnetic, (False, None)),
-        lambda: server._schema(retention),
-        lambda: server._paginate(list(range(30)), page),
+        lambda: catalogue._new_name(name, "TableName"),
+        lambda: catalogue._retention(retention, (6, 73000)),
+        lambda: catalogue._magnetic(magnetic, (False, None)),
+        lambda: catalogue._schema(retention),
+        lambda: catalogue._paginate(list(range(30)), page),
     ):
         try:
             call()

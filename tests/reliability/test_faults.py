@@ -310,7 +310,7 @@ async def test_query_sessions_survive_throttling_errors_and_timeouts(
 
     # The engine's own SQL module is helper S's; a stand-in running the SQL on DuckDB as is does here.
     sql = standin_sql()
-    monkeypatch.setattr("tsload.engine.server._sql_engine", lambda: sql)
+    monkeypatch.setattr("tsload.engine.queries._sql_engine", lambda: sql)
     faults = FaultConfig(throttle_rate=0.3, error_rate=0.05, latency_ms=(0.0, 20.0), seed=5)
     wl = _query_workload(tmp_path / "wl", {
         "fast": ("SELECT {region} AS r, 42 AS answer", 95),

@@ -6,9 +6,12 @@ run with the same seed and the same request order injects the same faults.
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections import Counter
 
 from tsload.engine.config import FaultConfig
+from tsload.engine.errors import ApiError
 
 INJECTED_REJECT_REASON = "Record rejected by the local engine's fault injection (--reject-rate)."
 
@@ -41,3 +44,26 @@ class FaultInjector:
             return set()
         rnd = self._rng.random
         return {i for i in range(n) if rnd() < rate}
+
+    async def inject(self, kind: str, stats: Counter[str]) -> None:
+        """Latency, throttling, invalid endpoint, server error: one fixed draw order per request."""
+        if not self.config.active:
+            return
+        delay = self.latency_s()
+        if delay > 0:
+            stats["injected_latency_requests"] += 1
+            await asyncio.sleep(delay)
+        if self.throttle():
+            stats["injected_throttles"] += 1
+            raise ApiError("ThrottlingException", f"Rate exceeded ({kind}; injected by --throttle-rate)")
+        if self.invalid_endpoint():
+            stats["injected_invalid_endpoints"] += 1
+            raise ApiError(
+                "InvalidEndpointException",
+                f"The endpoint is not valid for this request ({kind}; injected by --invalid-endpoint-rate)",
+            )
+        if self.error():
+            stats["injected_errors"] += 1
+            raise ApiError(
+                "InternalServerException", f"Internal server error ({kind}; injected by --error-rate)"
+            )

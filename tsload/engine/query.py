@@ -19,6 +19,7 @@ import pyarrow as pa
 from tsload.engine.sql.errors import QueryExecutionError, QueryValidationError
 from tsload.engine.sql.timeseries import TS_TIME, TS_VALUE
 from tsload.engine.sql.translate import translate
+from tsload.engine.store import qi
 
 __all__ = ["QueryExecutionError", "QueryResult", "QueryValidationError", "execute_query"]
 
@@ -218,10 +219,6 @@ def _table_key(tables: dict[tuple[str, str], list[tuple[str, str]]], db: str, ta
     raise QueryValidationError(f"The table {db}.{table} does not exist")
 
 
-def _qi(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 _TS_OF = {
     "DOUBLE": "double",
     "BIGINT": "bigint",
@@ -283,8 +280,8 @@ def _show_measures(
     singles = [c for c, t in cols if c.startswith("measure_value::")]
     multi = [c for c, t in cols if _attribute(c, roles.get(c), t) == "MULTI"]
     sel = ["measure_name"]
-    sel += [f"bool_or({_qi(c)} IS NOT NULL)" for c in dims + singles + multi]
-    q = f"SELECT {', '.join(sel)} FROM {_qi(key[0])}.{_qi(key[1])}"
+    sel += [f"bool_or({qi(c)} IS NOT NULL)" for c in dims + singles + multi]
+    q = f"SELECT {', '.join(sel)} FROM {qi(key[0])}.{qi(key[1])}"
     q += " GROUP BY measure_name ORDER BY measure_name"
     out: list[dict[str, Any]] = []
     for row in cur.execute(q).fetchall():
@@ -338,7 +335,7 @@ def execute_query(cursor: duckdb.DuckDBPyConnection, sql: str, *, now: dt.dateti
         raise QueryExecutionError(_clean(str(exc))) from None
     scanned = 0
     for key in set(touched):
-        (n,) = cursor.execute(f"SELECT count(*) FROM {_qi(key[0])}.{_qi(key[1])}").fetchone() or (0,)
+        (n,) = cursor.execute(f"SELECT count(*) FROM {qi(key[0])}.{qi(key[1])}").fetchone() or (0,)
         width = sum(8 if t != "VARCHAR" else 24 for _, t in tables[key])
         scanned += int(n) * width
     return _render(result, scanned)
