@@ -1,12 +1,189 @@
-"""Options every command that talks to a database shares: the same names, defaults and help."""
+"""Every option more than one command takes, declared once: the same flag names, type and help.
+
+A command uses an option by annotating its parameter with the alias below and giving the default
+that suits it (defaults differ on purpose: `tsload run` is a short local experiment, `tsload
+ingest` the sample's defaults):
+
+    def command(host_scale: HostScale = 100, database_name: Database = "devops") -> None: ...
+
+A new option that one command takes can stay in that command's module; the moment a second
+command takes it, it moves here. `FLAGS` maps the library's configuration field names to these
+flags, so that a `ConfigError` raised by the library (which speaks of fields) reaches the user
+naming the flag they typed.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-DATABASE = typer.Option("devops", "-d", "--database-name", help="Timestream database.")
-TABLE = typer.Option("host_metrics", "-t", "--table-name", help="Timestream table.")
-REGION = typer.Option(None, "-r", "--region", help="AWS region (alone: AWS with discovery).")
-ENDPOINT = typer.Option(None, "-e", "--endpoint", help="Endpoint URL (signed for -r or us-east-1).")
-PROFILE = typer.Option(None, "--profile", help="AWS profile for credentials.")
-LOCAL_DATA = typer.Option("./tsload-data", "--local-data", help="Local engine data directory.")
+# -- the target: where the workload goes
+
+Database = Annotated[str, typer.Option("-d", "--database-name", help="Timestream database.")]
+Table = Annotated[str, typer.Option("-t", "--table-name", help="Timestream table.")]
+Region = Annotated[
+    str | None, typer.Option("-r", "--region", help="AWS region (alone: AWS with discovery).")
+]
+Endpoint = Annotated[
+    str | None, typer.Option("-e", "--endpoint", help="Endpoint URL (signed for -r or us-east-1).")
+]
+Profile = Annotated[str | None, typer.Option("--profile", help="AWS profile for credentials.")]
+LocalData = Annotated[str, typer.Option("--local-data", help="Local engine data directory.")]
+MemoryStoreRetentionHours = Annotated[
+    int,
+    typer.Option("--memory-store-retention-hours", help="Memory-store retention of a table tsload creates."),
+]
+MagneticStoreRetentionDays = Annotated[
+    int,
+    typer.Option(
+        "--magnetic-store-retention-days", help="Magnetic-store retention of a table tsload creates."
+    ),
+]
+EnableMagneticWrites = Annotated[
+    bool,
+    typer.Option(
+        "--enable-magnetic-writes", help="Create the table with magnetic-store writes on (long backfills)."
+    ),
+]
+
+# -- the model: the simulated fleet and its records
+
+HostScale = Annotated[
+    int, typer.Option("--host-scale", help="Fleet size: 1,000 x S hosts and 1,200 x S event sets.")
+]
+IntervalMillis = Annotated[
+    int, typer.Option("--interval-millis", help="Emission interval of every host (ms).")
+]
+Multi = Annotated[
+    bool, typer.Option("--multi", help="Multi-measure records (metrics/events) and their queries.")
+]
+InstanceNameSeed = Annotated[
+    int, typer.Option("--instance-name-seed", help="Seed of the instance names (the fleet's identity).")
+]
+BatchWrites = Annotated[bool, typer.Option("--batch-writes", help="Batch records across hosts.")]
+BatchSize = Annotated[int, typer.Option("--batch-size", help="Max records per request (1..100).")]
+AddReqId = Annotated[
+    bool, typer.Option("--add-req-id", help="Add a UUID request_id per host emission.")
+]
+ReqIdDim = Annotated[
+    bool, typer.Option("--req-id-dim", help="request_id as a dimension (with --add-req-id).")
+]
+Shard = Annotated[
+    str | None,
+    typer.Option(
+        "--shard", help="K/N: this machine runs shard K of N (of the hosts, and of the query sessions)."
+    ),
+]
+Prices = Annotated[
+    str | None,
+    typer.Option("--prices", help="Price file for the cost estimate (JSON; default: built-in us-east-1)."),
+]
+
+# -- ingestion
+
+Backfill = Annotated[
+    str | None,
+    typer.Option("--backfill", help="History written first, up to now (e.g. 90m, 3d; 0 = none)."),
+]
+DrainTimeout = Annotated[
+    float, typer.Option("--drain-timeout", help="Seconds to drain queued writes after Ctrl-C.")
+]
+
+# -- queries
+
+Config = Annotated[
+    str | None, typer.Option("--config", help="Query mix INI file (default: <workload>/config.ini).")
+]
+Workload = Annotated[
+    str | None, typer.Option("--workload", help="Workload folder (default: the DevOps one).")
+]
+Params = Annotated[
+    str, typer.Option("--params", help="Where a session's host comes from: table, model or fixed.")
+]
+ThinkTime = Annotated[
+    int, typer.Option("--think-time-milliseconds", help="Pause after each query, and start stagger (ms).")
+]
+RandomizedThinkTime = Annotated[
+    bool,
+    typer.Option("--randomized-think-time", help="Think time uniform in [min(5000, T), T] ms."),
+]
+Repetitions = Annotated[
+    int,
+    typer.Option("--repetitions", help="Queries per session (0: the config's, or until --duration ends)."),
+]
+
+# -- the run: processes, progress, output
+
+Concurrency = Annotated[
+    int, typer.Option("-c", "--concurrency", help="Coroutines per process (writers, or query sessions).")
+]
+Processes = Annotated[int, typer.Option("-p", "--processes", help="OS processes (one uvloop loop each).")]
+Duration = Annotated[
+    str | None,
+    typer.Option(
+        "--duration", help="How long the live phase runs (seconds, or 90s/30m/2h; 0 = only the --backfill)."
+    ),
+]
+StatsInterval = Annotated[
+    float, typer.Option("--stats-interval", help="Seconds between progress updates.")
+]
+Out = Annotated[
+    str | None,
+    typer.Option("--out", help="Run directory (summaries, .hdr histograms, .hlog interval logs)."),
+]
+
+
+# The library's configuration fields (dotted inside a composed configuration: RunConfig's
+# `ingest.concurrency`) → the flag a user types. A dotted name not listed falls back to its last
+# part, so `ingest.host_scale` reads `--host-scale`.
+FLAGS: dict[str, str] = {
+    "target.region": "-r/--region",
+    "target.endpoint": "-e/--endpoint",
+    "target.profile": "--profile",
+    "target.local_data": "--local-data",
+    "database": "-d/--database-name",
+    "table": "-t/--table-name",
+    "memory_store_retention_hours": "--memory-store-retention-hours",
+    "magnetic_store_retention_days": "--magnetic-store-retention-days",
+    "concurrency": "-c/--concurrency",
+    "processes": "-p/--processes",
+    "host_scale": "--host-scale",
+    "interval_millis": "--interval-millis",
+    "batch_size": "--batch-size",
+    "req_id_dim": "--req-id-dim",
+    "instance_name_seed": "--instance-name-seed",
+    "shard": "--shard",
+    "duration_s": "--duration",
+    "backfill_s": "--backfill",
+    "stats_interval_s": "--stats-interval",
+    "drain_timeout_s": "--drain-timeout",
+    "out_dir": "--out",
+    "repetitions": "--repetitions",
+    "think_time_ms": "--think-time-milliseconds",
+    "params": "--params",
+    "timeout_s": "--timeout",
+    "query_end_time": "--query-end-time",
+    "log_dir": "-l/--log-dir",
+    "run_prefix": "--run-prefix",
+    "workload_dir": "--workload",
+    "config_file": "--config",
+    "prices_file": "--prices",
+    "hosts": "--hosts",
+    # `tsload run` composes the two configurations under its own flag names
+    "ingest.concurrency": "--ingest-concurrency",
+    "ingest.processes": "--ingest-processes",
+    "query.concurrency": "--query-sessions",
+    "query.processes": "--query-processes",
+    "query.timeout_s": "--query-timeout",
+}
+
+
+def flag_of(field: str) -> str | None:
+    """The flag that sets a configuration field, or None if no flag does (a library-only field)."""
+    while True:
+        if field in FLAGS:
+            return FLAGS[field]
+        if "." not in field:
+            return None
+        field = field.split(".", 1)[1]

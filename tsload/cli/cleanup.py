@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tsload.cli._options import DATABASE, ENDPOINT, LOCAL_DATA, PROFILE, REGION, TABLE
+from tsload.cli import _options as o
 
 HELP = """Delete the workload's table, then its database (what is already gone is reported, not an error).
 
@@ -18,12 +18,12 @@ Examples:
 
 
 def command(
-    database_name: str = DATABASE,
-    table_name: str = TABLE,
-    region: str | None = REGION,
-    endpoint: str | None = ENDPOINT,
-    profile: str | None = PROFILE,
-    local_data: str = LOCAL_DATA,
+    database_name: o.Database = "devops",
+    table_name: o.Table = "host_metrics",
+    region: o.Region = None,
+    endpoint: o.Endpoint = None,
+    profile: o.Profile = None,
+    local_data: o.LocalData = "./tsload-data",
 ) -> None:
     import asyncio
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
+from tsload.cli import _options as o
 from tsload.cli._live import LiveView
-from tsload.cli._options import DATABASE, ENDPOINT, LOCAL_DATA, PROFILE, REGION, TABLE
 
 HELP = """Drive the DevOps ingestion workload: every host emits once per interval at its own phase.
 
@@ -32,57 +32,39 @@ was hit); a second Ctrl-C quits at once.
 
 
 def command(
-    database_name: str = DATABASE,
-    table_name: str = TABLE,
-    region: str | None = REGION,
-    endpoint: str | None = ENDPOINT,
-    profile: str | None = PROFILE,
-    memory_store_retention_hours: int = typer.Option(
-        2, "--memory-store-retention-hours", help="Memory-store retention of a table tsload creates."
-    ),
-    magnetic_store_retention_days: int = typer.Option(
-        365, "--magnetic-store-retention-days", help="Magnetic-store retention of a table tsload creates."
-    ),
-    enable_magnetic_writes: bool = typer.Option(
-        False,
-        "--enable-magnetic-writes",
-        help="Create the table with magnetic-store writes on (long backfills).",
-    ),
-    concurrency: int = typer.Option(1, "-c", "--concurrency", help="Writer coroutines per process."),
-    processes: int = typer.Option(1, "-p", "--processes", help="OS processes (one uvloop loop each)."),
-    host_scale: int = typer.Option(100, "--host-scale", help="1,000 hosts and 1,200 event sets per unit."),
-    interval_millis: int = typer.Option(5000, "--interval-millis", help="Emission interval per host (ms)."),
-    batch_writes: bool = typer.Option(False, "--batch-writes", help="Batch records across hosts."),
-    batch_size: int = typer.Option(100, "--batch-size", help="Max records per request (1..100)."),
-    multi: bool = typer.Option(False, "--multi", help="Multi-measure records (metrics/events)."),
-    add_req_id: bool = typer.Option(False, "--add-req-id", help="Add a UUID request_id per host emission."),
-    req_id_dim: bool = typer.Option(
-        False, "--req-id-dim", help="request_id as a dimension (with --add-req-id)."
-    ),
-    instance_name_seed: int = typer.Option(12345, "--instance-name-seed", help="Seed of the instance names."),
-    print_model_summary: bool = typer.Option(
-        False, "--print-model-summary", help="Print the model's size and rates, then exit."
-    ),
-    duration: str | None = typer.Option(
-        None, "--duration", help="Live run length (seconds, or 90s/30m/2h); 0 = stop after --backfill."
-    ),
-    backfill: str | None = typer.Option(
-        None, "--backfill", help="First write history from now-DURATION to now (e.g. 90m, 3d)."
-    ),
-    seed: int = typer.Option(
-        0, "--seed", help="Data seed: a host's values at a time depend on (seed, host, time)."
-    ),
-    shard: str | None = typer.Option(None, "--shard", help="K/N: this machine writes shard K of N."),
-    aligned: bool = typer.Option(
-        False, "--aligned", help="All hosts at phase 0 (the sample's bursty sweep)."
-    ),
-    stats_interval: float = typer.Option(10.0, "--stats-interval", help="Seconds between progress lines."),
-    out: str | None = typer.Option(None, "--out", help="Run directory: ingest-summary.json, .hdr, .hlog."),
-    sdk_writes: bool = typer.Option(
-        False, "--sdk-writes", help="Send with aioboto3 write_records (comparison)."
-    ),
-    local_data: str = LOCAL_DATA,
-    drain_timeout: float = typer.Option(10.0, "--drain-timeout", help="Seconds to drain after Ctrl-C."),
+    database_name: o.Database = "devops",
+    table_name: o.Table = "host_metrics",
+    region: o.Region = None,
+    endpoint: o.Endpoint = None,
+    profile: o.Profile = None,
+    memory_store_retention_hours: o.MemoryStoreRetentionHours = 2,
+    magnetic_store_retention_days: o.MagneticStoreRetentionDays = 365,
+    enable_magnetic_writes: o.EnableMagneticWrites = False,
+    concurrency: o.Concurrency = 1,
+    processes: o.Processes = 1,
+    host_scale: o.HostScale = 100,
+    interval_millis: o.IntervalMillis = 5000,
+    batch_writes: o.BatchWrites = False,
+    batch_size: o.BatchSize = 100,
+    multi: o.Multi = False,
+    add_req_id: o.AddReqId = False,
+    req_id_dim: o.ReqIdDim = False,
+    instance_name_seed: o.InstanceNameSeed = 12345,
+    print_model_summary: Annotated[bool, typer.Option(
+        "--print-model-summary", help="Print the model's size and rates, then exit.")] = False,
+    duration: o.Duration = None,
+    backfill: o.Backfill = None,
+    seed: Annotated[int, typer.Option(
+        "--seed", help="Data seed: a host's values at a time depend on (seed, host, time).")] = 0,
+    shard: o.Shard = None,
+    aligned: Annotated[bool, typer.Option(
+        "--aligned", help="All hosts at phase 0 (the sample's bursty sweep).")] = False,
+    stats_interval: o.StatsInterval = 10.0,
+    out: o.Out = None,
+    sdk_writes: Annotated[bool, typer.Option(
+        "--sdk-writes", help="Send with aioboto3 write_records (comparison).")] = False,
+    local_data: o.LocalData = "./tsload-data",
+    drain_timeout: o.DrainTimeout = 10.0,
 ) -> None:
     from tsload._errors import ConfigError
     from tsload.ingest.config import IngestConfig, parse_duration

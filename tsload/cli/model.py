@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Annotated
 
 import typer
 
 from tsload._errors import ConfigError
+from tsload.cli import _options as o
 
 HELP = """Print the DevOps model summary (the sample's --print-model-summary), plus WriteRecords
 requests/s, estimated 1 KiB write units/s and a cost estimate from list prices; or write the
@@ -27,24 +29,15 @@ Examples:
 
 
 def command(
-    host_scale: int = typer.Option(
-        100, "--host-scale", help="Fleet size: 1,000 x S hosts, 1,200 x S event sets."
-    ),
-    interval_millis: int = typer.Option(
-        5000, "--interval-millis", help="Emission interval of every host (ms)."
-    ),
-    multi: bool = typer.Option(False, "--multi", help="Multi-measure records (metrics/events)."),
-    instance_name_seed: int = typer.Option(12345, "--instance-name-seed", help="Instance-name prefix seed."),
-    batch_size: int = typer.Option(
-        100, "--batch-size", help="Records per request with --batch-writes (1..100)."
-    ),
-    batch_writes: bool = typer.Option(False, "--batch-writes", help="Size for records batched across hosts."),
-    hosts: str | None = typer.Option(
-        None, "--hosts", help="Write the fleet as CSV instead: metrics or events."
-    ),
-    prices: str | None = typer.Option(
-        None, "--prices", help="Price file (JSON); default: built-in us-east-1."
-    ),
+    host_scale: o.HostScale = 100,
+    interval_millis: o.IntervalMillis = 5000,
+    multi: o.Multi = False,
+    instance_name_seed: o.InstanceNameSeed = 12345,
+    batch_size: o.BatchSize = 100,
+    batch_writes: o.BatchWrites = False,
+    hosts: Annotated[str | None, typer.Option(
+        "--hosts", help="Write the fleet as CSV instead: metrics or events.")] = None,
+    prices: o.Prices = None,
 ) -> None:
     if host_scale <= 0:
         raise ConfigError(f"--host-scale: a positive integer is allowed, got {host_scale}")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
+from tsload.cli import _options as o
 from tsload.cli._live import LiveView
-from tsload.cli._options import DATABASE, ENDPOINT, LOCAL_DATA, PROFILE, REGION, TABLE
 
 HELP = """Run query sessions against Timestream, the local engine or any endpoint, as the sample's users do.
 
@@ -42,70 +42,44 @@ summary and exits 0; a second Ctrl-C quits at once (exit 130).
 
 
 def command(
-    database_name: str = DATABASE,
-    table_name: str = TABLE,
-    region: str | None = REGION,
-    endpoint: str | None = ENDPOINT,
-    config: str | None = typer.Option(
-        None, "--config", help="Workload INI file (default: <workload>/config.ini)."
-    ),
-    concurrency: int = typer.Option(1, "-c", "--concurrency", help="Sessions (coroutines) per process."),
-    processes: int = typer.Option(1, "-p", "--processes", help="OS processes (one uvloop loop each)."),
-    log_dir: str = typer.Option(
-        str(Path.home() / "timestream_perf"), "-l", "--log-dir", help="Where session directories go."
-    ),
-    run_prefix: str | None = typer.Option(
-        None, "--run-prefix", help="Run name in directory names (default: 'local', the region or the host)."
-    ),
-    query_end_time: str | None = typer.Option(
-        None,
+    database_name: o.Database = "devops",
+    table_name: o.Table = "host_metrics",
+    region: o.Region = None,
+    endpoint: o.Endpoint = None,
+    config: o.Config = None,
+    concurrency: o.Concurrency = 1,
+    processes: o.Processes = 1,
+    log_dir: Annotated[str, typer.Option(
+        "-l", "--log-dir", help="Where session directories go.")] = str(Path.home() / "timestream_perf"),
+    run_prefix: Annotated[str | None, typer.Option(
+        "--run-prefix",
+        help="Run name in directory names (default: 'local', the region or the host).")] = None,
+    query_end_time: Annotated[str | None, typer.Option(
         "--query-end-time",
-        help="End of the query windows: ISO-8601 time, now() or ago(1h) (default now()).",
-    ),
-    repetitions: int = typer.Option(
-        0, "--repetitions", help="Queries per session; overrides the config (0: keep)."
-    ),
-    multi: bool = typer.Option(False, "--multi", help="Multi-measure model queries."),
-    profile: str | None = PROFILE,
-    think_time_milliseconds: int = typer.Option(
-        30000, "--think-time-milliseconds", help="Pause after each query, and start stagger (ms)."
-    ),
-    randomized_think_time: bool = typer.Option(
-        False, "--randomized-think-time", help="Think time uniform in [min(5000, T), T] ms."
-    ),
-    fixed_params: bool = typer.Option(
-        False, "--fixed-params", help="The sample's fixed host (= --params fixed)."
-    ),
-    duration: str | None = typer.Option(
-        None, "--duration", help="Stop all sessions after this long (seconds, or 90s/30m/2h)."
-    ),
-    params: str = typer.Option(
-        "table", "--params", help="Where a session's host comes from: table, model, fixed."
-    ),
-    host_scale: int = typer.Option(100, "--host-scale", help="Model size for --params model."),
-    instance_name_seed: int = typer.Option(
-        12345, "--instance-name-seed", help="Model seed for --params model."
-    ),
-    seed: int | None = typer.Option(
-        None, "--seed", help="Seed of query choice, think times, hosts (default random)."
-    ),
-    workload: str | None = typer.Option(
-        None, "--workload", help="Workload folder (default: the DevOps one)."
-    ),
-    shard: str | None = typer.Option(
-        None, "--shard", help="K/N: this machine runs shard K of N of the sessions (and of the hosts)."
-    ),
-    timeout: float | None = typer.Option(
-        None, "--timeout", help="Per-query timeout in seconds (then CancelQuery)."
-    ),
-    local_data: str = LOCAL_DATA,
-    stats_interval: float = typer.Option(10.0, "--stats-interval", help="Seconds between progress updates."),
-    sdk_queries: bool = typer.Option(
-        False, "--sdk-queries", help="Send through aioboto3's query client even to a fixed endpoint."
-    ),
-    no_datapoint_counts: bool = typer.Option(
-        False, "--no-datapoint-counts", help="Skip the numDatapoints-begin/end counts of each session."
-    ),
+        help="End of the query windows: ISO-8601 time, now() or ago(1h) (default now()).")] = None,
+    repetitions: o.Repetitions = 0,
+    multi: o.Multi = False,
+    profile: o.Profile = None,
+    think_time_milliseconds: o.ThinkTime = 30000,
+    randomized_think_time: o.RandomizedThinkTime = False,
+    fixed_params: Annotated[bool, typer.Option(
+        "--fixed-params", help="The sample's fixed host (= --params fixed).")] = False,
+    duration: o.Duration = None,
+    params: o.Params = "table",
+    host_scale: o.HostScale = 100,
+    instance_name_seed: o.InstanceNameSeed = 12345,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", help="Seed of query choice, think times, hosts (default random).")] = None,
+    workload: o.Workload = None,
+    shard: o.Shard = None,
+    timeout: Annotated[float | None, typer.Option(
+        "--timeout", help="Per-query timeout in seconds (then CancelQuery).")] = None,
+    local_data: o.LocalData = "./tsload-data",
+    stats_interval: o.StatsInterval = 10.0,
+    sdk_queries: Annotated[bool, typer.Option(
+        "--sdk-queries", help="Send through aioboto3's query client even to a fixed endpoint.")] = False,
+    no_datapoint_counts: Annotated[bool, typer.Option(
+        "--no-datapoint-counts", help="Skip the numDatapoints-begin/end counts of each session.")] = False,
 ) -> None:
     from tsload._errors import ConfigError
     from tsload.ingest.config import parse_duration

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
+from tsload.cli import _options as o
 from tsload.cli._live import LiveView
-from tsload.cli._options import DATABASE, ENDPOINT, LOCAL_DATA, PROFILE, REGION, TABLE
 
 HELP = """Run the whole DevOps workload: create the table, backfill history, then live ingestion and
 query sessions side by side for --duration, then print and save the merged report.
@@ -35,62 +35,47 @@ queued writes drained); the report is still written. A second Ctrl-C quits at on
 
 
 def command(
-    database_name: str = DATABASE,
-    table_name: str = TABLE,
-    region: str | None = REGION,
-    endpoint: str | None = ENDPOINT,
-    profile: str | None = PROFILE,
-    local_data: str = LOCAL_DATA,
-    host_scale: int = typer.Option(1, "--host-scale", help="1,000 hosts and 1,200 event sets per unit."),
-    interval_millis: int = typer.Option(60000, "--interval-millis", help="Emission interval per host (ms)."),
-    multi: bool = typer.Option(False, "--multi", help="Multi-measure records and queries."),
-    batch_writes: bool = typer.Option(False, "--batch-writes", help="Batch records across hosts."),
-    batch_size: int = typer.Option(100, "--batch-size", help="Max records per request (1..100)."),
-    add_req_id: bool = typer.Option(False, "--add-req-id", help="Add a UUID request_id per host emission."),
-    req_id_dim: bool = typer.Option(
-        False, "--req-id-dim", help="request_id as a dimension (with --add-req-id)."
-    ),
-    backfill: str = typer.Option("1h", "--backfill", help="History written first (e.g. 30m, 2h; 0 = none)."),
-    duration: str = typer.Option("30s", "--duration", help="Live phase length (e.g. 30s, 10m)."),
-    ingest_processes: int = typer.Option(1, "--ingest-processes", help="Ingestion OS processes."),
-    ingest_concurrency: int = typer.Option(
-        16, "--ingest-concurrency", help="Writer coroutines per ingestion process."
-    ),
-    query_sessions: int = typer.Option(4, "--query-sessions", help="Query sessions per query process."),
-    query_processes: int = typer.Option(1, "--query-processes", help="Query OS processes."),
-    think_time_milliseconds: int = typer.Option(
-        1000, "--think-time-milliseconds", help="Pause after each query (ms)."
-    ),
-    randomized_think_time: bool = typer.Option(
-        False, "--randomized-think-time", help="Think time uniform in [min(5000, T), T] ms."
-    ),
-    repetitions: int = typer.Option(
-        0, "--repetitions", help="Queries per session (0: until --duration ends)."
-    ),
-    config: str | None = typer.Option(
-        None, "--config", help="Query mix INI (default: <workload>/config.ini)."
-    ),
-    workload: str | None = typer.Option(None, "--workload", help="Workload folder (default: DevOps)."),
-    params: str = typer.Option(
-        "model", "--params", help="Where a session's host comes from: model, table, fixed."
-    ),
-    query_timeout: float | None = typer.Option(None, "--query-timeout", help="Per-query timeout (s)."),
-    seed: int = typer.Option(0, "--seed", help="Data and session seed."),
-    instance_name_seed: int = typer.Option(12345, "--instance-name-seed", help="Seed of the instance names."),
-    shard: str | None = typer.Option(None, "--shard", help="K/N: this machine runs shard K of N."),
-    memory_store_retention_hours: int = typer.Option(
-        2, "--memory-store-retention-hours", help="Memory-store retention of a table tsload creates."
-    ),
-    magnetic_store_retention_days: int = typer.Option(
-        365, "--magnetic-store-retention-days", help="Magnetic-store retention of a table tsload creates."
-    ),
-    enable_magnetic_writes: bool = typer.Option(
-        False, "--enable-magnetic-writes", help="Create the table with magnetic-store writes on."
-    ),
-    out: str | None = typer.Option(None, "--out", help="Run directory (default ./tsload-runs/<UTC time>)."),
-    stats_interval: float = typer.Option(2.0, "--stats-interval", help="Seconds between progress updates."),
-    drain_timeout: float = typer.Option(10.0, "--drain-timeout", help="Seconds to drain after Ctrl-C."),
-    prices: str | None = typer.Option(None, "--prices", help="Price file for the cost estimate (JSON)."),
+    database_name: o.Database = "devops",
+    table_name: o.Table = "host_metrics",
+    region: o.Region = None,
+    endpoint: o.Endpoint = None,
+    profile: o.Profile = None,
+    local_data: o.LocalData = "./tsload-data",
+    host_scale: o.HostScale = 1,
+    interval_millis: o.IntervalMillis = 60000,
+    multi: o.Multi = False,
+    batch_writes: o.BatchWrites = False,
+    batch_size: o.BatchSize = 100,
+    add_req_id: o.AddReqId = False,
+    req_id_dim: o.ReqIdDim = False,
+    backfill: o.Backfill = "1h",
+    duration: o.Duration = "30s",
+    ingest_processes: Annotated[int, typer.Option(
+        "--ingest-processes", help="Ingestion OS processes.")] = 1,
+    ingest_concurrency: Annotated[int, typer.Option(
+        "--ingest-concurrency", help="Writer coroutines per ingestion process.")] = 16,
+    query_sessions: Annotated[int, typer.Option(
+        "--query-sessions", help="Query sessions per query process.")] = 4,
+    query_processes: Annotated[int, typer.Option("--query-processes", help="Query OS processes.")] = 1,
+    think_time_milliseconds: o.ThinkTime = 1000,
+    randomized_think_time: o.RandomizedThinkTime = False,
+    repetitions: o.Repetitions = 0,
+    config: o.Config = None,
+    workload: o.Workload = None,
+    params: o.Params = "model",
+    query_timeout: Annotated[float | None, typer.Option(
+        "--query-timeout", help="Per-query timeout (s).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Data and session seed.")] = 0,
+    instance_name_seed: o.InstanceNameSeed = 12345,
+    shard: o.Shard = None,
+    memory_store_retention_hours: o.MemoryStoreRetentionHours = 2,
+    magnetic_store_retention_days: o.MagneticStoreRetentionDays = 365,
+    enable_magnetic_writes: o.EnableMagneticWrites = False,
+    out: Annotated[str | None, typer.Option(
+        "--out", help="Run directory (default ./tsload-runs/<UTC time>).")] = None,
+    stats_interval: o.StatsInterval = 2.0,
+    drain_timeout: o.DrainTimeout = 10.0,
+    prices: o.Prices = None,
 ) -> None:
     from tsload._errors import ConfigError
     from tsload.experiment import RunConfig, default_out_dir
@@ -114,8 +99,8 @@ def command(
         instance_name_seed=instance_name_seed,
         seed=seed,
         shard=parse_shard(shard) if shard is not None else None,
-        backfill_s=parse_duration(backfill, "--backfill"),
-        duration_s=parse_duration(duration, "--duration"),
+        backfill_s=parse_duration(backfill, "--backfill") if backfill is not None else 0.0,
+        duration_s=parse_duration(duration, "--duration") if duration is not None else 30.0,
         ingest_processes=ingest_processes,
         ingest_concurrency=ingest_concurrency,
         batch_writes=batch_writes,
