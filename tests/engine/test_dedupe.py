@@ -1,26 +1,65 @@
-"""The duplicate index: eviction by hour and the DuckDB fallback below its horizon."""
+"""The duplicate index: bounded by its capacity, rebuilt from DuckDB by window after a restart or an
+eviction, with Timestream's duplicate/version semantics the same whichever path answers."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
 
 from tests.engine.conftest import engine_in_thread, make_config
 from tsload.engine.dedupe import BUCKET_NS, NO_HORIZON, DedupeIndex
+from tsload.engine.store import DB_FILE
+from tsload.engine.tables import SAME_VERSION_REASON
 
 
-def test_eviction_raises_the_horizon() -> None:
+def test_eviction_drops_first_filled_buckets() -> None:
     idx = DedupeIndex(capacity=8)
     assert idx.covers(0) and idx.horizon_ns == NO_HORIZON
-    for hour in range(4):
+    for b in range(4):
         for k in range(3):
-            idx.put(hour * 100 + k, hour * BUCKET_NS + k, fp=k, version=1 + k % 2)
-    assert idx.size <= 8
-    assert idx.get(0, 0) is None and not idx.covers(0)  # hour 0 dropped
+            idx.put(b * 100 + k, b * BUCKET_NS + k, fp=k, version=1 + k % 2)
+    assert idx.size <= 8 and idx.evicted_buckets >= 1
+    assert idx.get(0, 0) is None and not idx.covers(0)  # bucket 0 dropped: no longer complete
+    assert idx.covers(3 * BUCKET_NS)
     assert idx.get(301, 3 * BUCKET_NS + 1) == (1, 2)
     assert idx.get(300, 3 * BUCKET_NS) == 0
     idx.drop_older_than(3 * BUCKET_NS)
     assert idx.horizon_ns == 3 * BUCKET_NS and idx.size == 3
+
+
+def test_size_stays_bounded_whatever_is_written() -> None:
+    idx = DedupeIndex(capacity=1000)
+    for i in range(50_000):  # 50x the capacity, as when days of data are stored
+        idx.put(i, i * BUCKET_NS // 37, fp=i, version=1)
+        assert idx.size <= 1000
+    assert idx.size == sum(len(b) for b in idx._buckets.values())
+    assert not idx.covers(0) and idx.covers(49_999 * BUCKET_NS // 37)
+
+
+def test_below_the_horizon_only_loaded_buckets_are_complete() -> None:
+    idx = DedupeIndex(capacity=100, horizon_ns=10 * BUCKET_NS + 5)  # after a restart
+    assert not idx.covers(10 * BUCKET_NS)  # the newest stored bucket is not complete
+    assert idx.covers(10 * BUCKET_NS + 5) and idx.covers(11 * BUCKET_NS)
+    assert idx.missing([3 * BUCKET_NS, 3 * BUCKET_NS + 1, 4 * BUCKET_NS, 12 * BUCKET_NS]) == [3, 4]
+    idx.put(7, 3 * BUCKET_NS, fp=70, version=2)  # written while the scan ran: newer than DuckDB
+    idx.install({3: {7: 1, 8: 2}}, range(3, 5))
+    assert idx.missing([3 * BUCKET_NS, 4 * BUCKET_NS]) == []
+    assert idx.get(7, 3 * BUCKET_NS) == (70, 2) and idx.get(8, 3 * BUCKET_NS + 9) == 2
+    assert idx.size == 2
+
+
+def test_a_loaded_window_is_evicted_last() -> None:
+    idx = DedupeIndex(capacity=8, horizon_ns=100 * BUCKET_NS)
+    for k in range(6):
+        idx.put(k, 100 * BUCKET_NS + k * BUCKET_NS, fp=k, version=1)
+    idx.install({5: {1000 + k: k for k in range(4)}}, [5])  # a window re-sent after a restart
+    assert idx.size <= 8
+    assert idx.covers(5 * BUCKET_NS) and idx.get(1003, 5 * BUCKET_NS) == 3
+    assert not idx.covers(100 * BUCKET_NS)  # the first filled bucket went instead
 
 
 def test_duplicates_found_in_duckdb_after_eviction(tmp_path: Path) -> None:
@@ -38,7 +77,7 @@ def test_duplicates_found_in_duckdb_after_eviction(tmp_path: Path) -> None:
                 CommonAttributes={"Dimensions": [{"Name": "host", "Value": "a"}]},
                 Records=recs,
             )
-        assert eng.engine.store.tables[("ddb", "evict")].index.horizon_ns > hours[0] * 1_000_000
+        assert not eng.engine.store.tables[("ddb", "evict")].index.covers(hours[0] * 1_000_000)
         dup = [
             {"MeasureName": "m3", "MeasureValue": "3", "Time": str(hours[0])},  # same value: accepted
             {"MeasureName": "m4", "MeasureValue": "400", "Time": str(hours[0])},  # different: rejected
@@ -85,14 +124,87 @@ def test_backfill_after_eviction_needs_no_lookups(tmp_path: Path) -> None:
             requests.append(body)
             assert w.write_records(**body)["RecordsIngested"]["Total"] == 18
         table = eng.engine.store.tables[("bfdb", "backfill")]
-        assert table.index.size <= 30 and table.index.horizon_ns > start * 1_000_000
-        assert eng.stats()["dedupe_db_lookups"] == 0
+        assert table.index.size <= 30 and not table.index.covers(start * 1_000_000)
+        assert eng.stats()["dedupe_db_lookups"] == 0 and eng.stats()["dedupe_index_loads"] == 0
         # a retried request (same records) is an idempotent success, found through DuckDB
         assert w.write_records(**requests[0])["RecordsIngested"]["Total"] == 18
-        assert eng.stats()["dedupe_db_lookups"] == 1
+        s = eng.stats()
+        assert s["dedupe_index_loads"] >= 1 and table.index.size <= 30
         changed = dict(requests[1], Records=[dict(requests[1]["Records"][0], MeasureValue="99")])
         try:
             w.write_records(**changed)
             raise AssertionError("expected a rejection")
         except w.exceptions.RejectedRecordsException as e:
             assert e.response["RejectedRecords"][0]["ExistingVersion"] == 1
+
+
+def _body(t0: int, value: str = "1.5", version: int | None = None, n_hosts: int = 20) -> list[dict[str, Any]]:
+    out = []
+    for h in range(n_hosts):
+        recs = []
+        for k in range(5):
+            rec: dict[str, Any] = {"MeasureName": f"m{k}", "MeasureValue": value, "Time": str(t0 + k * 1000)}
+            if version is not None:
+                rec["Version"] = version
+            recs.append(rec)
+        out.append(
+            {
+                "DatabaseName": "rdb",
+                "TableName": "restart",
+                "CommonAttributes": {"Dimensions": [{"Name": "host", "Value": f"h{h}"}]},
+                "Records": recs,
+            }
+        )
+    return out
+
+
+def _stored(data: Path) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(data / DB_FILE), read_only=True)
+    try:
+        return con.execute(
+            'SELECT host, measure_name, epoch_ns(time) // 1000000, "measure_value::double", _version'
+            " FROM rdb.restart ORDER BY ALL"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("capacity", [2_000_000, 30])
+def test_resend_after_restart_dedupes_rejects_and_upserts(tmp_path: Path, capacity: int) -> None:
+    """Identical records accepted once, a changed value at the same version rejected with AWS's
+    text, a higher version an upsert: after a restart, from the index rebuilt by window (and with
+    a tiny index, from the per-request probe that backs it up)."""
+    cfg = make_config(tmp_path, dedupe_capacity=capacity)
+    t0 = int(time.time() * 1000) - 600_000
+    with engine_in_thread(cfg) as eng:
+        w = eng.client("timestream-write")
+        w.create_database(DatabaseName="rdb")
+        w.create_table(DatabaseName="rdb", TableName="restart")
+        for body in _body(t0):
+            w.write_records(**body)
+    first = _stored(cfg.data_dir)
+    assert len(first) == 100
+    with engine_in_thread(cfg) as eng:
+        w = eng.client("timestream-write")
+        for body in _body(t0):  # the same requests again: idempotent successes
+            assert w.write_records(**body)["RecordsIngested"]["Total"] == 5
+        s = eng.stats()
+        if capacity > 1000:
+            assert s["dedupe_index_loads"] >= 1 and s["dedupe_db_lookups"] == 0
+        else:
+            assert s["dedupe_db_lookups"] >= 1
+        changed = _body(t0, value="2.5")[3]
+        with pytest.raises(w.exceptions.RejectedRecordsException) as e:
+            w.write_records(**changed)
+        rejected = e.value.response["RejectedRecords"]
+        assert [r["RecordIndex"] for r in rejected] == [0, 1, 2, 3, 4]
+        assert {r["Reason"] for r in rejected} == {SAME_VERSION_REASON}
+        assert {r["ExistingVersion"] for r in rejected} == {1}
+        upsert = _body(t0, value="3.5", version=2)[4]
+        assert w.write_records(**upsert)["RecordsIngested"]["Total"] == 5
+    after = _stored(cfg.data_dir)
+    assert len(after) == 100  # nothing stored twice
+    assert sorted(r for r in after if r[0] == "h4") == [
+        ("h4", f"m{k}", t0 + k * 1000, 3.5, 2) for k in range(5)
+    ]
+    assert [r for r in after if r[0] != "h4"] == [r for r in first if r[0] != "h4"]

@@ -19,7 +19,7 @@ import pyarrow as pa
 from tsload.engine.sql.errors import QueryExecutionError, QueryValidationError
 from tsload.engine.sql.timeseries import TS_TIME, TS_VALUE
 from tsload.engine.sql.translate import translate
-from tsload.engine.store import qi
+from tsload.engine.tables import qi
 
 __all__ = ["QueryExecutionError", "QueryResult", "QueryValidationError", "execute_query"]
 

@@ -196,6 +196,9 @@ class Engine:
         out["rows_flushed"] = self.store.rows_flushed
         out["flushes"] = self.store.flushes
         out["replayed_rows"] = self.store.replayed_rows
+        out["dedupe_index_loads"] = self.store.index_loads
+        out["dedupe_keys_loaded"] = self.store.keys_loaded
+        out["dedupe_index_keys"] = sum(ts.index.size for ts in self.store.tables.values())
         out["open_results"] = len(self.results)
         out["running_queries"] = len(self.queries.running)
         out["discard"] = self.config.discard

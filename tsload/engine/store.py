@@ -24,9 +24,10 @@ from typing import Any, TypeVar
 import orjson
 
 from tsload.engine import limits
-from tsload.engine.dedupe import NO_HORIZON
+from tsload.engine.dedupe import BUCKET_NS, NO_HORIZON, Entry
+from tsload.engine.keys import load_series_ranges, probe, scan_window
 from tsload.engine.records import Row
-from tsload.engine.tables import SINGLE_COLUMN, SQL_TYPE, TableState, Upsert
+from tsload.engine.tables import SINGLE_COLUMN, SQL_TYPE, TableState, Upsert, qi
 from tsload.engine.wal import WriteAheadLog
 
 log = logging.getLogger(__name__)
@@ -35,11 +36,9 @@ T = TypeVar("T")
 META = "_tsload"
 DB_FILE = "tsload.duckdb"
 # DuckDB schemas a Timestream database may not be mapped onto.
+# The widest window `load_index` reads at once (one hour of buckets).
+MAX_LOAD_BUCKETS = 360
 RESERVED_DATABASES = frozenset({META, "main", "information_schema", "pg_catalog", "temp", "system"})
-
-
-def qi(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass
@@ -77,6 +76,8 @@ class Store:
         self.wal = WriteAheadLog(config.path.parent) if config.wal else None
         self._committed: tuple[int, int] = (0, 0)
         self.replayed_rows = 0
+        self.index_loads = 0
+        self.keys_loaded = 0
 
     # ---- lifecycle --------------------------------------------------------------------------------
     async def open(self) -> None:
@@ -174,7 +175,7 @@ class Store:
                 f"SELECT name, role, type FROM {META}.columns WHERE db = ? AND tbl = ?", [db, name]
             ).fetchall():
                 ts.register_column(cname, role, typ, pending=False)
-            _load_series_ranges(cur, qt, ts)
+            load_series_ranges(cur, ts)
             ts.measure_names.update(
                 r[0] for r in cur.execute(f"SELECT DISTINCT measure_name FROM {qt}").fetchall()
             )
@@ -400,13 +401,39 @@ class Store:
                             conds.append(f"{qi(cname)} IS NULL")
                 cur.execute(f"DELETE FROM {qt} WHERE " + " AND ".join(conds), params)
 
+    async def load_index(self, ts: TableState, times: list[int]) -> int:
+        """Read the index's missing buckets around `times` back from DuckDB; returns rows read.
+
+        A window starts at the first missing bucket and spans `ts.load_span` buckets, sized from
+        the rows per bucket seen so far so that a window fills about an eighth of the index: a
+        re-sent range then costs one scan per window instead of one DuckDB lookup per request.
+        """
+        index = ts.index
+        total = 0
+        async with self.lock:
+            await self._flush_locked()
+            for _ in range(4):
+                missing = index.missing(times)
+                if not missing or self.tables.get((ts.database, ts.name)) is not ts:
+                    break
+                lo = missing[0]
+                hi = lo + ts.load_span
+                loaded, n = await self._run(_scan(ts, lo, hi))
+                index.install(loaded, range(lo, hi))
+                total += n
+                self.keys_loaded += n
+                self.index_loads += 1
+                per_bucket = max(n / (hi - lo), 1.0)
+                ts.load_span = int(min(max(index.capacity / 8 / per_bucket, 1), MAX_LOAD_BUCKETS))
+        return total
+
     async def lookup_existing(
         self, ts: TableState, rows: list[Row], idxs: list[int]
     ) -> dict[int, tuple[int, int]]:
         """(fingerprint, version) of stored rows matching rows[idxs] by key, for keys the index lacks."""
         async with self.lock:
             await self._flush_locked()
-            return await self._run(lambda cur: _lookup_sync(cur, ts, [rows[i] for i in idxs]))
+            return await self._run(lambda cur: probe(cur, ts, [rows[i] for i in idxs]))
 
     async def run_query(self, fn: Callable[[Any], T]) -> T:
         """Run `fn(cursor)` in a thread once every acknowledged write is in DuckDB.
@@ -424,21 +451,8 @@ class Store:
             self.running_queries -= 1
 
 
-def _load_series_ranges(cur: Any, qt: str, ts: TableState) -> None:
-    """Per dimension set, the time range stored (one aggregate scan at start)."""
-    dims = [c for c, (role, _) in ts.columns.items() if role == "dimension"]
-    cols = ", ".join(qi(c) for c in dims)
-    group = f"GROUP BY {cols}" if dims else ""
-    sel = f"{cols}, " if dims else ""
-    cur.execute(f"SELECT {sel}min(epoch_ns(time)), max(epoch_ns(time)) FROM {qt} {group}")
-    nd = len(dims)
-    while batch := cur.fetchmany(10_000):
-        for rec in batch:
-            if rec[nd] is None:
-                continue
-            dh = hash(frozenset((c, v) for c, v in zip(dims, rec[:nd], strict=True) if v is not None))
-            ts.series_min[dh] = int(rec[nd])
-            ts.series_max[dh] = int(rec[nd + 1])
+def _scan(ts: TableState, lo: int, hi: int) -> Callable[[Any], tuple[dict[int, dict[int, Entry]], int]]:
+    return lambda cur: scan_window(cur, ts, lo * BUCKET_NS, hi * BUCKET_NS)
 
 
 def _table_row(ts: TableState) -> list[Any]:
@@ -509,61 +523,3 @@ def build_arrow(rows: list[Row], ts: TableState) -> Any:
     for k, col in values.items():
         arrays[k] = pa.array(col, arrow_type[value_type[k]])
     return pa.table(arrays)
-
-
-def _lookup_sync(cur: Any, ts: TableState, rows: list[Row]) -> dict[int, tuple[int, int]]:
-    import pyarrow as pa
-
-    dim_cols = [c for c, (role, _) in ts.columns.items() if role == "dimension"]
-    known = set(dim_cols)
-    rows = [r for r in rows if all(k in known for k, _ in r[0])]
-    if not rows:
-        return {}
-    data: dict[str, Any] = {
-        "measure_name": pa.array([r[2] for r in rows], pa.string()),
-        "time": pa.array([r[3] for r in rows], pa.timestamp("ns")),
-    }
-    for c in dim_cols:
-        data[c] = pa.array([dict(r[0]).get(c) for r in rows], pa.string())
-    probe = pa.table(data)
-    value_cols = [(c, role, typ) for c, (role, typ) in ts.columns.items() if role != "dimension"]
-    qt = f"{qi(ts.database)}.{qi(ts.name)}"
-    select = ["t.measure_name", "epoch_ns(t.time)", f"t.{limits.VERSION_COLUMN}"]
-    select += [f"t.{qi(c)}" for c in dim_cols]
-    select += [f"epoch_ns(t.{qi(c)})" if typ == "TIMESTAMP" else f"t.{qi(c)}" for c, _, typ in value_cols]
-    on = ["t.measure_name = p.measure_name", "t.time = p.time"]
-    on += [f"t.{qi(c)} IS NOT DISTINCT FROM p.{qi(c)}" for c in dim_cols]
-    lo = min(r[3] for r in rows)
-    hi = max(r[3] for r in rows)
-    cur.register("_tsload_probe", probe)
-    try:
-        found = cur.execute(
-            f"SELECT {', '.join(select)} FROM {qt} t JOIN _tsload_probe p ON {' AND '.join(on)}"
-            f" WHERE t.time BETWEEN make_timestamp_ns(?) AND make_timestamp_ns(?)",
-            [lo, hi],
-        ).fetchall()
-    finally:
-        cur.unregister("_tsload_probe")
-    out: dict[int, tuple[int, int]] = {}
-    nd = len(dim_cols)
-    for rec in found:
-        mn, t, ver = rec[0], rec[1], rec[2]
-        dims = frozenset((c, v) for c, v in zip(dim_cols, rec[3 : 3 + nd], strict=True) if v is not None)
-        vals = rec[3 + nd :]
-        kind: str = "MULTI"
-        value: Any = None
-        multi = []
-        for (c, role, typ), v in zip(value_cols, vals, strict=True):
-            if v is None:
-                continue
-            if role == "single":
-                kind, value = typ, v
-            else:
-                multi.append((c, typ, v))
-        if kind == "MULTI":
-            value = tuple(sorted(multi))
-        key = hash((hash(dims), mn, t))
-        prev = out.get(key)
-        if prev is None or prev[1] < ver:
-            out[key] = (hash((kind, value)), ver)
-    return out

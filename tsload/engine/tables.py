@@ -35,6 +35,11 @@ SAME_VERSION_REASON = (
 )
 
 
+def qi(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 @dataclass
 class Rejection:
     index: int
@@ -85,6 +90,8 @@ class TableState:
     # start): a key outside its series' range cannot exist, so it needs no DuckDB lookup.
     series_min: dict[int, int] = field(default_factory=dict)
     series_max: dict[int, int] = field(default_factory=dict)
+    # buckets the next `Store.load_index` window spans (adapted to the rows per bucket)
+    load_span: int = 30
 
     def __post_init__(self) -> None:
         self.index = DedupeIndex(self.dedupe_capacity, self.horizon_ns)

@@ -66,16 +66,26 @@ class Writes:
         store = not self.discard
         existing = None
         if store:
-            idxs = ts.needs_lookup(parsed.rows, injected)
+            rows = parsed.rows
+            idxs = ts.needs_lookup(rows, injected)
+            if idxs:
+                # Read the index's missing window back from DuckDB (one scan serves the
+                # requests that follow); only keys it cannot hold are probed per request.
+                await self.store.load_index(ts, [rows[i][3] for i in idxs])
+                self._check_exists(ts)
+                idxs = ts.needs_lookup(rows, injected)
             if idxs:
                 self.stats["dedupe_db_lookups"] += 1
-                existing = await self.store.lookup_existing(ts, parsed.rows, idxs)
-                if self.store.tables.get((ts.database, ts.name)) is not ts:
-                    raise not_found(f"The table {ts.name} does not exist in database {ts.database}.")
+                existing = await self.store.lookup_existing(ts, rows, idxs)
+                self._check_exists(ts)
         result = self._apply_write(ts, parsed, injected, existing)
         if store:
             await self.store.backpressure()
         return result
+
+    def _check_exists(self, ts: TableState) -> None:
+        if self.store.tables.get((ts.database, ts.name)) is not ts:
+            raise not_found(f"The table {ts.name} does not exist in database {ts.database}.")
 
     def _apply_write(
         self,
