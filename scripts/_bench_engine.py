@@ -1,5 +1,12 @@
 """scripts/bench-engine: records/s the local engine stores from pre-encoded WriteRecords requests.
 
+One invocation measures, on the same machine state: fresh writes (stored), the same requests
+again on the running engine, again after a restart (the index rebuilt from DuckDB), the same
+keys with other values (every record rejected with AWS's same-version reason), `--discard`, and
+a naive per-request INSERT baseline; plus the engine's peak RSS. `--days D` first stores D days
+of a 1,000-host fleet (20 measures per host every 60 s: 3 days = 86.4 M records, host-scale 1's
+volume) and reports the RSS with that much stored (takes minutes).
+
 The client is deliberately lean (pre-built HTTP/1.1 requests on keep-alive connections, one
 Authorization header reused: the engine accepts any SigV4-shaped credentials), so the figure
 measures the engine. The engine runs in its own process, as `tsload serve` does; on a shared
@@ -18,6 +25,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -29,10 +37,12 @@ AUTH = (
 )
 
 
-def bodies(n_requests: int, now_ms: int) -> list[bytes]:
-    """100 single-measure records per request: one host, 5 times x 20 measures, dims in CommonAttributes."""
+def bodies(n_requests: int, now_ms: int, *, shift: int = 0, step_ms: int = 1, first: int = 0) -> list[bytes]:
+    """100 single-measure records per request: one host, 5 times x 20 measures, dims in CommonAttributes.
+
+    `shift` changes every value (same keys: a conflicting re-send); times are `step_ms` apart."""
     out = []
-    for i in range(n_requests):
+    for i in range(first, first + n_requests):
         host = i % 1000
         step = i // 1000
         dims = [
@@ -47,10 +57,14 @@ def bodies(n_requests: int, now_ms: int) -> list[bytes]:
         ]
         records = []
         for k in range(5):
-            t = now_ms - 600_000 + step * 5 + k
+            t = now_ms - 600_000 + (step * 5 + k) * step_ms
             for m in MEASURES:
                 records.append(
-                    {"MeasureName": m, "MeasureValue": f"{(i * 7 + k) % 100 + 0.25:.2f}", "Time": str(t)}
+                    {
+                        "MeasureName": m,
+                        "MeasureValue": f"{(i * 7 + k + shift) % 100 + 0.25:.2f}",
+                        "Time": str(t),
+                    }
                 )
         body = {
             "DatabaseName": DB,
@@ -83,7 +97,8 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return status, body
 
 
-async def drive(port: int, requests: list[bytes], connections: int) -> tuple[float, int]:
+async def drive(port: int, requests: list[bytes], connections: int, ok: int = 200) -> tuple[float, int]:
+    """Send every request; (seconds, requests not answered with status `ok`)."""
     queue = list(reversed(requests))
     failures = 0
 
@@ -93,7 +108,7 @@ async def drive(port: int, requests: list[bytes], connections: int) -> tuple[flo
         while queue:
             writer.write(queue.pop())
             status, _ = await _read_response(reader)
-            failures += status != 200
+            failures += status != ok
         writer.close()
 
     t0 = time.perf_counter()
@@ -119,31 +134,117 @@ def stats(port: int) -> dict[str, int]:
         return data
 
 
-def run_engine(data: Path, extra: list[str], n_requests: int, connections: int) -> tuple[float, float]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tsload", "serve", "--data", str(data), "--port", "0", *extra],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        port = int(proc.stdout.readline().rsplit(":", 1)[1])
-        call(port, "CreateDatabase", {"DatabaseName": DB})
-        call(port, "CreateTable", {"DatabaseName": DB, "TableName": TABLE})
-        reqs = [http_request(port, "WriteRecords", b) for b in bodies(n_requests, int(time.time() * 1000))]
-        elapsed, failures = asyncio.run(drive(port, reqs, connections))
+class Served:
+    """A `tsload serve` process on a free port (terminated, i.e. flushed and closed, on exit)."""
+
+    def __init__(self, data: Path, extra: list[str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tsload", "serve", "--data", str(data), "--port", "0", *extra],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline().rsplit(":", 1)[1])
+
+    def __enter__(self) -> Served:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+
+    def stats(self) -> dict[str, Any]:
+        return stats(self.port)
+
+    def rss_mb(self) -> tuple[float, float]:
+        """(current, peak) resident memory of the engine process, MB."""
+        fields = dict(
+            line.split(":", 1) for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines()
+        )
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+    def requests(self, raw: list[bytes]) -> list[bytes]:
+        return [http_request(self.port, "WriteRecords", b) for b in raw]
+
+    def until_flushed(self) -> None:
+        while self.stats()["buffered_rows"]:
+            time.sleep(0.01)
+
+
+def create(srv: Served, magnetic: bool = False) -> None:
+    call(srv.port, "CreateDatabase", {"DatabaseName": DB})
+    table: dict[str, Any] = {"DatabaseName": DB, "TableName": TABLE}
+    if magnetic:
+        table["MagneticStoreWriteProperties"] = {"EnableMagneticStoreWrites": True}
+    call(srv.port, "CreateTable", table)
+
+
+def timed(srv: Served, raw: list[bytes], connections: int, ok: int = 200) -> float:
+    """Records/s from the first request to the last one stored (or answered, for rejections)."""
+    reqs = srv.requests(raw)
+    elapsed, failures = asyncio.run(drive(srv.port, reqs, connections, ok))
+    if failures:
+        raise SystemExit(f"{failures} requests were not answered with {ok}")
+    t0 = time.perf_counter()
+    srv.until_flushed()
+    return len(raw) * 100 / (elapsed + time.perf_counter() - t0)
+
+
+def overlap_runs(data: Path, n_requests: int, connections: int) -> dict[str, float]:
+    now_ms = int(time.time() * 1000)
+    raw = bodies(n_requests, now_ms)
+    out: dict[str, float] = {}
+    with Served(data, []) as srv:
+        create(srv)
+        reqs = srv.requests(raw)
+        elapsed, failures = asyncio.run(drive(srv.port, reqs, connections))
         if failures:
             raise SystemExit(f"{failures} requests failed")
+        out["acked"] = n_requests * 100 / elapsed
         t0 = time.perf_counter()
-        while stats(port)["buffered_rows"]:
-            time.sleep(0.01)
-        flushed_at = elapsed + time.perf_counter() - t0
-        s = stats(port)
-        assert s["records_ingested"] == n_requests * 100, s
-        return n_requests * 100 / elapsed, n_requests * 100 / flushed_at
-    finally:
-        proc.terminate()
-        proc.wait()
+        srv.until_flushed()
+        out["fresh"] = n_requests * 100 / (elapsed + time.perf_counter() - t0)
+        out["again"] = timed(srv, raw, connections)
+        out["rss_fresh"] = srv.rss_mb()[1]
+        assert srv.stats()["records_ingested"] == 2 * n_requests * 100
+    with Served(data, []) as srv:
+        out["restart"] = timed(srv, raw, connections)
+        s = srv.stats()
+        out["loads"], out["lookups"] = s["dedupe_index_loads"], s["dedupe_db_lookups"]
+        out["conflict"] = timed(srv, bodies(n_requests, now_ms, shift=1), connections, ok=419)
+        s = srv.stats()
+        assert s["records_rejected"] == n_requests * 100 and s["rows_flushed"] == 0, s
+        out["rss_restart"] = srv.rss_mb()[1]
+    return out
+
+
+def big_run(data: Path, days: float, connections: int) -> None:
+    """Store `days` of a 1,000-host fleet (20 measures every 60 s), then report the engine's RSS."""
+    per_step = 1000  # requests per 5 timestamps of every host
+    steps = int(days * 86400 / 60 / 5)
+    total = steps * per_step
+    start_ms = int(time.time() * 1000) - int(days * 86400_000) + 600_000
+    with Served(data, []) as srv:
+        create(srv, magnetic=True)
+        t0 = time.perf_counter()
+        chunk = 10 * per_step
+        for first in range(0, total, chunk):
+            raw = bodies(min(chunk, total - first), start_ms, step_ms=60_000, first=first)
+            _, failures = asyncio.run(drive(srv.port, srv.requests(raw), connections))
+            if failures:
+                raise SystemExit(f"{failures} requests failed")
+            if first // chunk % 20 == 0:
+                rss, peak = srv.rss_mb()
+                print(f"  {first * 100 / 1e6:7.1f} M records stored, RSS {rss:,.0f} MB (peak {peak:,.0f})")
+        srv.until_flushed()
+        elapsed = time.perf_counter() - t0
+        s = srv.stats()
+        rss, peak = srv.rss_mb()
+        print(
+            f"big      : {s['records_ingested'] / 1e6:.1f} M records ({days:g} days) in {elapsed:,.0f} s"
+            f" ({s['records_ingested'] / elapsed:,.0f} records/s incl. generating them);"
+            f" engine RSS {rss:,.0f} MB, peak {peak:,.0f} MB; index {s['dedupe_index_keys']:,} keys"
+        )
 
 
 def naive_baseline(data: Path, n_requests: int) -> float:
@@ -183,23 +284,49 @@ def main() -> None:
         "--requests", type=int, default=3000, help="WriteRecords requests per run (100 records each)"
     )
     ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument(
+        "--days",
+        type=float,
+        default=0,
+        help="also store this many days of a 1,000-host fleet (3: 86 M records)",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
+        n = args.requests
+        print(f"{n} requests x 100 single-measure records, {args.connections} connections")
+        r = overlap_runs(base / "stored", n, args.connections)
         print(
-            f"{args.requests} requests x 100 single-measure records, {args.connections} connections"
+            f"stored   : {r['acked']:10,.0f} records/s acknowledged, {r['fresh']:10,.0f} records/s in DuckDB"
         )
-        acked, stored = run_engine(base / "stored", [], args.requests, args.connections)
-        print(f"stored   : {acked:10,.0f} records/s acknowledged, {stored:10,.0f} records/s in DuckDB")
-        discard, _ = run_engine(base / "discard", ["--discard"], args.requests, args.connections)
+        print(f"again    : {r['again']:10,.0f} records/s (the same requests re-sent, same engine)")
+        print(
+            f"restarted: {r['restart']:10,.0f} records/s (re-sent after a restart: {r['loads']:.0f} index"
+            f" windows read back, {r['lookups']:.0f} per-request lookups)"
+            f" = {r['restart'] / r['fresh']:.0%} of fresh"
+        )
+        print(f"conflict : {r['conflict']:10,.0f} records/s (same keys, other values: all rejected)")
+        print(
+            f"rss      : {r['rss_fresh']:10,.0f} MB peak (fresh + again),"
+            f" {r['rss_restart']:,.0f} MB after restart"
+        )
+        discard = run_discard(base / "discard", n, args.connections)
         print(f"discard  : {discard:10,.0f} records/s acknowledged (parse + validate only)")
-        naive = naive_baseline(base, min(args.requests, 1000))
-        print(
-            f"baseline : {naive:10,.0f} records/s (parse + one 100-row INSERT per request, no HTTP)"
-        )
-        print(
-            f"stored/baseline = {stored / naive:.1f}x   (noisy: shared 2-core host, client included)"
-        )
+        naive = naive_baseline(base, min(n, 1000))
+        print(f"baseline : {naive:10,.0f} records/s (parse + one 100-row INSERT per request, no HTTP)")
+        print(f"stored/baseline = {r['fresh'] / naive:.1f}x   (noisy: shared 2-core host, client included)")
+        if args.days:
+            big_run(base / "big", args.days, args.connections)
+
+
+def run_discard(data: Path, n_requests: int, connections: int) -> float:
+    with Served(data, ["--discard"]) as srv:
+        create(srv)
+        raw = bodies(n_requests, int(time.time() * 1000))
+        elapsed, failures = asyncio.run(drive(srv.port, srv.requests(raw), connections))
+        if failures:
+            raise SystemExit(f"{failures} requests failed")
+        return n_requests * 100 / elapsed
 
 
 if __name__ == "__main__":
