@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from tsload.ingest import IngestConfig, IngestSummary
     from tsload.query import QueryConfig, QueryRunResult, run_query_workload
     from tsload.report import Report, load_report
+    from tsload.targets import TargetConfig
     from tsload.targets.local import LocalEngine
-    from tsload.targets.resolve import TargetConfig
 
 # public name -> module holding it; `ingest` and `query` are the packages, callable as their main
 # function (`await tsload.ingest(IngestConfig(...))`, `await tsload.query(QueryConfig(...))`)
@@ -44,7 +44,7 @@ _EXPORTS = {
     "Report": "tsload.report",
     "RunConfig": "tsload.experiment",
     "RunResult": "tsload.experiment",
-    "TargetConfig": "tsload.targets.resolve",
+    "TargetConfig": "tsload.targets",
     "TsloadError": "tsload._errors",
     "load_report": "tsload.report",
     "run_experiment": "tsload.experiment",

@@ -11,19 +11,19 @@ import pytest
 
 from tsload.ingest import IngestConfig
 from tsload.ingest.worker import Worker, default_model
+from tsload.targets import ClientOptions, TargetConfig
+from tsload.targets.timestream.target import TimestreamTarget
 
 
 class _NoWriter:
-    async def attempt(self, body: bytes, records: int) -> Any:  # pragma: no cover - never called
+    async def write(self, body: bytes, records: int) -> Any:  # pragma: no cover - never called
         raise AssertionError
-
-    async def aclose(self) -> None:
-        return None
 
 
 def backfill_requests(**kw: Any) -> list[dict[str, Any]]:
     cfg = IngestConfig(host_scale=1, interval_millis=60_000, duration_s=0, **kw)
-    worker = Worker(cfg, 0, 1_800_000_000_000, _NoWriter(), lambda _: None, default_model(cfg))
+    encoder = TimestreamTarget(TargetConfig(), ClientOptions()).encoder  # nothing is opened
+    worker = Worker(cfg, 0, 1_800_000_000_000, _NoWriter(), lambda _: None, default_model(cfg, encoder))
     bodies: list[dict[str, Any]] = []
 
     async def collect(request: Any, scheduled: float) -> None:

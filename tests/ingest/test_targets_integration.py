@@ -14,8 +14,8 @@ import pytest
 
 from tests.targets.capture import CaptureServer
 from tsload.ingest import IngestConfig, ingest
+from tsload.targets import TargetConfig
 from tsload.targets.local import LocalEngine
-from tsload.targets.resolve import TargetConfig
 
 
 def cfg(url: str, **kw: Any) -> IngestConfig:

@@ -1,4 +1,7 @@
-"""In-memory stand-ins for the unit tests of session logic (the wire is tested elsewhere)."""
+"""In-memory stand-ins for the unit tests of session logic (the wire is tested elsewhere).
+
+`FakeTransport` answers like Timestream (the dicts of a Query response, errors classified by the
+Timestream target's policy) and offers them through the target interface (`query_page`)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,10 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from tsload.query.transport import CallError
+from tsload.targets import CallError, Page
+from tsload.targets.timestream.query import call_error, to_page
+
+__all__ = ["CallError", "FakeClock", "FakeTransport", "call_error"]
 
 
 class FakeTransport:
@@ -56,11 +62,12 @@ class FakeTransport:
             out["NextToken"] = f"{qid}:{page}"
         return out
 
-    async def cancel(self, query_id: str) -> None:
-        self.cancelled.append(query_id)
+    async def query_page(self, sql: str, next_token: str | None = None, *, keep_rows: bool = False) -> Page:
+        params = {"QueryString": sql} if next_token is None else {"QueryString": sql, "NextToken": next_token}
+        return to_page(await self.query(params), keep_rows=keep_rows)
 
-    async def aclose(self) -> None:
-        pass
+    async def cancel_query(self, query_id: str) -> None:
+        self.cancelled.append(query_id)
 
 
 class FakeClock:

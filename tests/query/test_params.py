@@ -97,11 +97,9 @@ def test_model_params_are_a_real_host_and_its_event_set() -> None:
 
 
 def test_rows_to_params() -> None:
-    info = [
-        {"Name": n, "Type": {"ScalarType": "VARCHAR"}}
-        for n in ("instance_name", "process_name", "jdk_version")
-    ]
-    rows = [{"Data": [{"ScalarValue": "i-1"}, {"ScalarValue": "server"}, {"NullValue": True}]}]
-    assert qp.rows_as_dicts(info, rows) == [
+    # a Page's rows: cells as text, None for NULL (tests/targets test the Timestream conversion)
+    columns = ("instance_name", "process_name", "jdk_version")
+    rows = [("i-1", "server", None)]
+    assert qp.rows_as_dicts(columns, rows) == [
         {"instance_name": "i-1", "process_name": "server", "jdk_version": None}
     ]

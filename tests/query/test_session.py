@@ -12,11 +12,11 @@ from typing import Any
 
 import orjson
 
-from tests.query.fakes import FakeClock, FakeTransport
-from tsload.query.executor import QueryExecutor, RetryPolicy
+from tests.query.fakes import FakeClock, FakeTransport, call_error
+from tsload.query.executor import QueryExecutor
 from tsload.query.session import Session, SessionSpec
-from tsload.query.transport import CallError
 from tsload.report.sample_csv import summary_csv
+from tsload.targets import RetryPolicy
 
 LOG_LINE = re.compile(r"^1-1, (\d+), \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z, (\S+), (\d+\.\d{6}), (\d+)$")
 
@@ -56,7 +56,7 @@ def make(
     transport.clock = clock
     executor = QueryExecutor(
         transport,
-        RetryPolicy(retries=retries),
+        RetryPolicy(max_retries=retries),
         timeout_s=timeout,
         rng=random.Random(1),
         sleep=clock.sleep,
@@ -139,7 +139,7 @@ async def test_files_and_formats(tmp_path: Path) -> None:
 
 async def test_retries_on_throttling_are_counted(tmp_path: Path) -> None:
     clock = FakeClock()
-    throttle = CallError("ThrottlingException", "Rate exceeded", status=400)
+    throttle = call_error("ThrottlingException", "Rate exceeded", status=400)
     t = FakeTransport(errors=[throttle, throttle])
     s = make(tmp_path, t, clock, retries=2, think_ms=0, repetitions=1)
     result = await run(s)
@@ -151,7 +151,7 @@ async def test_retries_on_throttling_are_counted(tmp_path: Path) -> None:
 
 async def test_retries_exhausted_and_non_retryable(tmp_path: Path) -> None:
     clock = FakeClock()
-    errors = [CallError("InternalServerException", "boom", status=500, request_id="R1")] * 3
+    errors = [call_error("InternalServerException", "boom", status=500, request_id="R1")] * 3
     s = make(tmp_path, FakeTransport(errors=errors), clock, retries=2, think_ms=0, repetitions=1)
     (counts,) = (await run(s)).counts.values()
     assert counts["failed"] == 1 and counts["retries"] == 2 and counts["successful"] == 0
@@ -162,7 +162,7 @@ async def test_retries_exhausted_and_non_retryable(tmp_path: Path) -> None:
     summary = next(s.spec.directory.glob("*-summary.csv")).read_text().splitlines()
     assert summary[1].endswith(", 1, 0, , , , , , ")
 
-    t = FakeTransport(errors=[CallError("ValidationException", "bad SQL", status=400)])
+    t = FakeTransport(errors=[call_error("ValidationException", "bad SQL", status=400)])
     s = make(tmp_path / "v", t, FakeClock(), retries=5, think_ms=0, repetitions=1)
     (counts,) = (await run(s)).counts.values()
     assert counts["failed"] == 1 and counts["retries"] == 0 and len(t.calls) == 1
@@ -264,7 +264,7 @@ async def test_session_dir_is_user_only(tmp_path: Path) -> None:
 
     old = os.umask(0o022)
     try:
-        t = FakeTransport(errors=[CallError("ValidationException", "bad", status=400)])
+        t = FakeTransport(errors=[call_error("ValidationException", "bad", status=400)])
         s = make(tmp_path, t, FakeClock(), think_ms=0, repetitions=4)
         await run(s)
     finally:

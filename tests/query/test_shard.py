@@ -23,11 +23,10 @@ from tsload.query import QueryConfig, run_query_workload
 from tsload.query.logfiles import run_prefix
 from tsload.query.pacing import QueryChooser, global_session_index, session_seed
 from tsload.query.session import Session, SessionSpec
-from tsload.query.worker import ProcessPlan, WireTarget, session_specs
+from tsload.query.worker import ProcessPlan, session_specs
 from tsload.query.workload import load_workload
-from tsload.targets.resolve import TargetConfig
+from tsload.targets import TargetConfig
 
-WIRE = WireTarget(region="us-east-1", endpoint=None, profile=None, static_keys=None)
 STARTED = dt.datetime(2026, 11, 28, 5, 0, 0, tzinfo=dt.UTC)
 
 
@@ -36,7 +35,7 @@ def specs(cfg: QueryConfig, fleet: Any = None) -> list[SessionSpec]:
     wl = load_workload(None)
     out: list[SessionSpec] = []
     for p in range(1, cfg.processes + 1):
-        out += session_specs(ProcessPlan(cfg, p, wl, WIRE, STARTED, "run", "now()", 42), fleet)
+        out += session_specs(ProcessPlan(cfg, p, wl, None, STARTED, "run", "now()", 42), fleet)
     return out
 
 

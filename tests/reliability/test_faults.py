@@ -23,7 +23,7 @@ from tests.reliability._results import record
 from tests.reliability._store import query_count, stored_counts
 from tsload.ingest import IngestConfig, ingest
 from tsload.model.fleet import EVENT_NAMES, METRIC_NAMES, Fleet, FleetConfig
-from tsload.targets.resolve import TargetConfig
+from tsload.targets import TargetConfig
 
 DB, TABLE = "devops", "host_metrics"
 

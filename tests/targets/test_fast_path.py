@@ -12,8 +12,10 @@ import pytest
 from botocore.credentials import RefreshableCredentials
 
 from tests.targets.capture import Captured, CaptureServer, verify_sigv4
-from tsload.targets.timestream import EndpointDiscovery, FastWriter, Kind, SdkWriter
+from tsload.targets import WriteKind as Kind
+from tsload.targets.timestream.discovery import EndpointDiscovery
 from tsload.targets.timestream.sigv4 import SigV4Signer
+from tsload.targets.timestream.writer import FastWriter, SdkWriter
 
 AK, SK = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 

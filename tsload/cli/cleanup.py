@@ -27,15 +27,12 @@ def command(
 ) -> None:
     import asyncio
 
-    from tsload.targets.resolve import TargetConfig, open_target
-    from tsload.targets.timestream.admin import delete_schema
+    from tsload.targets import Schema, TargetConfig, open_target
 
     async def main() -> list[str]:
         cfg = TargetConfig(region=region, endpoint=endpoint, profile=profile, local_data=Path(local_data))
         async with open_target(cfg) as target:
-            return await delete_schema(
-                target.session, target.region, target.write_endpoint, database_name, table_name
-            )
+            return await target.drop_schema(Schema(database_name, table_name))
 
     for line in asyncio.run(main()):
         print(line)

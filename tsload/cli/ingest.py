@@ -69,7 +69,7 @@ def command(
     from tsload._errors import ConfigError
     from tsload.ingest.config import IngestConfig, parse_duration
     from tsload.ingest.plan import parse_shard
-    from tsload.targets.resolve import TargetConfig
+    from tsload.targets import TargetConfig
 
     if req_id_dim and not add_req_id:
         raise ConfigError("--req-id-dim: only together with --add-req-id")

@@ -85,7 +85,7 @@ def command(
     from tsload.ingest.config import parse_duration
     from tsload.model.shard import parse_shard
     from tsload.query.config import QueryConfig
-    from tsload.targets.resolve import TargetConfig
+    from tsload.targets import TargetConfig
 
     if fixed_params and params not in ("table", "fixed"):
         raise ConfigError(f"--fixed-params: conflicts with --params {params}")

@@ -82,7 +82,7 @@ def command(
     from tsload.ingest.config import parse_duration
     from tsload.model.cost import load_prices
     from tsload.model.shard import parse_shard
-    from tsload.targets.resolve import TargetConfig
+    from tsload.targets import TargetConfig
 
     if repetitions < 0:
         raise ConfigError(f"--repetitions: 0 (until --duration ends) or more is allowed, got {repetitions}")

@@ -22,7 +22,7 @@ from typing import Any
 from tsload._errors import ConfigError
 from tsload.ingest.config import IngestConfig
 from tsload.query.config import QueryConfig
-from tsload.targets.resolve import TargetConfig
+from tsload.targets import TargetConfig
 
 DEFAULT_RUNS_DIR = Path("./tsload-runs")
 

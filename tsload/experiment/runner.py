@@ -30,7 +30,7 @@ from tsload.ingest import IngestSummary, Progress, ingest
 from tsload.ingest.summary import make_private_dir, write_private
 from tsload.query import QueryProgress, QueryRunResult, run_query_workload
 from tsload.report import Report, RunDirs, load_report
-from tsload.targets.resolve import TargetConfig, open_target
+from tsload.targets import open_target
 
 log = logging.getLogger(__name__)
 
@@ -84,15 +84,9 @@ async def run_experiment(
     try:
         async with open_target(cfg.target) as resolved:
             # Both sides talk to the one target resolved here: a local engine is started once.
-            shared = (
-                TargetConfig(
-                    endpoint=resolved.write_endpoint, region=resolved.region, profile=cfg.target.profile
-                )
-                if resolved.is_local
-                else cfg.target
-            )
+            shared = resolved.shared_config()
             if resolved.is_local:
-                say(f"local engine: {resolved.write_endpoint} (data in {cfg.target.local_data})")
+                say(f"local engine: {shared.endpoint} (data in {cfg.target.local_data})")
             from tsload.ingest.runner import create_schema
 
             # once, before either phase (both phases' configs share the schema settings)

@@ -7,8 +7,9 @@ from typing import Any
 
 from tsload.ingest.config import IngestConfig
 from tsload.model.shard import parse_shard, process_range, shard_range
+from tsload.targets import ClientOptions, Handoff
 
-__all__ = ["WireTarget", "WorkerPlan", "host_ranges", "parse_shard"]
+__all__ = ["WorkerPlan", "client_options", "host_ranges", "parse_shard"]
 
 
 def host_ranges(cfg: IngestConfig, n_hosts: int) -> list[range]:
@@ -20,14 +21,9 @@ def host_ranges(cfg: IngestConfig, n_hosts: int) -> list[range]:
     ]
 
 
-@dataclass(frozen=True)
-class WireTarget:
-    """How a child process reaches the target (sessions do not pickle)."""
-
-    region: str
-    write_endpoint: str | None
-    profile: str | None
-    static_keys: tuple[str, str, str | None] | None  # explicit keys (local engine, -e with env keys)
+def client_options(cfg: IngestConfig) -> ClientOptions:
+    """How each ingest process talks to the target: `-c` requests in flight, --sdk-writes."""
+    return ClientOptions(concurrency=cfg.concurrency, client="sdk" if cfg.sdk_writes else "auto")
 
 
 @dataclass(frozen=True)
@@ -35,6 +31,6 @@ class WorkerPlan:
     cfg: IngestConfig
     process_index: int
     live_start_ms: int
-    wire: WireTarget | None = None
+    handoff: Handoff | None = None  # how a child process reopens the parent's target
     model: Any = None  # a picklable ModelFactory (tests); None = the DevOps model
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from tsload._errors import first_error
 from tsload.ingest.config import IngestConfig
-from tsload.ingest.plan import WireTarget, WorkerPlan
+from tsload.ingest.plan import WorkerPlan, client_options
 from tsload.ingest.stats import Aggregator, Progress
 from tsload.ingest.summary import (
     IngestSummary,
@@ -28,6 +28,7 @@ from tsload.ingest.summary import (
 )
 from tsload.ingest.worker import ModelFactory
 from tsload.stats import hdr
+from tsload.targets import Schema, Target
 
 log = logging.getLogger(__name__)
 
@@ -50,34 +51,19 @@ def _open_hlogs(out_dir: Path | None, start_s: float) -> list[Any]:
     return writers
 
 
-async def _wire_target(target: Any, profile: str | None) -> WireTarget:
-    static: tuple[str, str, str | None] | None = None
-    credentials = await target.session.get_credentials()
-    if credentials is not None and getattr(credentials, "method", "") == "explicit":
-        frozen = await credentials.get_frozen_credentials()
-        static = (frozen.access_key, frozen.secret_key, frozen.token)
-    return WireTarget(
-        region=target.region,
-        write_endpoint=target.write_endpoint,
-        profile=profile if static is None else None,
-        static_keys=static,
-    )
-
-
-async def create_schema(target: Any, cfg: IngestConfig) -> list[str]:
-    """The database and table of `cfg` on the resolved target, created if missing (one line each)."""
-    from tsload.targets.timestream.admin import ensure_schema
-
-    return await ensure_schema(
-        target.session,
-        target.region,
-        target.write_endpoint,
-        cfg.database,
-        cfg.table,
+def schema_of(cfg: IngestConfig) -> Schema:
+    return Schema(
+        database=cfg.database,
+        table=cfg.table,
         memory_store_retention_hours=cfg.memory_store_retention_hours,
         magnetic_store_retention_days=cfg.magnetic_store_retention_days,
         enable_magnetic_writes=cfg.enable_magnetic_writes,
     )
+
+
+async def create_schema(target: Target, cfg: IngestConfig) -> list[str]:
+    """The database and table of `cfg` on the open target, created if missing (one line each)."""
+    return await target.ensure_schema(schema_of(cfg))
 
 
 def with_request_id_nonce(cfg: IngestConfig) -> IngestConfig:
@@ -110,15 +96,15 @@ async def ingest(
     model: ModelFactory | None = None,
 ) -> IngestSummary:
     """Run the ingestion workload described by `cfg` and return its summary."""
-    from tsload.ingest.processes import Children, make_writer
-    from tsload.ingest.worker import run_worker
-    from tsload.targets.resolve import open_target
+    from tsload._procs import Children
+    from tsload.ingest.worker import process_main, run_worker
+    from tsload.targets import open_target
 
     cfg.validate()
     cfg = with_request_id_nonce(cfg)
     stop = stop or asyncio.Event()
     say = on_message or (lambda text: log.info("%s", text))
-    async with open_target(cfg.target) as target:
+    async with open_target(cfg.target, client_options(cfg)) as target:
         if cfg.create_schema:
             for line in await create_schema(target, cfg):
                 say(line)
@@ -155,34 +141,13 @@ async def ingest(
             async with asyncio.TaskGroup() as tg:
                 ticking = tg.create_task(ticker())
                 if cfg.processes == 1:
-                    writer = await make_writer(
-                        target.session,
-                        target.region,
-                        target.write_endpoint,
-                        sdk=cfg.sdk_writes,
-                        concurrency=cfg.concurrency,
-                    )
                     results.append(
-                        await run_worker(
-                            cfg, 0, live_start_ms, writer, stop, aggregator.add, model=model
-                        )
+                        await run_worker(cfg, 0, live_start_ms, target, stop, aggregator.add, model=model)
                     )
                 else:
-                    wire = await _wire_target(target, cfg.target.profile)
-                    plans = [WorkerPlan(cfg, i, live_start_ms, wire, model) for i in range(cfg.processes)]
-                    children = Children(plans)
-                    children.start()
-
-                    async def forward_stop() -> None:
-                        await stop.wait()
-                        children.stop()
-
-                    forwarder = tg.create_task(forward_stop())
-                    try:
-                        await children.run(aggregator.add)
-                    finally:
-                        children.kill()
-                        forwarder.cancel()
+                    handoff = await target.handoff()
+                    plans = [WorkerPlan(cfg, i, live_start_ms, handoff, model) for i in range(cfg.processes)]
+                    await Children("ingest", process_main, plans).run(aggregator.add, stop)
                     results.extend(aggregator.results.values())
                 ticking.cancel()
         except BaseExceptionGroup as group:

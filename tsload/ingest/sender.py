@@ -1,8 +1,9 @@
 """Writer coroutines: take encoded requests off the queue, send them, classify, retry, count.
 
-Retries (throttling, 5xx, connection errors, endpoint rediscovery) use exponential backoff with
-full jitter: sleep uniform(0, min(cap, base * 2**attempt)), at most `max_attempts` tries, then the
-request's records count as failed. A rejected-records answer is final: the listed records count
+Which answers a retry can cure is the target's policy (`WriteKind.RETRY` outcomes: throttling,
+5xx, connection errors, endpoint rediscovery); how often and how long to wait is the one
+`RetryPolicy` (exponential back-off with full jitter, `max_retries` = --max-attempts - 1), after
+which the request's records count as failed. A rejected-records answer is final: the listed records count
 as rejected by reason, the rest as ingested, and the request is never resent. Fatal answers
 (ValidationException, ResourceNotFound, AccessDenied, other 4xx) raise `TargetError`, which stops
 the run.
@@ -14,39 +15,23 @@ import asyncio
 import logging
 import random
 import time
-from dataclasses import dataclass
 from typing import Protocol
 
 from tsload._errors import TargetError
 from tsload.ingest.stats import IngestStats
-from tsload.targets.timestream import Kind, RecordWriter
+from tsload.targets import EncodedRequest, RetryPolicy, WriteKind, WriteOutcome
 
 log = logging.getLogger(__name__)
 
 
-class EncodedLike(Protocol):
-    @property
-    def body(self) -> bytes: ...
-    @property
-    def records(self) -> int: ...
-    @property
-    def measures(self) -> int: ...
-    @property
-    def kind(self) -> str: ...
+class Writes(Protocol):
+    """The part of `tsload.targets.Target` a writer coroutine uses."""
+
+    async def write(self, body: bytes, records: int) -> WriteOutcome: ...
 
 
 # (request, scheduled monotonic time or -1.0 for backfill) or None: "no more work"
-QueueItem = tuple[EncodedLike, float] | None
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 10
-    base_s: float = 0.05
-    cap_s: float = 5.0
-
-    def backoff(self, attempt: int, rng: random.Random) -> float:
-        return rng.uniform(0.0, min(self.cap_s, self.base_s * (2**attempt)))
+QueueItem = tuple[EncodedRequest, float] | None
 
 
 _HINTS = {
@@ -66,13 +51,13 @@ def fatal_message(code: str, message: str) -> str:
 class Sender:
     def __init__(
         self,
-        writer: RecordWriter,
+        target: Writes,
         stats: IngestStats,
         policy: RetryPolicy,
         *,
         seed: int = 0,
     ) -> None:
-        self._writer = writer
+        self._target = target
         self._stats = stats
         self._policy = policy
         self._rng = random.Random(seed)
@@ -95,22 +80,22 @@ class Sender:
                 self._stats.c["dropped"] += request.records
                 raise
 
-    async def send(self, request: EncodedLike) -> None:
+    async def send(self, request: EncodedRequest) -> None:
         stats = self._stats
         c = stats.c
-        attempt = 0
+        retries = 0
         while True:
             t0 = time.perf_counter()
-            result = await self._writer.attempt(request.body, request.records)
+            result = await self._target.write(request.body, request.records)
             elapsed = time.perf_counter() - t0
             kind = result.kind
-            if kind is Kind.OK:
+            if kind is WriteKind.OK:
                 stats.record_latency(elapsed)
                 c["requests"] += 1
                 c["ingested"] += request.records
                 c["ingested_measures"] += request.measures
                 return
-            if kind is Kind.REJECTED:
+            if kind is WriteKind.REJECTED:
                 stats.record_latency(elapsed)
                 c["requests"] += 1
                 n_rejected = min(len(result.rejected_reasons), request.records)
@@ -127,25 +112,23 @@ class Sender:
                     c["ingested_measures"] -= request.measures
                 return
             stats.errors[result.code or "unknown"] += 1
-            if kind is Kind.FATAL:
+            if kind is WriteKind.FATAL:
                 c["failed"] += request.records
                 c["failed_requests"] += 1
                 raise TargetError(
                     fatal_message(result.code, result.message), code=result.code, request_id=result.request_id
                 )
-            # Kind.RETRY
+            # WriteKind.RETRY
             if result.throttled:
                 c["throttled"] += 1
-            attempt += 1
-            if attempt >= self._policy.max_attempts:
+            if retries >= self._policy.max_retries:
                 c["failed"] += request.records
                 c["failed_requests"] += 1
                 c["requests"] += 1
                 if result.code not in self._logged:
                     self._logged.add(result.code)
-                    log.warning("gave up after %d attempts: %s: %s", attempt, result.code, result.message)
+                    log.warning("gave up after %d attempts: %s: %s", retries + 1, result.code, result.message)
                 return
+            retries += 1
             c["retries"] += 1
-            await asyncio.sleep(self._policy.backoff(attempt, self._rng))
-
-
+            await asyncio.sleep(self._policy.backoff_s(retries, self._rng))

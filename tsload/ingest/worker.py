@@ -11,19 +11,22 @@ as the writers drain the queue.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from tsload.ingest.config import IngestConfig
-from tsload.ingest.plan import host_ranges
+from tsload.ingest.plan import WorkerPlan, client_options, host_ranges
 from tsload.ingest.schedule import IntArray, Slot, build_slots, first_at_or_after, grid_times
-from tsload.ingest.sender import EncodedLike, QueueItem, RetryPolicy, Sender
+from tsload.ingest.sender import QueueItem, Sender, Writes
 from tsload.ingest.stats import IngestStats
-from tsload.targets.timestream import RecordWriter
+from tsload.targets import EncodedRequest, RequestEncoder, RetryPolicy
+
+if TYPE_CHECKING:
+    from tsload.model.encode import EncodeOptions
+    from tsload.model.fleet import Fleet
 
 Report = Callable[[dict[str, Any]], None]
 
@@ -44,18 +47,20 @@ class FleetLike(Protocol):
     def host_of_event_set(self, event_ids: IntArray) -> IntArray: ...
 
 
-class EncoderLike(Protocol):
-    def per_emission(self, kind: str, ids: IntArray, times_ms: IntArray) -> Sequence[EncodedLike]: ...
-    def per_series(self, kind: str, ids: IntArray, times_ms: IntArray) -> Sequence[EncodedLike]: ...
-    def batched(self, kind: str, ids: IntArray, times_ms: IntArray) -> Sequence[EncodedLike]: ...
+class WriteTarget(Writes, Protocol):
+    """What one ingest process needs of its `tsload.targets.Target`: writes and the encoder."""
+
+    def encoder(self, fleet: Fleet, options: EncodeOptions) -> RequestEncoder: ...
 
 
-ModelFactory = Callable[[IngestConfig], tuple[FleetLike, EncoderLike]]
+# A custom model (tests): the fleet and an encoder of its own; the default asks the target.
+ModelFactory = Callable[[IngestConfig], tuple[FleetLike, RequestEncoder]]
+EncoderFactory = Callable[["Fleet", "EncodeOptions"], RequestEncoder]
 
 
-def default_model(cfg: IngestConfig) -> tuple[FleetLike, EncoderLike]:
-    """The DevOps fleet and its request encoder (tsload.model)."""
-    from tsload.model.encode import EncodeOptions, RequestEncoder
+def default_model(cfg: IngestConfig, encoder: EncoderFactory) -> tuple[FleetLike, RequestEncoder]:
+    """The DevOps fleet, and the target's request encoder for it (`Target.encoder`)."""
+    from tsload.model.encode import EncodeOptions
     from tsload.model.fleet import Fleet, FleetConfig
 
     fleet = Fleet(FleetConfig(host_scale=cfg.host_scale, instance_name_seed=cfg.instance_name_seed))
@@ -69,7 +74,7 @@ def default_model(cfg: IngestConfig) -> tuple[FleetLike, EncoderLike]:
         batch_size=cfg.batch_size,
         request_id_nonce=cfg.request_id_nonce or 0,
     )
-    return fleet, RequestEncoder(fleet, options)
+    return fleet, encoder(fleet, options)
 
 
 def records_per_emission(cfg: IngestConfig, kind: str) -> int:
@@ -97,7 +102,7 @@ def event_range(fleet: FleetLike, hosts: range) -> range:
 class _Batcher:
     """--batch-writes: emissions of many hosts, packed up to batch-size records per request."""
 
-    def __init__(self, cfg: IngestConfig, encoder: EncoderLike, put: Callable[..., Any]) -> None:
+    def __init__(self, cfg: IngestConfig, encoder: RequestEncoder, put: Callable[..., Any]) -> None:
         self._cfg = cfg
         self._encoder = encoder
         self._put = put
@@ -142,9 +147,9 @@ class Worker:
         cfg: IngestConfig,
         process_index: int,
         live_start_ms: int,
-        writer: RecordWriter,
+        target: Writes,
         report: Report,
-        model: tuple[FleetLike, EncoderLike],
+        model: tuple[FleetLike, RequestEncoder],
     ) -> None:
         self.cfg = cfg
         self.fleet, self.encoder = model
@@ -154,9 +159,9 @@ class Worker:
         self.report = report
         self.queue: asyncio.Queue[QueueItem] = asyncio.Queue(cfg.effective_queue_size)
         self.sender = Sender(
-            writer,
+            target,
             self.stats,
-            RetryPolicy(cfg.max_attempts, cfg.backoff_base_s, cfg.backoff_cap_s),
+            RetryPolicy(cfg.max_attempts - 1, cfg.backoff_base_s, cfg.backoff_cap_s),
             seed=cfg.seed * 1_000_003 + process_index,
         )
         events = event_range(self.fleet, hosts)
@@ -181,7 +186,7 @@ class Worker:
     def _mono_of(self, t_ms: int) -> float:
         return self._mono0 + (t_ms - self._epoch0_ms) / 1000.0
 
-    async def _put(self, request: EncodedLike, scheduled: float) -> None:
+    async def _put(self, request: EncodedRequest, scheduled: float) -> None:
         await self.queue.put((request, scheduled))
         c = self.stats.c
         c["generated"] += request.records
@@ -390,15 +395,22 @@ async def run_worker(
     cfg: IngestConfig,
     process_index: int,
     live_start_ms: int,
-    writer: RecordWriter,
+    target: WriteTarget,
     stop: asyncio.Event,
     report: Report,
     model: ModelFactory | None = None,
 ) -> dict[str, Any]:
     """Run one process's share of the workload until its schedule ends or `stop` is set."""
-    worker = Worker(cfg, process_index, live_start_ms, writer, report, (model or default_model)(cfg))
-    try:
-        return await worker.run(stop)
-    finally:
-        with contextlib.suppress(Exception):
-            await writer.aclose()
+    pair = model(cfg) if model is not None else default_model(cfg, target.encoder)
+    return await Worker(cfg, process_index, live_start_ms, target, report, pair).run(stop)
+
+
+async def process_main(plan: WorkerPlan, stop: asyncio.Event, emit: Report) -> None:
+    """One spawned ingest process (`tsload._procs`): reopen the parent's target, run its share."""
+    from tsload.targets import reopen
+
+    assert plan.handoff is not None
+    async with reopen(plan.handoff, client_options(plan.cfg)) as target:
+        await run_worker(
+            plan.cfg, plan.process_index, plan.live_start_ms, target, stop, emit, model=plan.model
+        )

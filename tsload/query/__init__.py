@@ -1,7 +1,7 @@
 """The query workload: `await run_query_workload(QueryConfig(...))` returns per-query results.
 
 from tsload.query import QueryConfig, run_query_workload
-from tsload.targets.resolve import TargetConfig
+from tsload.targets import TargetConfig
 
 result = await run_query_workload(QueryConfig(target=TargetConfig(endpoint="http://127.0.0.1:8000"),
                                               think_time_ms=0, repetitions=50, params="model"))

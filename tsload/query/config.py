@@ -8,7 +8,7 @@ from typing import Any
 
 from tsload._errors import ConfigError
 from tsload.query.params import PARAM_SOURCES, end_expression
-from tsload.targets.resolve import TargetConfig
+from tsload.targets import TargetConfig
 
 TRANSPORTS = ("auto", "sdk", "fast")
 

@@ -1,10 +1,11 @@
 """Run one query to its last row: pagination, retries with backoff, a timeout, CancelQuery.
 
 Latency is measured from sending the first request until the last page has arrived (retries
-and their backoff included, as the user waits for them). A retryable error (throttling, 5xx,
-a connection problem) repeats the failing call after an exponential backoff with full jitter,
-up to ``retries`` times per call; each retry is counted. A query that fails or times out after
-the server gave it a QueryId is cancelled with CancelQuery.
+and their backoff included, as the user waits for them). A call the target calls retryable
+(`CallError.retryable`: throttling, 5xx, a connection problem) is repeated after the back-off of
+the one `RetryPolicy` (exponential, full jitter), up to ``max_retries`` times per call; each retry
+is counted. A query that fails or times out after the server gave it a query id is cancelled,
+when the target can (`CancelsQueries`).
 """
 
 from __future__ import annotations
@@ -15,24 +16,21 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
-from tsload.query.transport import CallError, QueryTransport
+from tsload.targets import CallError, CancelsQueries, Page, RetryPolicy
 
 log = logging.getLogger(__name__)
 
 CANCEL_TIMEOUT_S = 5.0
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    retries: int = 0
-    base_s: float = 0.05
-    cap_s: float = 5.0
+class Queries(Protocol):
+    """The part of `tsload.targets.Target` a session uses."""
 
-    def backoff_s(self, attempt: int, rng: random.Random) -> float:
-        """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
-        return rng.uniform(0.0, min(self.cap_s, self.base_s * (2.0**attempt)))
+    async def query_page(
+        self, sql: str, next_token: str | None = None, *, keep_rows: bool = False
+    ) -> Page: ...
 
 
 @dataclass
@@ -51,14 +49,14 @@ class Outcome:
     cancelled: bool = False  # CancelQuery was sent and accepted
     error: str | None = None
     error_code: str | None = None
-    column_info: list[dict[str, Any]] = field(default_factory=list)
-    result_rows: list[dict[str, Any]] = field(default_factory=list)  # only with keep_rows
+    columns: tuple[str, ...] = ()  # only with keep_rows
+    values: list[tuple[str | None, ...]] = field(default_factory=list)  # only with keep_rows
 
 
 class QueryExecutor:
     def __init__(
         self,
-        transport: QueryTransport,
+        target: Queries,
         policy: RetryPolicy,
         *,
         timeout_s: float | None = None,
@@ -66,7 +64,7 @@ class QueryExecutor:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
-        self.transport = transport
+        self.target = target
         self.policy = policy
         self.timeout_s = timeout_s
         self._rng = rng or random.Random()
@@ -100,44 +98,43 @@ class QueryExecutor:
         return state
 
     async def _pages(self, sql: str, state: Outcome, keep_rows: bool) -> None:
-        params: dict[str, Any] = {"QueryString": sql}
+        token: str | None = None
         while True:
-            page = await self._call(params, state)
+            page = await self._call(sql, token, state, keep_rows)
             state.pages += 1
-            state.query_id = page.get("QueryId", state.query_id)
-            meta = page.get("ResponseMetadata") or {}
-            state.request_id = meta.get("RequestId", state.request_id)
-            rows = page.get("Rows") or ()
-            state.rows += len(rows)
+            state.query_id = page.query_id or state.query_id
+            state.request_id = page.request_id or state.request_id
+            state.rows += page.rows
             if keep_rows:
-                if page.get("ColumnInfo"):
-                    state.column_info = list(page["ColumnInfo"])
-                state.result_rows.extend(rows)
-            token = page.get("NextToken")
+                if page.columns:
+                    state.columns = page.columns
+                state.values.extend(page.values)
+            token = page.next_token
             if not token:
                 return
-            params = {"QueryString": sql, "NextToken": token}
 
-    async def _call(self, params: dict[str, Any], state: Outcome) -> dict[str, Any]:
-        attempt = 0
+    async def _call(self, sql: str, token: str | None, state: Outcome, keep_rows: bool) -> Page:
+        retries = 0
         while True:
             try:
-                return await self.transport.query(params)
+                return await self.target.query_page(sql, token, keep_rows=keep_rows)
             except CallError as exc:
-                if not exc.retryable or attempt >= self.policy.retries:
+                if not exc.retryable or retries >= self.policy.max_retries:
                     raise
                 if exc.throttled:
                     state.throttled += 1
                 state.request_id = exc.request_id or state.request_id
-                await self._sleep(self.policy.backoff_s(attempt, self._rng))
-                attempt += 1
+                await self._sleep(self.policy.backoff_s(retries + 1, self._rng))
+                retries += 1
                 state.retries += 1
 
     async def _cancel(self, state: Outcome) -> None:
         assert state.query_id is not None
+        if not isinstance(self.target, CancelsQueries):
+            return
         try:
             async with asyncio.timeout(CANCEL_TIMEOUT_S):
-                await self.transport.cancel(state.query_id)
+                await self.target.cancel_query(state.query_id)
             state.cancelled = True
         except (CallError, TimeoutError) as exc:
             log.debug("CancelQuery %s failed: %s", state.query_id, exc)

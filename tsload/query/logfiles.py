@@ -59,15 +59,10 @@ def log_line(tag: str, execution: int, when: str, query_id: str | None, elapsed_
     return f"{tag}, {execution}, {when}, {query_id or 'None'}, {elapsed_s:.6f}, {rows}\n"
 
 
-def result_table(column_info: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]]) -> str:
+def result_table(columns: Sequence[str], rows: Sequence[Sequence[str | None]]) -> str:
     """A small result as the sample printed it (a pandas-style table: index column, right-aligned)."""
-    names = [str(c.get("Name", "")) for c in column_info]
-    values: list[list[str]] = []
-    for row in rows:
-        cells = []
-        for d in row.get("Data", []):
-            cells.append("NaN" if d.get("NullValue") else str(d.get("ScalarValue", "")))
-        values.append(cells)
+    names = list(columns)
+    values = [["NaN" if cell is None else cell for cell in row] for row in rows]
     index = [str(i) for i in range(len(values))]
     iw = max((len(i) for i in index), default=0)
     widths = [max([len(n)] + [len(r[j]) for r in values if j < len(r)]) for j, n in enumerate(names)]

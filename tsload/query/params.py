@@ -194,20 +194,10 @@ def metric_row_sql(database: str, table: str, end: str, multi: bool, instance_na
 
 
 def rows_as_dicts(
-    column_info: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]]
+    columns: Sequence[str], values: Sequence[Sequence[str | None]]
 ) -> list[dict[str, str | None]]:
-    """Scalar Timestream rows as {column: value} (None for NULL)."""
-    names = [str(c.get("Name", f"_col{i}")) for i, c in enumerate(column_info)]
-    out: list[dict[str, str | None]] = []
-    for row in rows:
-        data = row.get("Data", [])
-        values: list[str | None] = []
-        for d in data:
-            values.append(
-                None if d.get("NullValue") else (None if "ScalarValue" not in d else str(d["ScalarValue"]))
-            )
-        out.append(dict(zip(names, values, strict=False)))
-    return out
+    """Rows of a `Page` (cells as text, None for NULL) as {column: value}."""
+    return [dict(zip(columns, row, strict=False)) for row in values]
 
 
 def params_from_rows(event: Mapping[str, str | None], metric: Mapping[str, str | None]) -> QueryParams:

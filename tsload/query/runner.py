@@ -22,7 +22,7 @@ from tsload.query.config import QueryConfig
 from tsload.query.logfiles import dir_name, run_prefix
 from tsload.query.params import end_expression
 from tsload.query.session import SessionResult
-from tsload.query.worker import ProcessPlan, WireTarget, make_transport, run_process
+from tsload.query.worker import ProcessPlan, client_options, process_main, run_process
 from tsload.query.workload import Workload, load_workload
 from tsload.stats import hdr
 from tsload.stats.recorder import RecorderSnapshot
@@ -84,21 +84,6 @@ def resolve_workload(cfg: QueryConfig) -> Workload:
     return load_workload(cfg.workload_dir, config=cfg.config_file, multi=cfg.multi)
 
 
-async def _wire(target: Any, profile: str | None) -> WireTarget:
-    static: tuple[str, str, str | None] | None = None
-    credentials = await target.session.get_credentials()
-    if credentials is not None and getattr(credentials, "method", "") == "explicit":
-        frozen = await credentials.get_frozen_credentials()
-        static = (frozen.access_key, frozen.secret_key, frozen.token)
-    return WireTarget(
-        region=target.region,
-        endpoint=target.query_endpoint,
-        # the --profile flag, not the session's resolved name ("default" even without a config file)
-        profile=profile if static is None else None,
-        static_keys=static,
-    )
-
-
 def merge_results(sessions: list[SessionResult], elapsed_s: float) -> dict[str, QueryStats]:
     names: list[str] = []
     for s in sessions:
@@ -136,7 +121,7 @@ async def run_query_workload(
     on_message: OnMessage | None = None,
 ) -> QueryRunResult:
     """Run the query workload described by `cfg`; return the per-query results of all sessions."""
-    from tsload.targets.resolve import open_target
+    from tsload.targets import open_target
 
     cfg.validate()
     workload = resolve_workload(cfg)
@@ -148,7 +133,7 @@ async def run_query_workload(
     if log_dir.exists() and not log_dir.is_dir():
         raise ConfigError(f"-l/--log-dir {log_dir}: exists and is not a directory")
 
-    async with open_target(cfg.target) as target:
+    async with open_target(cfg.target, client_options(cfg)) as target:
         prefix = run_prefix(cfg.run_prefix if cfg.run_prefix else target.description, cfg.shard)
         started_dt = dt.datetime.now(dt.UTC).replace(microsecond=0)
         first = log_dir / dir_name(prefix, started_dt, 1, 1)
@@ -157,9 +142,9 @@ async def run_query_workload(
         from dataclasses import replace
 
         cfg = replace(cfg, log_dir=log_dir)
-        wire = await _wire(target, cfg.target.profile)
+        handoff = await target.handoff() if cfg.processes > 1 else None
         plans = [
-            ProcessPlan(cfg, p, workload, wire, started_dt, prefix, end, seed)
+            ProcessPlan(cfg, p, workload, handoff, started_dt, prefix, end, seed)
             for p in range(1, cfg.processes + 1)
         ]
         shard = f"shard {cfg.shard[0]}/{cfg.shard[1]}: " if cfg.shard is not None else ""
@@ -197,29 +182,12 @@ async def run_query_workload(
             async with asyncio.TaskGroup() as tg:
                 pub = tg.create_task(publisher())
                 if cfg.processes == 1:
-                    transport = await make_transport(
-                        target.session, target.region, target.query_endpoint, cfg.transport, cfg.concurrency
-                    )
-                    try:
-                        results = await run_process(plans[0], transport, stop, on_worker)
-                    finally:
-                        await transport.aclose()
+                    results = await run_process(plans[0], target, stop, on_worker)
                 else:
-                    from tsload.query.processes import Children
+                    from tsload._procs import Children
 
-                    children = Children(plans)
-                    children.start()
-
-                    async def forward_stop() -> None:
-                        await stop.wait()
-                        children.stop()
-
-                    fwd = tg.create_task(forward_stop())
-                    try:
-                        results = await children.run(on_worker)
-                    finally:
-                        children.kill()
-                        fwd.cancel()
+                    per_process = await Children("query", process_main, plans).run(on_worker, stop)
+                    results = [SessionResult(**r) for rs in per_process for r in rs]
                 pub.cancel()
         except BaseExceptionGroup as group:
             raise first_error(group) from None

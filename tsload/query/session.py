@@ -149,7 +149,7 @@ class Session:
         )
         if not events.ok:
             raise TargetError(f"--params table: cannot read {s.database}.{s.table}: {events.error}")
-        rows = qp.rows_as_dicts(events.column_info, events.result_rows)
+        rows = qp.rows_as_dicts(events.columns, events.values)
         if not rows:
             measure = "events" if s.multi else "task_completed"
             raise TargetError(
@@ -161,7 +161,7 @@ class Session:
         metric = await self.executor.run(
             qp.metric_row_sql(s.database, s.table, s.end, s.multi, name), keep_rows=True
         )
-        mrows = qp.rows_as_dicts(metric.column_info, metric.result_rows) if metric.ok else []
+        mrows = qp.rows_as_dicts(metric.columns, metric.values) if metric.ok else []
         if not mrows:
             raise TargetError(
                 f"--params table: no {'metrics' if s.multi else 'cpu_user'} row of {name} within 12 h of "
@@ -194,7 +194,7 @@ class Session:
             self.files.write_text(
                 f"{name}.log", log_line(self.files.tag, 1, utc_iso(), out.query_id, out.elapsed_s, out.rows)
             )
-            self.files.write_text(f"{name}-result.txt", result_table(out.column_info, out.result_rows))
+            self.files.write_text(f"{name}-result.txt", result_table(out.columns, out.values))
         else:
             self.files.write_text(
                 f"{name}.err",

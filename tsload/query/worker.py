@@ -4,33 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from tsload.query.config import QueryConfig
-from tsload.query.executor import QueryExecutor, RetryPolicy
+from tsload.query.executor import Queries, QueryExecutor
 from tsload.query.logfiles import dir_name
 from tsload.query.pacing import global_process, global_session_index, stagger_offsets_ms
 from tsload.query.session import Session, SessionResult, SessionSpec
-from tsload.query.transport import FastTransport, QueryTransport, SdkTransport
 from tsload.query.workload import Workload
 from tsload.stats.recorder import Recorder
+from tsload.targets import ClientOptions, Handoff, RetryPolicy
 
 Emit = Callable[[dict[str, Any]], None]
-
-
-@dataclass(frozen=True)
-class WireTarget:
-    """How a worker process reaches the target (picklable: no session objects)."""
-
-    region: str
-    endpoint: str | None
-    profile: str | None
-    static_keys: tuple[str, str, str | None] | None
 
 
 @dataclass(frozen=True)
@@ -38,7 +28,7 @@ class ProcessPlan:
     cfg: QueryConfig
     process: int  # 1-based
     workload: Workload
-    wire: WireTarget
+    handoff: Handoff | None  # how a child process reopens the parent's target (None: in-process)
     started: dt.datetime
     prefix: str
     end: str
@@ -97,37 +87,14 @@ def session_specs(plan: ProcessPlan, fleet: Any = None) -> list[SessionSpec]:
     ]
 
 
-def session_for_wire(wire: WireTarget) -> Any:
-    import aioboto3
-
-    if wire.static_keys is not None:
-        ak, sk, token = wire.static_keys
-        return aioboto3.Session(
-            aws_access_key_id=ak, aws_secret_access_key=sk, aws_session_token=token, region_name=wire.region
-        )
-    return aioboto3.Session(profile_name=wire.profile, region_name=wire.region)
-
-
-async def make_transport(
-    session: Any, region: str, endpoint: str | None, kind: str, pool: int
-) -> QueryTransport:
-    from tsload._errors import TargetError
-
-    if kind == "sdk" or (kind == "auto" and endpoint is None):
-        return SdkTransport(session, region, endpoint, max_pool=max(10, pool))
-    if endpoint is None:
-        raise TargetError("the fast query path needs a fixed endpoint (-e or the local engine); use the SDK")
-    credentials = await session.get_credentials()
-    if credentials is None:
-        raise TargetError(
-            "no AWS credentials found (a profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO or a role)"
-        )
-    return FastTransport(credentials, region, endpoint)
+def client_options(cfg: QueryConfig) -> ClientOptions:
+    """How each query process talks to the target: `-c` sessions in flight, --sdk-queries."""
+    return ClientOptions(concurrency=cfg.concurrency, client=cfg.transport)
 
 
 async def run_process(
     plan: ProcessPlan,
-    transport: QueryTransport,
+    target: Queries,
     stop: asyncio.Event,
     emit: Emit,
     *,
@@ -140,13 +107,13 @@ async def run_process(
         from tsload.model.fleet import Fleet, FleetConfig
 
         fleet = Fleet(FleetConfig(host_scale=cfg.host_scale, instance_name_seed=cfg.instance_name_seed))
-    policy = RetryPolicy(retries=plan.workload.config.retries)
+    policy = RetryPolicy(max_retries=plan.workload.config.retries)
     recorder = Recorder()
     sessions = [
         Session(
             spec,
             QueryExecutor(
-                transport,
+                target,
                 policy,
                 timeout_s=cfg.timeout_s,
                 rng=random.Random(f"tsload-retry:{spec.session_seed}"),
@@ -192,5 +159,11 @@ async def run_process(
     return results
 
 
-def with_log_dir(cfg: QueryConfig, log_dir: Path) -> QueryConfig:
-    return replace(cfg, log_dir=log_dir)
+async def process_main(plan: ProcessPlan, stop: asyncio.Event, emit: Emit) -> list[dict[str, Any]]:
+    """One spawned query process (`tsload._procs`): reopen the parent's target, run its sessions."""
+    from tsload.targets import reopen
+
+    assert plan.handoff is not None
+    async with reopen(plan.handoff, client_options(plan.cfg)) as target:
+        results = await run_process(plan, target, stop, emit)
+    return [dataclasses.asdict(r) for r in results]

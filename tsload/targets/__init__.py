@@ -1,1 +1,84 @@
-"""How bytes reach a database: the Timestream target (AWS or any compatible endpoint)."""
+"""The targets: the one place that knows a database. The interface is `tsload.targets.base`.
+
+This module is the registry: a target's name -> its factory, and the only importer of target
+packages (lazily, so ``import tsload.targets`` and building a `TargetConfig` load no SDK).
+
+    async with open_target(TargetConfig(endpoint="http://127.0.0.1:8000")) as target:
+        outcome = await target.write(body, records)
+
+A new target: a folder ``tsload/targets/<name>/`` whose class implements `base.Target`, and one
+entry in ``_FACTORIES`` below (see the docstring of `tsload.targets.base`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from tsload._errors import ConfigError
+from tsload.targets.base import (
+    CallError,
+    CancelsQueries,
+    ClientOptions,
+    EncodedRequest,
+    Handoff,
+    Page,
+    RequestEncoder,
+    RetryPolicy,
+    Schema,
+    Target,
+    TargetConfig,
+    WriteKind,
+    WriteOutcome,
+)
+
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = [
+    "TARGETS",
+    "CallError",
+    "CancelsQueries",
+    "ClientOptions",
+    "EncodedRequest",
+    "Handoff",
+    "Page",
+    "RequestEncoder",
+    "RetryPolicy",
+    "Schema",
+    "Target",
+    "TargetConfig",
+    "WriteKind",
+    "WriteOutcome",
+    "open_target",
+    "reopen",
+]
+
+# name -> "module:class"; the class is built as Class(cfg, options) and Class.reopen(handoff, options)
+_FACTORIES: dict[str, str] = {
+    "timestream": "tsload.targets.timestream.target:TimestreamTarget",
+}
+
+#: the target names, for messages and `--target` choices
+TARGETS: tuple[str, ...] = tuple(_FACTORIES)
+
+
+def _factory(kind: str, what: str) -> Any:
+    spec = _FACTORIES.get(kind)
+    if spec is None:
+        raise ConfigError(f"{what}: unknown target {kind!r}; known: {', '.join(TARGETS)}")
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def open_target(cfg: TargetConfig, options: ClientOptions | None = None) -> Target:
+    """The target `cfg` names, to be opened with ``async with`` (resolves it; may start a local engine)."""
+    target: Target = _factory(cfg.kind, "target")(cfg, options or ClientOptions())
+    return target
+
+
+def reopen(handoff: Handoff, options: ClientOptions | None = None) -> Target:
+    """In another process: the target a parent resolved (`Target.handoff`), to open with ``async with``."""
+    reopen_: Callable[[Handoff, ClientOptions], Target] = _factory(handoff.kind, "handoff").reopen
+    return reopen_(handoff, options or ClientOptions())

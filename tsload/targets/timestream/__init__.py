@@ -1,10 +1,11 @@
-"""The Timestream target: the fast write path (own SigV4 + lean HTTP/1.1), the SDK path, endpoint
-discovery, error classification and the database/table lifecycle."""
+"""The Timestream target: `TimestreamTarget` (target.py) implements `tsload.targets.base.Target`.
 
-from __future__ import annotations
+- writer.py     one WriteRecords attempt: the fast path (pre-encoded body, own SigV4, lean HTTP/1.1)
+                or the SDK path (aioboto3, for comparison)
+- query.py      one Query/CancelQuery call: the fast path or aioboto3's timestream-query client
+- outcome.py    the error policy: write outcomes and the retryable codes of both
+- admin.py      database and table lifecycle (control plane, through aioboto3)
+- discovery.py  endpoint discovery against AWS; http.py, sigv4.py: the fast path's wire
 
-from tsload.targets.timestream.discovery import EndpointDiscovery
-from tsload.targets.timestream.outcome import Attempt, Kind
-from tsload.targets.timestream.writer import FastWriter, RecordWriter, SdkWriter
-
-__all__ = ["Attempt", "EndpointDiscovery", "FastWriter", "Kind", "RecordWriter", "SdkWriter"]
+Only `tsload.targets` (the registry) imports this package; ingest, query and run never do.
+"""

@@ -1,11 +1,12 @@
-"""What one WriteRecords attempt came to, independent of how it was sent.
+"""Timestream's error policy: what one WriteRecords attempt came to, and which codes a retry cures.
 
-Classification (shared by the fast path and the SDK path):
+`RETRYABLE_CODES` is the one list for writes and queries (the target's retryable-error policy of
+`tsload.targets.base`). Write classification (shared by the fast path and the SDK path):
 - success                        → OK, with RecordsIngested.Total
 - RejectedRecordsException       → REJECTED: the listed records are rejected (by reason), the rest ingested;
                                    never resent
 - ThrottlingException            → RETRY (throttled)
-- 5xx, InternalServerException, connection/timeout errors → RETRY
+- 5xx, InternalServerException, ServiceUnavailable, RequestTimeout, connection errors → RETRY
 - InvalidEndpointException, HTTP 421 → RETRY after endpoint rediscovery
 - ValidationException            → FATAL: tsload built a request Timestream refuses (a tsload bug)
 - ResourceNotFound, AccessDenied and any other 4xx → FATAL with the service's message
@@ -13,38 +14,35 @@ Classification (shared by the fast path and the SDK path):
 
 from __future__ import annotations
 
-import enum
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
+from tsload.targets.base import WriteKind, WriteOutcome
 
-class Kind(enum.Enum):
-    OK = "ok"
-    REJECTED = "rejected"
-    RETRY = "retry"
-    FATAL = "fatal"
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    kind: Kind
-    ingested: int = 0
-    rejected_reasons: tuple[str, ...] = ()
-    throttled: bool = False
-    rediscover: bool = False
-    code: str = ""
-    message: str = ""
-    request_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-RETRYABLE_CODES = frozenset(
-    {"ThrottlingException", "InternalServerException", "ServiceUnavailable", "ServiceUnavailableException"}
-)
+THROTTLED = "ThrottlingException"
 REDISCOVER_CODES = frozenset({"InvalidEndpointException"})
+#: a transport failure (refused, reset, timed out, TLS): no answer from the service
+CONNECTION_ERROR = "ConnectionError"
+RETRYABLE_CODES = frozenset(
+    {
+        THROTTLED,
+        "InternalServerException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        CONNECTION_ERROR,
+        *REDISCOVER_CODES,
+    }
+)
+
+
+def retryable(code: str, status: int | None) -> bool:
+    """The policy for any call (writes and queries): a listed code, or any 5xx."""
+    return code in RETRYABLE_CODES or (status is not None and status >= 500)
+
 
 _NUMBERS = re.compile(r"\d[\d:.TZ+-]*")
 
@@ -56,36 +54,41 @@ def normalise_reason(reason: str) -> str:
 
 def error_code(raw: str) -> str:
     """`com.amazonaws.timestream.v20181101#ThrottlingException` or `ThrottlingException:http://…` → name."""
-    return raw.rsplit("#", 1)[-1].split(":", 1)[0].strip()
+    # the colon first: the URL after it may itself hold a "#"
+    return raw.split(":", 1)[0].rsplit("#", 1)[-1].strip()
 
 
 def classify_error(
     status: int, code: str, message: str, body: dict[str, Any], records: int, request_id: str | None
-) -> Attempt:
+) -> WriteOutcome:
     if code == "RejectedRecordsException":
         reasons = tuple(
             normalise_reason(str(r.get("Reason", ""))) for r in body.get("RejectedRecords", []) or []
         )
-        return Attempt(
-            Kind.REJECTED,
+        return WriteOutcome(
+            WriteKind.REJECTED,
             ingested=max(records - len(reasons), 0),
             rejected_reasons=reasons,
             code=code,
             message=message,
             request_id=request_id,
         )
-    if code == "ThrottlingException":
-        return Attempt(Kind.RETRY, throttled=True, code=code, message=message, request_id=request_id)
-    if code in REDISCOVER_CODES or status == 421:
-        return Attempt(
-            Kind.RETRY, rediscover=True, code=code or "HTTP421", message=message, request_id=request_id
+    if code == THROTTLED:
+        return WriteOutcome(
+            WriteKind.RETRY, throttled=True, code=code, message=message, request_id=request_id
         )
-    if code in RETRYABLE_CODES or status >= 500:
-        return Attempt(Kind.RETRY, code=code or f"HTTP{status}", message=message, request_id=request_id)
-    return Attempt(Kind.FATAL, code=code or f"HTTP{status}", message=message, request_id=request_id)
+    if code in REDISCOVER_CODES or status == 421:
+        return WriteOutcome(
+            WriteKind.RETRY, rediscover=True, code=code or "HTTP421", message=message, request_id=request_id
+        )
+    if retryable(code, status):
+        return WriteOutcome(
+            WriteKind.RETRY, code=code or f"HTTP{status}", message=message, request_id=request_id
+        )
+    return WriteOutcome(WriteKind.FATAL, code=code or f"HTTP{status}", message=message, request_id=request_id)
 
 
-def classify_http(status: int, headers: dict[str, str], body: bytes, records: int) -> Attempt:
+def classify_http(status: int, headers: dict[str, str], body: bytes, records: int) -> WriteOutcome:
     """Classify a raw HTTP response to WriteRecords."""
     request_id = headers.get("x-amzn-requestid")
     if status == 200:
@@ -93,7 +96,7 @@ def classify_http(status: int, headers: dict[str, str], body: bytes, records: in
             total = int(orjson.loads(body)["RecordsIngested"]["Total"])
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             total = records
-        return Attempt(Kind.OK, ingested=total, request_id=request_id)
+        return WriteOutcome(WriteKind.OK, ingested=total, request_id=request_id)
     parsed: dict[str, Any] = {}
     try:
         loaded = orjson.loads(body) if body else {}

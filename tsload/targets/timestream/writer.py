@@ -1,7 +1,7 @@
 """Sending one WriteRecords request: the fast path (pre-encoded body, own SigV4, lean HTTP/1.1)
 and the SDK path (aioboto3 `write_records`, for comparison with `--sdk-writes`).
 
-Both expose `attempt(body, records) -> Attempt`: a single try, classified; the retry policy lives
+Both expose `attempt(body, records) -> WriteOutcome`: a single try, classified; the retry policy lives
 with the caller. Neither ever raises for a service or transport error.
 """
 
@@ -12,16 +12,17 @@ from typing import Any, Protocol
 
 import orjson
 
+from tsload.targets.base import WriteKind, WriteOutcome
 from tsload.targets.timestream.discovery import EndpointDiscovery
 from tsload.targets.timestream.http import HttpClient, HttpError
-from tsload.targets.timestream.outcome import Attempt, Kind, classify_error, classify_http
+from tsload.targets.timestream.outcome import CONNECTION_ERROR, classify_error, classify_http
 from tsload.targets.timestream.sigv4 import SigV4Signer
 
 WRITE_RECORDS_TARGET = "Timestream_20181101.WriteRecords"
 
 
 class RecordWriter(Protocol):
-    async def attempt(self, body: bytes, records: int) -> Attempt: ...
+    async def attempt(self, body: bytes, records: int) -> WriteOutcome: ...
 
     async def aclose(self) -> None: ...
 
@@ -58,7 +59,7 @@ class FastWriter:
             self._clients[url] = client
         return client
 
-    async def attempt(self, body: bytes, records: int) -> Attempt:
+    async def attempt(self, body: bytes, records: int) -> WriteOutcome:
         if self._fixed is not None:
             url = self._fixed
         else:
@@ -70,7 +71,7 @@ class FastWriter:
         try:
             response = await client.post("/", headers, body)
         except HttpError as exc:
-            return Attempt(Kind.RETRY, code="ConnectionError", message=str(exc))
+            return WriteOutcome(WriteKind.RETRY, code=CONNECTION_ERROR, message=str(exc))
         result = classify_http(response.status, response.headers, response.body, records)
         if result.rediscover and self._discovery is not None:
             self._discovery.invalidate(url)
@@ -116,7 +117,7 @@ class SdkWriter:
             )
         return self._client
 
-    async def attempt(self, body: bytes, records: int) -> Attempt:
+    async def attempt(self, body: bytes, records: int) -> WriteOutcome:
         import botocore.exceptions
 
         client = await self._open()
@@ -137,9 +138,9 @@ class SdkWriter:
                 exc.response.get("ResponseMetadata", {}).get("RequestId"),
             )
         except (botocore.exceptions.BotoCoreError, OSError) as exc:
-            return Attempt(Kind.RETRY, code="ConnectionError", message=str(exc))
+            return WriteOutcome(WriteKind.RETRY, code=CONNECTION_ERROR, message=str(exc))
         total = int(response.get("RecordsIngested", {}).get("Total", records))
-        return Attempt(Kind.OK, ingested=total)
+        return WriteOutcome(WriteKind.OK, ingested=total)
 
     async def aclose(self) -> None:
         self._client = None

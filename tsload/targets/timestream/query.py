@@ -1,4 +1,4 @@
-"""How a Query/CancelQuery call reaches the target: a one-method protocol and two implementations.
+"""How a Query/CancelQuery call reaches Timestream: a small protocol and two implementations.
 
 - `SdkTransport`: aioboto3's ``timestream-query`` client (botocore serialises, signs, parses;
   endpoint discovery against AWS). botocore's own retries are off: tsload counts its retries.
@@ -6,7 +6,8 @@
   client of the write path; for a fixed endpoint (``-e`` or the local engine). The same bytes
   and signature botocore would send, at a fraction of the client CPU.
 
-Both raise `CallError` for an error answer or a transport failure.
+Both raise `CallError` (of `tsload.targets.base`, classified by `outcome.retryable`) for an error
+answer or a transport failure; `to_page` turns an answer into the interface's `Page`.
 """
 
 from __future__ import annotations
@@ -16,49 +17,60 @@ from typing import Any, Protocol
 
 import orjson
 
+from tsload.targets.base import CallError, Page
+from tsload.targets.timestream.http import HttpClient, HttpError
+from tsload.targets.timestream.outcome import CONNECTION_ERROR, THROTTLED, error_code, retryable
+from tsload.targets.timestream.sigv4 import SigV4Signer
+
 QUERY_TARGET = "Timestream_20181101.Query"
 CANCEL_TARGET = "Timestream_20181101.CancelQuery"
 
-RETRYABLE_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "InternalServerException",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "InvalidEndpointException",
-        "ConnectionError",
-    }
-)
+
+def call_error(
+    code: str,
+    message: str,
+    *,
+    status: int | None = None,
+    request_id: str | None = None,
+    query_id: str | None = None,
+) -> CallError:
+    """A failed call, classified by the target's one retryable-error policy (outcome.py)."""
+    return CallError(
+        code,
+        message,
+        status=status,
+        request_id=request_id,
+        query_id=query_id,
+        retryable=retryable(code, status),
+        throttled=code == THROTTLED,
+    )
 
 
-class CallError(Exception):
-    """One failed call: the error code, message, HTTP status and request/query ids when known."""
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        *,
-        status: int | None = None,
-        request_id: str | None = None,
-        query_id: str | None = None,
-    ) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.status = status
-        self.request_id = request_id
-        self.query_id = query_id
-
-    @property
-    def retryable(self) -> bool:
-        return self.code in RETRYABLE_CODES or (self.status is not None and self.status >= 500)
-
-    @property
-    def throttled(self) -> bool:
-        return self.code == "ThrottlingException"
+def to_page(response: dict[str, Any], *, keep_rows: bool) -> Page:
+    """A Query response as a `Page`; cells are converted only when the caller keeps the rows."""
+    rows = response.get("Rows") or ()
+    meta = response.get("ResponseMetadata") or {}
+    columns: tuple[str, ...] = ()
+    values: tuple[tuple[str | None, ...], ...] = ()
+    if keep_rows:
+        columns = tuple(
+            str(c.get("Name", f"_col{i}")) for i, c in enumerate(response.get("ColumnInfo") or ())
+        )
+        values = tuple(
+            tuple(
+                None if d.get("NullValue") or "ScalarValue" not in d else str(d["ScalarValue"])
+                for d in row.get("Data", ())
+            )
+            for row in rows
+        )
+    return Page(
+        rows=len(rows),
+        query_id=response.get("QueryId"),
+        request_id=meta.get("RequestId"),
+        next_token=response.get("NextToken") or None,
+        columns=columns,
+        values=values,
+    )
 
 
 class QueryTransport(Protocol):
@@ -127,7 +139,7 @@ def _sdk_error(exc: Exception) -> CallError:
         response: dict[str, Any] = exc.response or {}
         err = response.get("Error", {})
         meta = response.get("ResponseMetadata", {})
-        return CallError(
+        return call_error(
             str(err.get("Code", "Unknown")),
             str(err.get("Message", "")),
             status=meta.get("HTTPStatusCode"),
@@ -135,14 +147,14 @@ def _sdk_error(exc: Exception) -> CallError:
             query_id=response.get("QueryId"),
         )
     if isinstance(exc, botocore.exceptions.ParamValidationError):
-        return CallError("ParamValidationError", str(exc))
+        return call_error("ParamValidationError", str(exc))
     if isinstance(exc, botocore.exceptions.BotoCoreError | OSError):
-        return CallError("ConnectionError", f"{type(exc).__name__}: {exc}")
+        return call_error(CONNECTION_ERROR, f"{type(exc).__name__}: {exc}")
     try:
         import aiohttp
 
         if isinstance(exc, aiohttp.ClientError):
-            return CallError("ConnectionError", f"{type(exc).__name__}: {exc}")
+            return call_error(CONNECTION_ERROR, f"{type(exc).__name__}: {exc}")
     except ImportError:  # pragma: no cover - aiohttp comes with aiobotocore
         pass
     raise exc
@@ -154,22 +166,17 @@ class FastTransport:
     def __init__(
         self, credentials: Any, region: str, endpoint_url: str, *, read_timeout: float = 300.0
     ) -> None:
-        from tsload.targets.timestream.http import HttpClient
-        from tsload.targets.timestream.sigv4 import SigV4Signer
-
         self._signer = SigV4Signer(credentials, region)
         self._http = HttpClient(endpoint_url, connect_timeout=20.0, read_timeout=read_timeout)
 
     async def _call(self, target: str, params: dict[str, Any]) -> dict[str, Any]:
-        from tsload.targets.timestream.http import HttpError
-
         body = orjson.dumps(params)
         keys = await self._signer.keys()
         headers = self._signer.sign(keys, self._http.host_header, target, body)
         try:
             response = await self._http.post("/", headers, body)
         except HttpError as exc:
-            raise CallError("ConnectionError", str(exc)) from exc
+            raise call_error(CONNECTION_ERROR, str(exc)) from exc
         request_id = response.headers.get("x-amzn-requestid")
         try:
             data = orjson.loads(response.body) if response.body else {}
@@ -183,10 +190,13 @@ class FastTransport:
                 or str(data.get("__type", ""))
                 or f"HTTP{response.status}"
             )
-            code = raw.split(":", 1)[0].rsplit("#", 1)[-1]
             message = str(data.get("message", data.get("Message", "")))
-            raise CallError(
-                code, message, status=response.status, request_id=request_id, query_id=data.get("QueryId")
+            raise call_error(
+                error_code(raw),
+                message,
+                status=response.status,
+                request_id=request_id,
+                query_id=data.get("QueryId"),
             )
         data.setdefault("ResponseMetadata", {"RequestId": request_id, "HTTPStatusCode": response.status})
         return data

@@ -1,0 +1,196 @@
+"""The target interface (tsload.targets.base): layering, the registry, the one retry policy, and the
+Timestream target through the interface only, against the local engine (`tsload serve`) over HTTP."""
+
+from __future__ import annotations
+
+import ast
+import pickle
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tsload
+from tsload._errors import ConfigError, QueryError, TargetError
+from tsload.targets import (
+    CallError,
+    CancelsQueries,
+    ClientOptions,
+    Handoff,
+    RetryPolicy,
+    Schema,
+    TargetConfig,
+    WriteKind,
+    open_target,
+    reopen,
+)
+
+PACKAGE = Path(tsload.__file__).parent
+LOAD_SIDE = ("ingest", "query", "experiment")
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports (absolute names; `from a import b` counts as a and a.b)."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module)
+            out.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return out
+
+
+def test_ingest_query_and_run_never_import_a_target_package() -> None:
+    offenders = []
+    for room in LOAD_SIDE:
+        for path in sorted((PACKAGE / room).rglob("*.py")):
+            for name in _imports(path):
+                if name == "tsload.targets.timestream" or name.startswith("tsload.targets.timestream."):
+                    offenders.append(f"{path.relative_to(PACKAGE.parent)}: {name}")
+    assert not offenders, offenders
+    # the check itself can fail: the Timestream target's own modules do import each other
+    assert any(
+        n.startswith("tsload.targets.timestream.")
+        for n in _imports(PACKAGE / "targets" / "timestream" / "target.py")
+    )
+
+
+def test_only_the_registry_imports_target_packages() -> None:
+    importers = {
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if "targets" not in path.relative_to(PACKAGE).parts[:1]
+        and any(n.startswith("tsload.targets.timestream") for n in _imports(path))
+    }
+    assert importers == set(), importers
+
+
+def test_the_interface_loads_no_sdk() -> None:
+    code = (
+        "import sys, tsload.targets\n"
+        "tsload.targets.TargetConfig(endpoint='http://127.0.0.1:1')\n"
+        "heavy = ('aioboto3', 'botocore', 'numpy', 'tsload.targets.timestream')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == ""
+
+
+def test_registry_names_the_known_targets() -> None:
+    with pytest.raises(ConfigError, match=r"unknown target 'nosuchdb'; known: timestream"):
+        open_target(TargetConfig(kind="nosuchdb"))
+    with pytest.raises(ConfigError, match="unknown target"):
+        reopen(Handoff("nosuchdb", None))
+    with pytest.raises(ConfigError, match="client: one of auto, sdk, fast"):
+        open_target(TargetConfig(), ClientOptions(client="telepathy"))
+
+
+def test_one_retry_policy_full_jitter() -> None:
+    policy = RetryPolicy(max_retries=3, base_s=0.1, cap_s=0.3)
+    rng = random.Random(5)
+    for retry, bound in ((1, 0.1), (2, 0.2), (3, 0.3), (9, 0.3)):
+        waits = [policy.backoff_s(retry, rng) for _ in range(200)]
+        assert all(0.0 <= w <= bound for w in waits)
+        assert max(waits) > bound * 0.8  # jitter spans the range, not a fixed delay
+
+
+def test_timestream_retryable_codes_are_one_list_for_writes_and_queries() -> None:
+    from tsload.targets.timestream.outcome import RETRYABLE_CODES, classify_error
+    from tsload.targets.timestream.query import call_error
+    from tsload.targets.timestream.target import TimestreamTarget
+
+    assert TimestreamTarget.retryable_codes is RETRYABLE_CODES
+    assert {"ThrottlingException", "RequestTimeoutException", "ConnectionError"} <= RETRYABLE_CODES
+    for code in sorted(RETRYABLE_CODES):
+        assert classify_error(400, code, "m", {}, 3, None).kind is WriteKind.RETRY, code
+        assert call_error(code, "m", status=400).retryable, code
+    for code in ("ValidationException", "AccessDeniedException", "ResourceNotFoundException"):
+        assert classify_error(400, code, "m", {}, 3, None).kind is WriteKind.FATAL
+        assert not call_error(code, "m", status=400).retryable
+    # any 5xx retries, whatever its code; throttling is marked as such
+    assert classify_error(503, "Odd", "m", {}, 3, None).kind is WriteKind.RETRY
+    assert call_error("Odd", "m", status=503).retryable
+    throttled = call_error("ThrottlingException", "slow down", status=400, request_id="R")
+    assert throttled.throttled and isinstance(throttled, QueryError) and isinstance(throttled, TargetError)
+    assert isinstance(throttled, CallError) and throttled.request_id == "R"
+
+
+@pytest.fixture(scope="module")
+def engine_url(tmp_path_factory: pytest.TempPathFactory) -> object:
+    import asyncio
+
+    from tsload.targets.local import LocalEngine
+
+    engine = LocalEngine(tmp_path_factory.mktemp("engine"))
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(engine.__aenter__())
+    try:
+        yield engine.endpoint_url
+    finally:
+        loop.run_until_complete(engine.__aexit__(None, None, None))
+        loop.close()
+
+
+async def test_timestream_target_through_the_interface(engine_url: str) -> None:
+    from tsload.model.encode import EncodeOptions
+    from tsload.model.fleet import Fleet, FleetConfig
+
+    schema = Schema("iface", "tbl1")
+    async with open_target(TargetConfig(endpoint=engine_url), ClientOptions(concurrency=4)) as target:
+        assert target.kind == "timestream" and target.description == "127.0.0.1" and not target.is_local
+        assert any("created table iface.tbl1" in line for line in await target.ensure_schema(schema))
+        assert any("exists: kept" in line for line in await target.ensure_schema(schema))
+
+        fleet = Fleet(FleetConfig(host_scale=1))
+        encoder = target.encoder(fleet, EncodeOptions(database="iface", table="tbl1", data_seed=1))
+        now_ms = 1_000 * int(__import__("time").time())
+        requests = encoder.per_emission("metrics", np.arange(3, dtype=np.int64), np.full(3, now_ms))
+        outcomes = [await target.write(r.body, r.records) for r in requests]
+        assert [o.kind for o in outcomes] == [WriteKind.OK] * len(requests)
+        written = sum(r.records for r in requests)
+        assert sum(o.ingested for o in outcomes) == written
+
+        page = await target.query_page("SELECT count(*) AS n FROM iface.tbl1", keep_rows=True)
+        assert page.rows == 1 and page.columns == ("n",) and page.values == ((str(written),),)
+        assert page.query_id and page.next_token is None
+
+        with pytest.raises(CallError) as failed:
+            await target.query_page("SELECT nonsense FROM iface.no_such_table")
+        assert not failed.value.retryable and failed.value.code
+        assert isinstance(target, CancelsQueries)
+
+        # another process's view of the same target: picklable, and it reaches the same table
+        handoff = pickle.loads(pickle.dumps(await target.handoff()))
+        async with reopen(handoff) as again:
+            assert (await again.query_page("SELECT count(*) FROM iface.tbl1")).rows == 1
+        assert target.shared_config() == TargetConfig(endpoint=engine_url)
+
+        # a bad body is the service's answer, never an exception
+        bad = await target.write(b'{"DatabaseName": "iface", "TableName": "tbl1", "Records": 3}', 1)
+        assert bad.kind in (WriteKind.FATAL, WriteKind.REJECTED) and bad.code
+
+        lines = await target.drop_schema(schema)
+        assert lines == ["deleted table iface.tbl1", "deleted database iface"]
+        assert await target.drop_schema(schema) == [
+            "table iface.tbl1 does not exist",
+            "database iface does not exist",
+        ]
+
+
+async def test_local_target_starts_and_stops_an_engine(tmp_path: Path) -> None:
+    async with open_target(TargetConfig(local_data=tmp_path / "data")) as target:
+        assert target.is_local and target.description == "local"
+        shared = target.shared_config()
+        assert shared.endpoint is not None and shared.endpoint.startswith("http://127.0.0.1:")
+        # the shared config reaches the running engine without starting another one
+        async with open_target(shared) as same:
+            assert not same.is_local
+            assert (await same.query_page("SELECT 1")).rows == 1
+    async with open_target(shared) as gone:
+        with pytest.raises(CallError) as refused:
+            await gone.query_page("SELECT 1")
+        assert refused.value.code == "ConnectionError" and refused.value.retryable
