@@ -30,8 +30,8 @@ def test_wheel_holds_the_workload_and_prices(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {"tsload/_workloads/devops/config.ini", "tsload/_workloads/devops/config_row_count.ini",
                 "tsload/model/prices/us-east-1.json", "tsload/py.typed"}
-    expected |= {f"tsload/_workloads/devops/queries/{m}/do-q{i}.sql" for m in ("single", "multi")
-                 for i in range(1, 7)}
+    folders = ("single", "multi", "influxql", "influxdb-sql")
+    expected |= {f"tsload/_workloads/devops/queries/{m}/do-q{i}.sql" for m in folders for i in range(1, 7)}
     assert expected <= names, sorted(expected - names)
     assert not any(n.startswith(("tests/", "scripts/")) for n in names)
 

@@ -48,13 +48,13 @@ reporting-disabled = true
 bind-address = "127.0.0.1:{rpc_port}"
 
 [meta]
-  dir = "{root / 'meta'}"
+  dir = "{root / "meta"}"
   retention-autocreate = true
   logging-enabled = false
 
 [data]
-  dir = "{root / 'data'}"
-  wal-dir = "{root / 'wal'}"
+  dir = "{root / "data"}"
+  wal-dir = "{root / "wal"}"
   index-version = "inmem"
   wal-fsync-delay = "0s"
   query-log-enabled = false
