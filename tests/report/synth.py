@@ -34,6 +34,10 @@ class Session:
     process: int = 1
     index: int = 1
     prefix: str = "local"
+    service: Mapping[str, np.ndarray] = field(default_factory=dict)  # service times (s); written when given
+    late: Mapping[str, int] = field(default_factory=dict)
+    dropped: Mapping[str, int] = field(default_factory=dict)
+    config: Mapping[str, object] = field(default_factory=dict)  # merged into session.json's config
 
     @property
     def ended(self) -> float:
@@ -82,16 +86,22 @@ def write_session(root: Path, s: Session, *, hlog: bool = True) -> Path:
                     for v in lat[(times >= a) & (times < b)]:
                         hdr.record_seconds(ih, float(v))
                     w.add(ih, a, b)
+        if q in s.service:
+            sh = hdr.new_histogram()
+            for v in s.service[q]:
+                hdr.record_seconds(sh, float(v))
+            (d / f"{q}.service-time.hdr").write_text(hdr.encode(sh) + "\n")
         f, to = s.failed.get(q, 0), s.timed_out.get(q, 0)
         queries[q] = {"total": len(lat) + f + to, "successful": len(lat), "failed": f, "timed_out": to,
-                      "retries": 0}
+                      "retries": 0, "late": s.late.get(q, 0), "dropped": s.dropped.get(q, 0)}
         rows[q] = [float(v) for v in lat]
         totals[q] = len(lat) + f + to
     (d / "numDatapoints-begin.log").write_text(f"{tag}, 1, {iso(s.started)}, qid-b, 0.010000, 1\n")
     (d / "numDatapoints-end.log").write_text(f"{tag}, 1, {iso(s.ended)}, qid-e, 0.010000, 1\n")
     (d / f"{name}-summary.csv").write_text(summary_csv({q: r for q, r in rows.items() if r}, totals))
     meta = {"session": tag, "process": s.process, "session_index": s.index, "started": iso(s.started),
-            "ended": iso(s.ended), "queries": queries, "config": {"think_time_ms": 0, "sessions": 1}}
+            "ended": iso(s.ended), "queries": queries,
+            "config": {"think_time_ms": 0, "sessions": 1, **s.config}}
     (d / "session.json").write_bytes(orjson.dumps(meta))
     return d
 
@@ -106,6 +116,7 @@ class IngestRun:
     rejected_by_reason: Mapping[str, int] = field(default_factory=dict)
     failed: int = 0
     errors: Mapping[str, int] = field(default_factory=dict)
+    from_schedule: np.ndarray | None = None  # write latency from the scheduled emission (s)
 
 
 def write_ingest(d: Path, r: IngestRun) -> Path:
@@ -125,6 +136,11 @@ def write_ingest(d: Path, r: IngestRun) -> Path:
                 for v in vals[(times >= a) & (times < b)]:
                     hdr.record_seconds(ih, float(v))
                 w.add(ih, a, b)
+    if r.from_schedule is not None:
+        h = hdr.new_histogram()
+        for v in r.from_schedule:
+            hdr.record_seconds(h, float(v))
+        (d / "write-latency-from-schedule.hdr").write_text(hdr.encode(h) + "\n")
     rejected = sum(r.rejected_by_reason.values())
     summary = {
         "generated": r.ingested + rejected + r.failed, "ingested": r.ingested,

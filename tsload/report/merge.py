@@ -13,13 +13,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from tsload.report.rundirs import IngestRunDir, QuerySessionDir, RunDirs
 from tsload.stats import hdr
 from tsload.stats.summary import LatencySummary, summarize
+
+if TYPE_CHECKING:
+    from tsload.report.slo import SloResult
 
 SCHEMA_VERSION = 1
 
@@ -48,6 +51,15 @@ def natural_key(name: str) -> list[Any]:
 
 @dataclass(frozen=True)
 class QueryRow:
+    """One query's merged figures.
+
+    ``latency`` is measured from the query's *intended* start (its place in the arrival schedule,
+    so time spent queued behind a busy pool counts); ``service_time`` from the moment the request
+    was sent. In a closed-model run the two are equal by construction. ``late`` counts executions
+    that started more than 10 ms behind schedule, ``dropped`` scheduled starts that were
+    never made because the bounded queue of scheduled starts was full (both 0 in a closed model).
+    """
+
     query: str
     sessions: int
     total: int
@@ -57,6 +69,9 @@ class QueryRow:
     retries: int
     latency: LatencySummary | None
     queries_per_s: float | None
+    service_time: LatencySummary | None = None
+    late: int = 0
+    dropped: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +83,9 @@ class QueryRow:
             "timed_out": self.timed_out,
             "retries": self.retries,
             "latency": self.latency.as_dict() if self.latency else None,
+            "service_time": self.service_time.as_dict() if self.service_time else None,
+            "late": self.late,
+            "dropped": self.dropped,
             "queries_per_s": self.queries_per_s,
         }
 
@@ -89,6 +107,14 @@ def _ms_dict(s: LatencySummary | None) -> dict[str, float | int] | None:
 
 @dataclass(frozen=True)
 class IngestRow:
+    """Merged ingestion figures.
+
+    ``write_latency`` is measured from the moment a request was sent to its answer (per attempt:
+    the service time); ``write_latency_from_schedule`` from the scheduled emission time of the
+    request's points to the final answer (queueing behind busy writers and retries included), the
+    ingest counterpart of a query's ``latency``. ``lag`` is the part before the send.
+    """
+
     runs: int
     generated: int
     ingested: int
@@ -107,6 +133,7 @@ class IngestRow:
     write_latency: LatencySummary | None
     lag: LatencySummary | None
     configs: tuple[dict[str, Any], ...]
+    write_latency_from_schedule: LatencySummary | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -125,7 +152,44 @@ class IngestRow:
             "records_per_s": self.records_per_s,
             "measures_per_s": self.measures_per_s,
             "latency_ms": _ms_dict(self.write_latency),
+            "latency_from_schedule_ms": _ms_dict(self.write_latency_from_schedule),
             "lag_ms": _ms_dict(self.lag),
+        }
+
+
+@dataclass(frozen=True)
+class ArrivalSummary:
+    """The open model's schedule against what happened (whole run, all processes and shards).
+
+    ``requested_per_s`` is ``--arrival-rate``; ``achieved_per_s`` the executions started per second
+    of wall time; ``scheduled`` = started + dropped.
+    """
+
+    requested_per_s: float
+    achieved_per_s: float | None
+    arrival: str  # constant | poisson
+    scheduled: int
+    started: int
+    late: int
+    dropped: int
+
+    @property
+    def kept_up(self) -> bool:
+        """Achieved within 2 % of the request, nothing dropped."""
+        if self.achieved_per_s is None or self.requested_per_s <= 0:
+            return False
+        return self.dropped == 0 and abs(self.achieved_per_s / self.requested_per_s - 1.0) <= 0.02
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requested_per_s": self.requested_per_s,
+            "achieved_per_s": self.achieved_per_s,
+            "arrival": self.arrival,
+            "scheduled": self.scheduled,
+            "started": self.started,
+            "late": self.late,
+            "dropped": self.dropped,
+            "kept_up": self.kept_up,
         }
 
 
@@ -138,9 +202,16 @@ class Report:
     ended_s: float | None
     queries: tuple[QueryRow, ...]
     ingest: IngestRow | None
-    histograms: dict[str, Any] = field(repr=False)  # query → merged histogram (µs)
+    histograms: dict[str, Any] = field(repr=False)  # query → merged latency histogram (µs)
     session_configs: tuple[dict[str, Any], ...] = ()
     warnings: tuple[str, ...] = ()
+    service_histograms: dict[str, Any] = field(default_factory=dict, repr=False)  # query → service time (µs)
+    arrival: ArrivalSummary | None = None  # open-model runs only
+    slo: tuple[SloResult, ...] = ()  # evaluated thresholds, in the order given
+
+    @property
+    def slo_failed(self) -> tuple[SloResult, ...]:
+        return tuple(r for r in self.slo if not r.passed)
 
     def row(self, query: str) -> QueryRow:
         for r in self.queries:
@@ -158,13 +229,15 @@ class Report:
             "ended_s": self.ended_s,
             "queries": [r.as_dict() for r in self.queries],
             "ingest": self.ingest.as_dict() if self.ingest else None,
+            "arrival": self.arrival.as_dict() if self.arrival else None,
+            "slo": [r.as_dict() for r in self.slo],
             "warnings": list(self.warnings),
         }
 
 
 def _merge_queries(
     sessions: Sequence[QuerySessionDir],
-) -> tuple[list[QueryRow], dict[str, Any], float | None]:
+) -> tuple[list[QueryRow], dict[str, Any], dict[str, Any], float | None]:
     spans = [(s.started_s, s.ended_s) for s in sessions if s.started_s is not None and s.ended_s is not None]
     wall = union_seconds((a, b) for a, b in spans if a is not None and b is not None) if spans else None
     names: set[str] = set()
@@ -173,11 +246,16 @@ def _merge_queries(
         names.update(s.histograms)
     rows: list[QueryRow] = []
     merged: dict[str, Any] = {}
+    merged_service: dict[str, Any] = {}
     for q in sorted(names, key=natural_key):
         hists = [s.histograms[q] for s in sessions if q in s.histograms]
         h = hdr.merge(hists) if hists else None
         if h is not None:
             merged[q] = h
+        service = [s.service_histograms[q] for s in sessions if q in s.service_histograms]
+        sh = hdr.merge(service) if service else None
+        if sh is not None:
+            merged_service[q] = sh
         counts = [s.counts[q] for s in sessions if q in s.counts]
         ok = sum(c.successful for c in counts)
         rows.append(QueryRow(
@@ -190,8 +268,40 @@ def _merge_queries(
             retries=sum(c.retries for c in counts),
             latency=summarize(h) if h is not None else None,
             queries_per_s=(ok / wall) if wall else None,
+            service_time=summarize(sh) if sh is not None else None,
+            late=sum(c.late for c in counts),
+            dropped=sum(c.dropped for c in counts),
         ))
-    return rows, merged, wall
+    return rows, merged, merged_service, wall
+
+
+def _arrival(sessions: Sequence[QuerySessionDir], rows: Sequence[QueryRow], wall: float | None,
+             warnings: list[str]) -> ArrivalSummary | None:
+    """The open-model summary when the sessions ran on an arrival schedule (one requested rate)."""
+    rates: set[float] = set()
+    kinds: set[str] = set()
+    for s in sessions:
+        cfg = s.meta.get("config") if s.meta else None
+        if isinstance(cfg, dict) and isinstance(cfg.get("arrival_rate"), int | float):
+            rates.add(float(cfg["arrival_rate"]))
+            kinds.add(str(cfg.get("arrival") or "constant"))
+    if not rates:
+        return None
+    if len(rates) > 1:
+        warnings.append("the runs asked for different --arrival-rate values "
+                        f"({', '.join(f'{r:g}' for r in sorted(rates))}/s): no achieved-vs-requested figure")
+        return None
+    started = sum(r.total for r in rows)
+    dropped = sum(r.dropped for r in rows)
+    return ArrivalSummary(
+        requested_per_s=rates.pop(),
+        achieved_per_s=(started / wall) if wall else None,
+        arrival=kinds.pop() if len(kinds) == 1 else "mixed",
+        scheduled=started + dropped,
+        started=started,
+        late=sum(r.late for r in rows),
+        dropped=dropped,
+    )
 
 
 def _num(d: dict[str, Any], key: str) -> int:
@@ -230,6 +340,7 @@ def _merge_ingest(runs: Sequence[IngestRunDir]) -> IngestRow | None:
         rate = float(sum(x for x in rates if isinstance(x, int | float))) if any(
             isinstance(x, int | float) for x in rates) else None
     wl = [r.write_latency for r in runs if r.write_latency is not None]
+    wls = [r.write_latency_from_schedule for r in runs if r.write_latency_from_schedule is not None]
     lag = [r.lag for r in runs if r.lag is not None]
     configs = tuple(r.summary["config"] for r in runs if isinstance(r.summary.get("config"), dict))
     return IngestRow(
@@ -251,11 +362,14 @@ def _merge_ingest(runs: Sequence[IngestRunDir]) -> IngestRow | None:
         write_latency=summarize(hdr.merge(wl)) if wl else None,
         lag=summarize(hdr.merge(lag)) if lag else None,
         configs=configs,
+        write_latency_from_schedule=summarize(hdr.merge(wls)) if wls else None,
     )
 
 
 def build_report(found: RunDirs, sources: Sequence[str] = ()) -> Report:
-    rows, merged, wall = _merge_queries(found.sessions)
+    rows, merged, merged_service, wall = _merge_queries(found.sessions)
+    warnings = list(found.warnings)
+    arrival = _arrival(found.sessions, rows, wall, warnings)
     starts = [t for t in (*(s.started_s for s in found.sessions), *(r.started_s for r in found.ingests)) if t]
     ends = [t for t in (*(s.ended_s for s in found.sessions), *(r.ended_s for r in found.ingests)) if t]
     configs: dict[bytes, dict[str, Any]] = {}
@@ -273,5 +387,7 @@ def build_report(found: RunDirs, sources: Sequence[str] = ()) -> Report:
         ingest=_merge_ingest(found.ingests),
         histograms=merged,
         session_configs=tuple(configs.values()),
-        warnings=found.warnings,
+        warnings=tuple(warnings),
+        service_histograms=merged_service,
+        arrival=arrival,
     )

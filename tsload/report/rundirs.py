@@ -34,7 +34,11 @@ SESSION_JSON = "session.json"
 INGEST_JSON = "ingest-summary.json"
 WRITE_LATENCY_HDR = "write-latency.hdr"
 LAG_HDR = "lag.hdr"
-_INGEST_HDRS = frozenset({WRITE_LATENCY_HDR, LAG_HDR})
+WRITE_LATENCY_FROM_SCHEDULE_HDR = "write-latency-from-schedule.hdr"
+_INGEST_HDRS = frozenset({WRITE_LATENCY_HDR, LAG_HDR, WRITE_LATENCY_FROM_SCHEDULE_HDR})
+#: A session's ``<query>.hdr`` holds latency from the intended start; ``<query>.service-time.hdr``
+#: the service time (from the send). Both in tsload's own files only, never in the sample's .log.
+SERVICE_TIME_SUFFIX = ".service-time"
 
 
 @dataclass(frozen=True)
@@ -44,18 +48,21 @@ class QueryCounts:
     failed: int = 0
     timed_out: int = 0
     retries: int = 0
+    late: int = 0  # started more than 10 ms behind schedule (open model)
+    dropped: int = 0  # scheduled but never started: the queue of scheduled starts was full
 
 
 @dataclass(frozen=True)
 class QuerySessionDir:
     path: Path
     meta: dict[str, Any] | None
-    histograms: dict[str, Any]  # query → HDR histogram (µs)
+    histograms: dict[str, Any]  # query → HDR histogram (µs) of latency from the intended start
     counts: dict[str, QueryCounts]
     started_s: float | None
     ended_s: float | None
     hlogs: tuple[Path, ...]
     summary: SummaryFile | None  # the per-session summary CSV, when there is one
+    service_histograms: dict[str, Any] = field(default_factory=dict)  # query → service time (µs)
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ class IngestRunDir:
     started_s: float | None
     ended_s: float | None
     hlogs: tuple[Path, ...]
+    write_latency_from_schedule: Any | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +140,7 @@ def _counts_from_meta(meta: dict[str, Any]) -> dict[str, QueryCounts]:
         if isinstance(c, dict):
             out[str(name)] = QueryCounts(
                 _int(c, "total"), _int(c, "successful"), _int(c, "failed"), _int(c, "timed_out"),
-                _int(c, "retries"),
+                _int(c, "retries"), _int(c, "late"), _int(c, "dropped"),
             )
     return out
 
@@ -167,10 +175,14 @@ def _span_from_hlogs(hlogs: Sequence[Path]) -> tuple[float | None, float | None]
 def load_session(path: Path, warnings: list[str], summary_path: Path | None = None) -> QuerySessionDir:
     meta = _read_json(path / SESSION_JSON) if (path / SESSION_JSON).is_file() else None
     histograms: dict[str, Any] = {}
+    service: dict[str, Any] = {}
     for f in sorted(path.glob("*.hdr")):
         h = read_hdr_file(f, warnings)
         if h is not None:
-            histograms[f.stem] = h
+            if f.stem.endswith(SERVICE_TIME_SUFFIX):
+                service[f.stem.removesuffix(SERVICE_TIME_SUFFIX)] = h
+            else:
+                histograms[f.stem] = h
     if summary_path is None:
         found = sorted(path.glob("*-summary.csv"))
         summary_path = found[0] if found else None
@@ -196,6 +208,7 @@ def load_session(path: Path, warnings: list[str], summary_path: Path | None = No
         ended_s=ended,
         hlogs=hlogs,
         summary=summary,
+        service_histograms=service,
     )
 
 
@@ -203,6 +216,8 @@ def load_ingest(path: Path, warnings: list[str]) -> IngestRunDir:
     summary = _read_json(path / INGEST_JSON) if (path / INGEST_JSON).is_file() else {}
     wl = read_hdr_file(path / WRITE_LATENCY_HDR, warnings) if (path / WRITE_LATENCY_HDR).is_file() else None
     lag = read_hdr_file(path / LAG_HDR, warnings) if (path / LAG_HDR).is_file() else None
+    sched_path = path / WRITE_LATENCY_FROM_SCHEDULE_HDR
+    from_schedule = read_hdr_file(sched_path, warnings) if sched_path.is_file() else None
     hlogs = tuple(sorted(path.glob("*.hlog")))
     started, ended = parse_time(summary.get("started")), parse_time(summary.get("ended"))
     elapsed = summary.get("elapsed_s")
@@ -219,6 +234,7 @@ def load_ingest(path: Path, warnings: list[str]) -> IngestRunDir:
         started_s=started,
         ended_s=ended,
         hlogs=hlogs,
+        write_latency_from_schedule=from_schedule,
     )
 
 
