@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tsload.ingest.config import IngestConfig, parse_duration
+from tsload._units import parse_duration
+from tsload.ingest.config import IngestConfig
 from tsload.ingest.runner import backfill_notes
 from tsload.ingest.stats import Aggregator, IngestStats
 

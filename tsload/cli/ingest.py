@@ -67,7 +67,8 @@ def command(
     drain_timeout: o.DrainTimeout = 10.0,
 ) -> None:
     from tsload._errors import ConfigError
-    from tsload.ingest.config import IngestConfig, parse_duration
+    from tsload._units import parse_duration
+    from tsload.ingest.config import IngestConfig
     from tsload.ingest.plan import parse_shard
     from tsload.targets import TargetConfig
 

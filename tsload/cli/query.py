@@ -82,7 +82,7 @@ def command(
         "--no-datapoint-counts", help="Skip the numDatapoints-begin/end counts of each session.")] = False,
 ) -> None:
     from tsload._errors import ConfigError
-    from tsload.ingest.config import parse_duration
+    from tsload._units import parse_duration
     from tsload.model.shard import parse_shard
     from tsload.query.config import QueryConfig
     from tsload.targets import TargetConfig

@@ -78,8 +78,8 @@ def command(
     prices: o.Prices = None,
 ) -> None:
     from tsload._errors import ConfigError
+    from tsload._units import parse_duration
     from tsload.experiment import RunConfig, default_out_dir
-    from tsload.ingest.config import parse_duration
     from tsload.model.cost import load_prices
     from tsload.model.shard import parse_shard
     from tsload.targets import TargetConfig

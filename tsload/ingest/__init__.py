@@ -11,7 +11,8 @@ import types
 from collections.abc import Coroutine
 from typing import Any
 
-from tsload.ingest.config import IngestConfig, parse_duration
+from tsload._units import parse_duration
+from tsload.ingest.config import IngestConfig
 from tsload.ingest.runner import ingest
 from tsload.ingest.stats import Progress
 from tsload.ingest.summary import IngestSummary

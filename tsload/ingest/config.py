@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tsload._errors import ConfigError
 from tsload.targets import TargetConfig
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-
-
-def parse_duration(text: str, flag: str) -> float:
-    """`90m`, `3d`, `45s`, `1.5h`, `500ms` or plain seconds → seconds."""
-    m = _DURATION.match(text)
-    if not m:
-        raise ConfigError(f"{flag}: a duration like 90s, 90m, 12h or 3d, got {text!r}")
-    return float(m.group(1)) * _UNIT_S[m.group(2) or "s"]
 
 
 @dataclass(frozen=True)

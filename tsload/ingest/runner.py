@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -16,15 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from tsload._errors import first_error
+from tsload._files import make_private_dir, write_private
 from tsload.ingest.config import IngestConfig
 from tsload.ingest.plan import WorkerPlan, client_options
 from tsload.ingest.stats import Aggregator, Progress
 from tsload.ingest.summary import (
     IngestSummary,
     config_dict,
-    make_private_dir,
     percentiles_ms,
-    write_private,
 )
 from tsload.ingest.worker import ModelFactory
 from tsload.stats import hdr
@@ -52,13 +52,8 @@ def _open_hlogs(out_dir: Path | None, start_s: float) -> list[Any]:
 
 
 def schema_of(cfg: IngestConfig) -> Schema:
-    return Schema(
-        database=cfg.database,
-        table=cfg.table,
-        memory_store_retention_hours=cfg.memory_store_retention_hours,
-        magnetic_store_retention_days=cfg.magnetic_store_retention_days,
-        enable_magnetic_writes=cfg.enable_magnetic_writes,
-    )
+    """The schema settings of `cfg` (IngestConfig has every `Schema` field, under the same name)."""
+    return Schema(**{f.name: getattr(cfg, f.name) for f in dataclasses.fields(Schema)})
 
 
 async def create_schema(target: Target, cfg: IngestConfig) -> list[str]:
@@ -70,7 +65,6 @@ def with_request_id_nonce(cfg: IngestConfig) -> IngestConfig:
     """The run's config with its request-id nonce drawn (once, before the processes start)."""
     if not (cfg.add_req_id or cfg.req_id_dim) or cfg.request_id_nonce is not None:
         return cfg
-    import dataclasses
     import secrets
 
     return dataclasses.replace(cfg, request_id_nonce=secrets.randbits(63))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tsload._files import make_private_dir, write_private
 from tsload.stats import hdr
 
 SCHEMA_VERSION = 1
@@ -132,20 +132,6 @@ class IngestSummary:
         write_private(out_dir / "ingest-summary.json", json.dumps(self.to_json(), indent=2) + "\n")
         write_private(out_dir / "write-latency.hdr", self.latency_hdr + "\n")
         write_private(out_dir / "lag.hdr", self.lag_hdr + "\n")
-
-
-def make_private_dir(path: Path) -> None:
-    """Run directories hold host names and timings: user-only, whatever the umask."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-
-
-def write_private(path: Path, text: str) -> None:
-    """Create (or truncate) `path` with mode 0600 and write `text`."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
 
 
 def config_dict(cfg: Any) -> dict[str, Any]:

@@ -90,22 +90,6 @@ if TYPE_CHECKING:
 
     IntArray = npt.NDArray[np.int64]
 
-__all__ = [
-    "CallError",
-    "CancelsQueries",
-    "ClientOptions",
-    "EncodedRequest",
-    "Handoff",
-    "Page",
-    "RequestEncoder",
-    "RetryPolicy",
-    "Schema",
-    "Target",
-    "TargetConfig",
-    "WriteKind",
-    "WriteOutcome",
-]
-
 
 # -- what the user chooses --------------------------------------------------------------------
 

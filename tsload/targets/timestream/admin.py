@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from tsload._errors import TargetError
+from tsload.targets.base import Schema
 
 log = logging.getLogger(__name__)
 
@@ -53,53 +54,16 @@ def _fail(what: str, exc: Exception) -> TargetError:
     return TargetError(f"{what}: {code}: {err.get('Message', exc)}", code=_code(exc))
 
 
-async def ensure_schema(
-    session: Any,
-    region: str,
-    endpoint_url: str | None,
-    database: str,
-    table: str,
-    *,
-    memory_store_retention_hours: int,
-    magnetic_store_retention_days: int,
-    enable_magnetic_writes: bool,
-) -> list[str]:
-    """Create the database and table when missing; an existing table is kept as it is.
-
-    Returns one human line per decision (the caller shows them).
-    """
-    async with _reachable(region, endpoint_url):
-        return await _ensure_schema(
-            session,
-            region,
-            endpoint_url,
-            database,
-            table,
-            memory_store_retention_hours=memory_store_retention_hours,
-            magnetic_store_retention_days=magnetic_store_retention_days,
-            enable_magnetic_writes=enable_magnetic_writes,
-        )
-
-
-async def _ensure_schema(
-    session: Any,
-    region: str,
-    endpoint_url: str | None,
-    database: str,
-    table: str,
-    *,
-    memory_store_retention_hours: int,
-    magnetic_store_retention_days: int,
-    enable_magnetic_writes: bool,
-) -> list[str]:
+async def ensure_schema(session: Any, region: str, endpoint_url: str | None, schema: Schema) -> list[str]:
     """Create the database and table when missing; an existing table is kept as it is.
 
     Returns one human line per decision (the caller shows them).
     """
     import botocore.exceptions
 
+    database, table = schema.database, schema.table
     messages: list[str] = []
-    async with _client(session, region, endpoint_url) as client:
+    async with _reachable(region, endpoint_url), _client(session, region, endpoint_url) as client:
         # Describe first: a role allowed to write into an existing table need not be allowed to create.
         try:
             existing = (await client.describe_table(DatabaseName=database, TableName=table)).get("Table", {})
@@ -119,18 +83,18 @@ async def _ensure_schema(
             "DatabaseName": database,
             "TableName": table,
             "RetentionProperties": {
-                "MemoryStoreRetentionPeriodInHours": memory_store_retention_hours,
-                "MagneticStoreRetentionPeriodInDays": magnetic_store_retention_days,
+                "MemoryStoreRetentionPeriodInHours": schema.memory_store_retention_hours,
+                "MagneticStoreRetentionPeriodInDays": schema.magnetic_store_retention_days,
             },
         }
-        if enable_magnetic_writes:
+        if schema.enable_magnetic_writes:
             table_args["MagneticStoreWriteProperties"] = {"EnableMagneticStoreWrites": True}
         try:
             await client.create_table(**table_args)
             messages.append(
-                f"created table {database}.{table} (memory store {memory_store_retention_hours} h, "
-                f"magnetic store {magnetic_store_retention_days} d"
-                + (", magnetic-store writes on)" if enable_magnetic_writes else ")")
+                f"created table {database}.{table} (memory store {schema.memory_store_retention_hours} h, "
+                f"magnetic store {schema.magnetic_store_retention_days} d"
+                + (", magnetic-store writes on)" if schema.enable_magnetic_writes else ")")
             )
         except botocore.exceptions.ClientError as exc:
             if _code(exc) != "ConflictException":
@@ -151,29 +115,13 @@ def _describe(table: dict[str, Any]) -> str:
     )
 
 
-async def describe_table(
-    session: Any, region: str, endpoint_url: str | None, database: str, table: str
-) -> Any:
-    async with _client(session, region, endpoint_url) as client:
-        response = await client.describe_table(DatabaseName=database, TableName=table)
-        return response.get("Table", {})
-
-
-async def delete_schema(
-    session: Any, region: str, endpoint_url: str | None, database: str, table: str
-) -> list[str]:
+async def delete_schema(session: Any, region: str, endpoint_url: str | None, schema: Schema) -> list[str]:
     """Delete the table, then the database (what is already gone is reported, not an error)."""
-    async with _reachable(region, endpoint_url):
-        return await _delete_schema(session, region, endpoint_url, database, table)
-
-
-async def _delete_schema(
-    session: Any, region: str, endpoint_url: str | None, database: str, table: str
-) -> list[str]:
     import botocore.exceptions
 
+    database, table = schema.database, schema.table
     messages: list[str] = []
-    async with _client(session, region, endpoint_url) as client:
+    async with _reachable(region, endpoint_url), _client(session, region, endpoint_url) as client:
         try:
             await client.delete_table(DatabaseName=database, TableName=table)
             messages.append(f"deleted table {database}.{table}")

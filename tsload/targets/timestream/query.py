@@ -12,7 +12,6 @@ answer or a transport failure; `to_page` turns an answer into the interface's `P
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, Protocol
 
 import orjson
@@ -20,6 +19,7 @@ import orjson
 from tsload.targets.base import CallError, Page
 from tsload.targets.timestream.http import HttpClient, HttpError
 from tsload.targets.timestream.outcome import CONNECTION_ERROR, THROTTLED, error_code, retryable
+from tsload.targets.timestream.sdk import SdkClient
 from tsload.targets.timestream.sigv4 import SigV4Signer
 
 QUERY_TARGET = "Timestream_20181101.Query"
@@ -85,35 +85,12 @@ class SdkTransport:
     """aioboto3 ``timestream-query``; one client (and connection pool) shared by a process's sessions."""
 
     def __init__(self, session: Any, region: str, endpoint_url: str | None, *, max_pool: int = 10) -> None:
-        self._session = session
-        self._region = region
-        self._endpoint_url = endpoint_url
-        self._max_pool = max_pool
-        self._stack = contextlib.AsyncExitStack()
-        self._client: Any = None
-
-    async def _open(self) -> Any:
-        if self._client is None:
-            from botocore.config import Config
-
-            config = Config(
-                retries={"total_max_attempts": 1},  # tsload retries (and counts) itself
-                max_pool_connections=self._max_pool,
-                connect_timeout=20,
-                read_timeout=300,
-            )
-            self._client = await self._stack.enter_async_context(
-                self._session.client(
-                    "timestream-query",
-                    region_name=self._region,
-                    endpoint_url=self._endpoint_url,
-                    config=config,
-                )
-            )
-        return self._client
+        self._sdk = SdkClient(
+            session, "timestream-query", region, endpoint_url, max_pool=max_pool, read_timeout=300
+        )
 
     async def query(self, params: dict[str, Any]) -> dict[str, Any]:
-        client = await self._open()
+        client = await self._sdk.get()
         try:
             response: dict[str, Any] = await client.query(**params)
         except Exception as exc:
@@ -121,15 +98,14 @@ class SdkTransport:
         return response
 
     async def cancel(self, query_id: str) -> None:
-        client = await self._open()
+        client = await self._sdk.get()
         try:
             await client.cancel_query(QueryId=query_id)
         except Exception as exc:
             raise _sdk_error(exc) from exc
 
     async def aclose(self) -> None:
-        self._client = None
-        await self._stack.aclose()
+        await self._sdk.aclose()
 
 
 def _sdk_error(exc: Exception) -> CallError:

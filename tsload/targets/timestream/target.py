@@ -193,21 +193,12 @@ class TimestreamTarget:
     async def ensure_schema(self, schema: Schema) -> list[str]:
         from tsload.targets.timestream.admin import ensure_schema
 
-        return await ensure_schema(
-            self.session,
-            self.region,
-            self.endpoint,
-            schema.database,
-            schema.table,
-            memory_store_retention_hours=schema.memory_store_retention_hours,
-            magnetic_store_retention_days=schema.magnetic_store_retention_days,
-            enable_magnetic_writes=schema.enable_magnetic_writes,
-        )
+        return await ensure_schema(self.session, self.region, self.endpoint, schema)
 
     async def drop_schema(self, schema: Schema) -> list[str]:
         from tsload.targets.timestream.admin import delete_schema
 
-        return await delete_schema(self.session, self.region, self.endpoint, schema.database, schema.table)
+        return await delete_schema(self.session, self.region, self.endpoint, schema)
 
     # -- writes ---------------------------------------------------------------------------------
     def encoder(self, fleet: Fleet, options: EncodeOptions) -> RequestEncoder:

@@ -7,7 +7,6 @@ with the caller. Neither ever raises for a service or transport error.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, Protocol
 
 import orjson
@@ -16,6 +15,7 @@ from tsload.targets.base import WriteKind, WriteOutcome
 from tsload.targets.timestream.discovery import EndpointDiscovery
 from tsload.targets.timestream.http import HttpClient, HttpError
 from tsload.targets.timestream.outcome import CONNECTION_ERROR, classify_error, classify_http
+from tsload.targets.timestream.sdk import SdkClient
 from tsload.targets.timestream.sigv4 import SigV4Signer
 
 WRITE_RECORDS_TARGET = "Timestream_20181101.WriteRecords"
@@ -90,37 +90,14 @@ class SdkWriter:
     """aioboto3 `write_records` (botocore validates, serialises and signs every request itself)."""
 
     def __init__(self, session: Any, region: str, endpoint_url: str | None, *, max_pool: int = 100) -> None:
-        self._session = session
-        self._region = region
-        self._endpoint_url = endpoint_url
-        self._max_pool = max_pool
-        self._stack = contextlib.AsyncExitStack()
-        self._client: Any = None
-
-    async def _open(self) -> Any:
-        if self._client is None:
-            from botocore.config import Config
-
-            config = Config(
-                retries={"max_attempts": 1, "mode": "standard"},  # tsload's own retry policy applies
-                max_pool_connections=self._max_pool,
-                read_timeout=335,
-                connect_timeout=20,
-            )
-            self._client = await self._stack.enter_async_context(
-                self._session.client(
-                    "timestream-write",
-                    region_name=self._region,
-                    endpoint_url=self._endpoint_url,
-                    config=config,
-                )
-            )
-        return self._client
+        self._sdk = SdkClient(
+            session, "timestream-write", region, endpoint_url, max_pool=max_pool, read_timeout=335
+        )
 
     async def attempt(self, body: bytes, records: int) -> WriteOutcome:
         import botocore.exceptions
 
-        client = await self._open()
+        client = await self._sdk.get()
         kwargs = orjson.loads(body)
         try:
             response = await client.write_records(**kwargs)
@@ -143,5 +120,4 @@ class SdkWriter:
         return WriteOutcome(WriteKind.OK, ingested=total)
 
     async def aclose(self) -> None:
-        self._client = None
-        await self._stack.aclose()
+        await self._sdk.aclose()
