@@ -208,3 +208,53 @@ def test_resend_after_restart_dedupes_rejects_and_upserts(tmp_path: Path, capaci
         ("h4", f"m{k}", t0 + k * 1000, 3.5, 2) for k in range(5)
     ]
     assert [r for r in after if r[0] != "h4"] == [r for r in first if r[0] != "h4"]
+
+
+def test_one_series_requests_mix_with_per_record_ones(tmp_path: Path) -> None:
+    """Requests of one series are checked and stored as columns; mixed in one flush with
+    per-record requests, a key repeated inside a request, and re-sends, every row lands once
+    with its own dimensions (NULL where a series has none)."""
+    cfg = make_config(tmp_path, flush_interval=3600)
+    t0 = int(time.time() * 1000) - 60_000
+    with engine_in_thread(cfg) as eng:
+        w = eng.client("timestream-write")
+        w.create_database(DatabaseName="rdb")
+        w.create_table(DatabaseName="rdb", TableName="restart")
+        one = _body(t0, n_hosts=1)[0]
+        assert w.write_records(**one)["RecordsIngested"]["Total"] == 5
+        assert w.write_records(**one)["RecordsIngested"]["Total"] == 5  # idempotent, not stored
+        w.write_records(  # per-record dimensions, another dimension name
+            DatabaseName="rdb",
+            TableName="restart",
+            Records=[
+                {
+                    "Dimensions": [{"Name": "az", "Value": "z1"}],
+                    "MeasureName": "m0",
+                    "MeasureValue": "9.5",
+                    "Time": str(t0),
+                }
+            ],
+        )
+        twice = dict(one, Records=[dict(r, Time=str(t0 + 50_000)) for r in one["Records"][:2]] * 2)
+        assert w.write_records(**twice)["RecordsIngested"]["Total"] == 4  # a key twice: stored once
+        changed = dict(twice, Records=[twice["Records"][0], dict(twice["Records"][0], MeasureValue="7.5")])
+        with pytest.raises(w.exceptions.RejectedRecordsException) as e:
+            w.write_records(**changed)
+        assert [(r["RecordIndex"], r["Reason"]) for r in e.value.response["RejectedRecords"]] == [
+            (1, SAME_VERSION_REASON)
+        ]
+        assert eng.stats()["buffered_rows"] == 8  # nothing flushed yet: one flush for all at stop
+    con = duckdb.connect(str(cfg.data_dir / DB_FILE), read_only=True)
+    try:
+        got = con.execute(
+            'SELECT host, az, measure_name, epoch_ns(time) // 1000000, "measure_value::double", _version'
+            " FROM rdb.restart ORDER BY ALL"
+        ).fetchall()
+    finally:
+        con.close()
+    expected = (
+        [("h0", None, f"m{k}", t0 + k * 1000, 1.5, 1) for k in range(5)]
+        + [(None, "z1", "m0", t0, 9.5, 1)]
+        + [("h0", None, f"m{k}", t0 + 50_000, 1.5, 1) for k in range(2)]
+    )
+    assert sorted(got, key=repr) == sorted(expected, key=repr)

@@ -264,6 +264,12 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path) -> None:
                 for h, v in (("a", "1"), ("b", "2"))
             ],
         )
+        w.write_records(  # one series in CommonAttributes: logged as columns (a segment)
+            DatabaseName="kdb",
+            TableName="ktab",
+            CommonAttributes={"Dimensions": [{"Name": "host", "Value": "c"}], "MeasureValueType": "BIGINT"},
+            Records=[{"MeasureName": "s", "MeasureValue": str(v), "Time": str(t + v)} for v in range(5)],
+        )
     finally:
         proc.kill()
         proc.wait(30)
@@ -271,16 +277,24 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path) -> None:
     port = m.group(2)  # the killed engine's port is taken again at once (its connections are in TIME_WAIT)
     with serve(data, "--port", port) as url, urllib.request.urlopen(url + "/tsload/stats") as r:
         assert url.endswith(f":{port}")
-        assert json.load(r)["replayed_rows"] == 1004
+        assert json.load(r)["replayed_rows"] == 1009
     assert rows_in(data, 'SELECT count(*), sum("measure_value::double") FROM kdb.ktab') == [
-        (1003, 20 * sum(range(50)) - 1 + 100 + 3)
+        (1008, 20 * sum(range(50)) - 1 + 100 + 3)
     ]
     assert rows_in(
         data, 'SELECT host, "measure_value::double" FROM kdb.ktab WHERE host IS NOT NULL ORDER BY 1'
     ) == [
         ("a", 1.0),
         ("b", 2.0),
+        ("c", None),
+        ("c", None),
+        ("c", None),
+        ("c", None),
+        ("c", None),
     ]
+    assert rows_in(
+        data, 'SELECT epoch_ns(time), "measure_value::bigint" FROM kdb.ktab WHERE host = \'c\' ORDER BY 1'
+    ) == [((t + v) * 1_000_000, v) for v in range(5)]
     assert rows_in(data, "SELECT x, y FROM kdb.ktab WHERE measure_name = 'mm'") == [(1.5, True)]
     assert rows_in(
         data,

@@ -72,6 +72,18 @@ class DedupeIndex:
             return bk not in self._evicted
         return bk in self._complete
 
+    def covers_range(self, lo_ns: int, hi_ns: int) -> bool:
+        """True when every key with lo_ns <= time <= hi_ns is in memory (False: ask per key;
+        ranges over more than two buckets are not looked at here)."""
+        lo_bk, hi_bk = lo_ns // BUCKET_NS, hi_ns // BUCKET_NS
+        if hi_bk - lo_bk > 1:
+            return False
+        if lo_ns >= self.horizon_ns:
+            return lo_bk not in self._evicted and hi_bk not in self._evicted
+        if hi_ns < self.horizon_ns:
+            return lo_bk in self._complete and hi_bk in self._complete
+        return False
+
     def missing(self, times: Iterable[int]) -> list[int]:
         """The incomplete buckets among these times' buckets, sorted."""
         return sorted({t // BUCKET_NS for t in times if not self.covers(t)})

@@ -87,6 +87,7 @@ class ParsedWrite:
         "_dims_fn",
         "_rows",
         "_values",
+        "common",
         "database",
         "hashes",
         "kinds",
@@ -115,6 +116,7 @@ class ParsedWrite:
         self.n = len(rows)
         self._rows: list[Row] | None = rows
         self.summary: Summary | None = None
+        self.common: tuple[Dims, int] | None = None
 
     @classmethod
     def columnar(
@@ -131,8 +133,11 @@ class ParsedWrite:
         versions: list[int],
         nbytes: list[int],
         summary: Summary,
+        common: tuple[Dims, int] | None = None,
     ) -> ParsedWrite:
+        """`common`: (dimensions, their hash) when every record has exactly those (one series)."""
         self = cls.__new__(cls)
+        self.common = common
         self.database = database
         self.table = table
         self.n = len(times)
@@ -148,6 +153,10 @@ class ParsedWrite:
         self.nbytes = nbytes
         self.summary = summary
         return self
+
+    def values(self) -> list[Any]:
+        """Canonical values per record (fast path)."""
+        return self._values()
 
     @property
     def dims(self) -> list[Dims]:
@@ -593,6 +602,7 @@ def _columns(database: str, table: str, records: list[Any], c: _Common) -> Parse
     d_col = col("Dimensions")
     dims_bytes: list[int] | None = None
     dim_names: frozenset[str] | set[str] = c.names
+    common = (c.dims, c.hash) if d_col is None and c.dims else None
     if d_col is None:
 
         def dims() -> list[Dims]:
@@ -654,6 +664,7 @@ def _columns(database: str, table: str, records: list[Any], c: _Common) -> Parse
         versions=versions,
         nbytes=nbytes,
         summary=summary,
+        common=common,
     )
     return parsed
 

@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,17 +28,21 @@ from tsload.engine import limits
 from tsload.engine.dedupe import BUCKET_NS, NO_HORIZON, Entry
 from tsload.engine.keys import load_series_ranges, probe, scan_window
 from tsload.engine.records import Row
-from tsload.engine.tables import SINGLE_COLUMN, SQL_TYPE, TableState, Upsert, qi
+from tsload.engine.tables import SINGLE_COLUMN, SQL_TYPE, Segment, TableState, Upsert, qi
 from tsload.engine.wal import WriteAheadLog
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# What one flush writes for a table: rows, segments, upserts, new columns.
+Work = tuple[TableState, list[Row], list[Segment], list[Upsert], list[tuple[str, str, str]]]
 
 META = "_tsload"
 DB_FILE = "tsload.duckdb"
 # DuckDB schemas a Timestream database may not be mapped onto.
 # The widest window `load_index` reads at once (one hour of buckets).
 MAX_LOAD_BUCKETS = 360
+# A write-ahead log entry of a `Segment`: db, table, now, dims and the segment's 6 columns.
+SEGMENT_ENTRY_LEN = 10
 RESERVED_DATABASES = frozenset({META, "main", "information_schema", "pg_catalog", "temp", "system"})
 
 
@@ -185,13 +190,22 @@ class Store:
         """Re-apply logged rows that never reached DuckDB (the engine was killed)."""
         entries = wal.read_after(*self._committed)
         wal.open(self._committed[0])
-        for db, table, now_ns, common, raw_rows in entries:
+        for entry in entries:
+            db, table, now_ns, common = entry[:4]
             ts = self.tables.get((db, table))
             if ts is None:
                 continue  # deleted since
             rows: list[Row] = []
             shared = None if common is None else tuple((str(k), str(v)) for k, v in common)
-            for raw in raw_rows:
+            if len(entry) == SEGMENT_ENTRY_LEN:  # a `Segment`: one series, columns
+                assert shared is not None
+                names, times, kind, values, versions, nbytes = entry[4:]
+                dh = hash(frozenset(shared))
+                rows = [
+                    (shared, dh, mn, t, kind, v, ver, nb)
+                    for mn, t, v, ver, nb in zip(names, times, values, versions, nbytes, strict=True)
+                ]
+            for raw in [] if len(entry) == SEGMENT_ENTRY_LEN else entry[4]:
                 if shared is None:
                     dims = tuple((str(k), str(v)) for k, v in raw[0])
                     raw = raw[1:]
@@ -210,6 +224,11 @@ class Store:
         if entries:
             log.warning("replayed %d acknowledged rows from the write-ahead log", self.replayed_rows)
         await self.flush()
+
+    def log_segment(self, ts: TableState, seg: Segment, now_ns: int) -> None:
+        """`log_rows` for a `Segment` (its columns, as they are)."""
+        if self.wal is not None:
+            self.wal.append(orjson.dumps([ts.database, ts.name, now_ns, *seg]) + b"\n")
 
     def log_rows(self, ts: TableState, rows: list[Row], now_ns: int) -> None:
         """Append just-accepted rows to the write-ahead log (before they are acknowledged)."""
@@ -329,11 +348,11 @@ class Store:
             ts.index.drop_older_than(ts.window(now)[0])
 
     async def _flush_locked(self) -> None:
-        work: list[tuple[TableState, list[Row], list[Upsert], list[tuple[str, str, str]]]] = []
+        work: list[Work] = []
         for ts in self.tables.values():
-            if ts.rows or ts.pending_columns or ts.upserts:
-                work.append((ts, ts.rows, ts.upserts, ts.pending_columns))
-                ts.rows, ts.upserts, ts.pending_columns = [], [], []
+            if ts.rows or ts.segments or ts.pending_columns or ts.upserts:
+                work.append((ts, ts.rows, ts.segments, ts.upserts, ts.pending_columns))
+                ts.rows, ts.segments, ts.upserts, ts.pending_columns = [], [], [], []
         pos: tuple[int, int] | None = None
         if self.wal is not None:
             pos = self.wal.position()
@@ -342,7 +361,7 @@ class Store:
             self.wal.rotate_if_large()
         if not work and pos is None:
             return
-        n = sum(len(w[1]) for w in work)
+        n = sum(len(w[1]) + sum(len(seg[1]) for seg in w[2]) for w in work)
         self.buffered -= n
         await self._run(lambda cur: self._flush_sync(cur, work, pos))
         self.rows_flushed += n
@@ -354,7 +373,7 @@ class Store:
     def _flush_sync(
         self,
         cur: Any,
-        work: list[tuple[TableState, list[Row], list[Upsert], list[tuple[str, str, str]]]],
+        work: list[Work],
         wal_pos: tuple[int, int] | None,
     ) -> None:
         # One transaction: the rows and the write-ahead log position they cover commit together.
@@ -368,10 +387,8 @@ class Store:
             cur.execute("ROLLBACK")
             raise
 
-    def _flush_tables(
-        self, cur: Any, work: list[tuple[TableState, list[Row], list[Upsert], list[tuple[str, str, str]]]]
-    ) -> None:
-        for ts, rows, upserts, columns in work:
+    def _flush_tables(self, cur: Any, work: list[Work]) -> None:
+        for ts, rows, segments, upserts, columns in work:
             if self.tables.get((ts.database, ts.name)) is not ts:
                 continue  # dropped meanwhile
             qt = f"{qi(ts.database)}.{qi(ts.name)}"
@@ -381,8 +398,8 @@ class Store:
                     f"INSERT INTO {META}.columns VALUES (?, ?, ?, ?, ?)",
                     [ts.database, ts.name, name, role, typ],
                 )
-            if rows:
-                batch = build_arrow(rows, ts)
+            if rows or segments:
+                batch = build_arrow(rows, segments)
                 cur.register("_tsload_batch", batch)
                 try:
                     cur.execute(f"INSERT INTO {qt} BY NAME SELECT * FROM _tsload_batch")
@@ -469,43 +486,55 @@ def _table_row(ts: TableState) -> list[Any]:
     ]
 
 
-def build_arrow(rows: list[Row], ts: TableState) -> Any:
-    """Columns of an Arrow table from buffered rows (one pass, then one conversion per column)."""
+def build_arrow(rows: list[Row], segments: list[Segment]) -> Any:
+    """An Arrow table of buffered rows and segments (one conversion per column).
+
+    Rows are walked once; segments are already columns, so they cost a list extension per
+    column (about 20x less than a row here).
+    """
     import pyarrow as pa
 
-    n = len(rows)
-    dims: dict[str, list[Any]] = {}
-    values: dict[str, list[Any]] = {}
+    n = len(rows) + sum(len(seg[1]) for seg in segments)
+    cols: dict[str, list[Any]] = {}
     value_type: dict[str, str] = {}
+    names: list[str] = [r[2] for r in rows]
+    times: list[int] = [r[3] for r in rows]
+    versions: list[int] = [r[6] for r in rows]
+
+    def column(name: str, at: int) -> list[Any]:
+        """The column `name`, padded with NULLs up to row `at`."""
+        col = cols.get(name)
+        if col is None:
+            col = cols[name] = [None] * at
+        elif len(col) < at:
+            col.extend(repeat(None, at - len(col)))
+        return col
+
     single = SINGLE_COLUMN
-    last_dims: Any = None
     for i, r in enumerate(rows):
-        d = r[0]
-        if d is not last_dims:
-            last_dims = d
-            cols = []
-            for k, v in d:
-                col = dims.get(k)
-                if col is None:
-                    col = dims[k] = [None] * n
-                cols.append((col, v))
-        for col, v in cols:
-            col[i] = v
+        for k, v in r[0]:
+            column(k, i).append(v)
         kind = r[4]
         if kind == "MULTI":
             for name, typ, v in r[5]:
-                col = values.get(name)
-                if col is None:
-                    col = values[name] = [None] * n
-                    value_type[name] = typ
-                col[i] = v
+                value_type.setdefault(name, typ)
+                column(name, i).append(v)
         else:
             name = single[kind]
-            col = values.get(name)
-            if col is None:
-                col = values[name] = [None] * n
-                value_type[name] = kind
-            col[i] = r[5]
+            value_type.setdefault(name, kind)
+            column(name, i).append(r[5])
+    pos = len(rows)
+    for dims, s_names, s_times, kind, values, s_versions, _ in segments:
+        m = len(s_names)
+        for k, v in dims:
+            column(k, pos).extend(repeat(v, m))
+        name = single[kind]
+        value_type.setdefault(name, kind)
+        column(name, pos).extend(values)
+        names.extend(s_names)
+        times.extend(s_times)
+        versions.extend(s_versions)
+        pos += m
     arrow_type = {
         "DOUBLE": pa.float64(),
         "BIGINT": pa.int64(),
@@ -514,12 +543,12 @@ def build_arrow(rows: list[Row], ts: TableState) -> Any:
         "TIMESTAMP": pa.timestamp("ns"),
     }
     arrays = {
-        "measure_name": pa.array([r[2] for r in rows], pa.string()),
-        "time": pa.array([r[3] for r in rows], pa.timestamp("ns")),
-        limits.VERSION_COLUMN: pa.array([r[6] for r in rows], pa.int64()),
+        "measure_name": pa.array(names, pa.string()),
+        "time": pa.array(times, pa.timestamp("ns")),
+        limits.VERSION_COLUMN: pa.array(versions, pa.int64()),
     }
-    for k, col in dims.items():
-        arrays[k] = pa.array(col, pa.string())
-    for k, col in values.items():
-        arrays[k] = pa.array(col, arrow_type[value_type[k]])
+    for k, col in cols.items():
+        if len(col) < n:
+            col.extend(repeat(None, n - len(col)))
+        arrays[k] = pa.array(col, arrow_type[value_type[k]] if k in value_type else pa.string())
     return pa.table(arrays)

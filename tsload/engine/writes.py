@@ -41,7 +41,7 @@ class Writes:
         self.stats["writes"] += 1
         parsed = parse_write_request(body)
         ts = self._write_table(parsed)
-        if not self.discard and ts.needs_lookup(parsed.rows, set()):
+        if not self.discard and ts.needs_lookup_parsed(parsed, set()):
             return self._write(parsed)
         result = self._apply_write(ts, parsed, set(), None)
         if not self.discard and self.store.buffered >= self.store.config.max_buffer_rows:
@@ -66,8 +66,8 @@ class Writes:
         store = not self.discard
         existing = None
         if store:
-            rows = parsed.rows
-            idxs = ts.needs_lookup(rows, injected)
+            idxs = ts.needs_lookup_parsed(parsed, injected)
+            rows = parsed.rows if idxs else []
             if idxs:
                 # Read the index's missing window back from DuckDB (one scan serves the
                 # requests that follow); only keys it cannot hold are probed per request.
@@ -95,12 +95,17 @@ class Writes:
         existing: dict[int, tuple[int, int]] | None,
     ) -> dict[str, Any]:
         store = not self.discard
-        before = len(ts.rows)
+        n_rows, n_segments = len(ts.rows), len(ts.segments)
         now_ns = time.time_ns()
         n_mem, n_mag, rejected = ts.apply_parsed(parsed, injected, now_ns, store=store, existing=existing)
-        if store and len(ts.rows) > before:
-            self.store.log_rows(ts, ts.rows[before:], now_ns)
-            self.store.queued(len(ts.rows) - before)
+        if store:
+            if len(ts.rows) > n_rows:
+                self.store.log_rows(ts, ts.rows[n_rows:], now_ns)
+                self.store.queued(len(ts.rows) - n_rows)
+            if len(ts.segments) > n_segments:
+                for seg in ts.segments[n_segments:]:
+                    self.store.log_segment(ts, seg, now_ns)
+                    self.store.queued(len(seg[1]))
         stats = self.stats
         stats["records_ingested"] += n_mem + n_mag
         stats["records_memory_store"] += n_mem
