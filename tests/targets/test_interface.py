@@ -172,6 +172,8 @@ async def test_timestream_target_through_the_interface(engine_url: str) -> None:
         # a bad body is the service's answer, never an exception
         bad = await target.write(b'{"DatabaseName": "iface", "TableName": "tbl1", "Records": 3}', 1)
         assert bad.kind in (WriteKind.FATAL, WriteKind.REJECTED) and bad.code
+        if bad.kind is WriteKind.FATAL:  # the target's complete explanation, shown to the user as it is
+            assert bad.message.startswith(f"WriteRecords failed: {bad.code}: ")
 
         lines = await target.drop_schema(schema)
         assert lines == ["deleted table iface.tbl1", "deleted database iface"]

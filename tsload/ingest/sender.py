@@ -2,7 +2,7 @@
 
 Which answers a retry can cure is the target's policy (`WriteKind.RETRY` outcomes: throttling,
 5xx, connection errors, endpoint rediscovery); how often and how long to wait is the one
-`RetryPolicy` (exponential back-off with full jitter, `max_retries` = --max-attempts - 1), after
+`RetryPolicy` (exponential back-off with full jitter, `max_retries` = max_attempts - 1), after
 which the request's records count as failed. A rejected-records answer is final: the listed records count
 as rejected by reason, the rest as ingested, and the request is never resent. Fatal answers
 (ValidationException, ResourceNotFound, AccessDenied, other 4xx) raise `TargetError`, which stops
@@ -32,20 +32,6 @@ class Writes(Protocol):
 
 # (request, scheduled monotonic time or -1.0 for backfill) or None: "no more work"
 QueueItem = tuple[EncodedRequest, float] | None
-
-
-_HINTS = {
-    "ValidationException": "Timestream refused a request tsload built: a tsload bug, please report it",
-    "ResourceNotFoundException": "the database or table does not exist (deleted while ingesting?)",
-    "AccessDeniedException": "the credentials lack timestream:WriteRecords (see docs/ingest.md)",
-    "UnrecognizedClientException": "the access key is not valid for this endpoint",
-    "InvalidSignatureException": "the request signature was refused (clock skew or wrong secret key?)",
-}
-
-
-def fatal_message(code: str, message: str) -> str:
-    hint = _HINTS.get(code, "not retried")
-    return f"WriteRecords failed: {code}: {message} ({hint})"
 
 
 class Sender:
@@ -115,9 +101,7 @@ class Sender:
             if kind is WriteKind.FATAL:
                 c["failed"] += request.records
                 c["failed_requests"] += 1
-                raise TargetError(
-                    fatal_message(result.code, result.message), code=result.code, request_id=result.request_id
-                )
+                raise TargetError(result.message, code=result.code, request_id=result.request_id)
             # WriteKind.RETRY
             if result.throttled:
                 c["throttled"] += 1

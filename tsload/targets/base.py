@@ -161,7 +161,7 @@ class Handoff:
 class RetryPolicy:
     """How often and how long to wait before repeating a call the target called retryable.
 
-    ``max_retries`` repeats after the first try (ingest: ``--max-attempts`` minus one; queries:
+    ``max_retries`` repeats after the first try (ingest: ``IngestConfig.max_attempts`` minus one; queries:
     ``retries`` of the workload's config.ini). The wait before retry ``n`` (1-based) is
     exponential back-off with full jitter: uniform(0, min(cap_s, base_s * 2**(n-1))).
     """
@@ -194,7 +194,7 @@ class WriteOutcome:
     throttled: bool = False
     rediscover: bool = False  # RETRY because the endpoint moved (the target already re-resolved it)
     code: str = ""
-    message: str = ""
+    message: str = ""  # FATAL: a complete one-line explanation, shown to the user as it is
     request_id: str | None = None
 
 

@@ -47,6 +47,20 @@ def retryable(code: str, status: int | None) -> bool:
 _NUMBERS = re.compile(r"\d[\d:.TZ+-]*")
 
 
+_HINTS = {
+    "ValidationException": "Timestream refused a request tsload built: a tsload bug, please report it",
+    "ResourceNotFoundException": "the database or table does not exist (deleted while ingesting?)",
+    "AccessDeniedException": "the credentials lack timestream:WriteRecords (see docs/ingest.md)",
+    "UnrecognizedClientException": "the access key is not valid for this endpoint",
+    "InvalidSignatureException": "the request signature was refused (clock skew or wrong secret key?)",
+}
+
+
+def fatal_message(code: str, message: str) -> str:
+    hint = _HINTS.get(code, "not retried")
+    return f"WriteRecords failed: {code}: {message} ({hint})"
+
+
 def normalise_reason(reason: str) -> str:
     """Reject reasons carry timestamps and versions; counting by reason needs them stable."""
     return _NUMBERS.sub("N", reason.strip())[:200] or "unknown"
@@ -85,7 +99,10 @@ def classify_error(
         return WriteOutcome(
             WriteKind.RETRY, code=code or f"HTTP{status}", message=message, request_id=request_id
         )
-    return WriteOutcome(WriteKind.FATAL, code=code or f"HTTP{status}", message=message, request_id=request_id)
+    code = code or f"HTTP{status}"
+    return WriteOutcome(
+        WriteKind.FATAL, code=code, message=fatal_message(code, message), request_id=request_id
+    )
 
 
 def classify_http(status: int, headers: dict[str, str], body: bytes, records: int) -> WriteOutcome:
