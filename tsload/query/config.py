@@ -8,9 +8,7 @@ from typing import Any
 
 from tsload._errors import ConfigError
 from tsload.query.params import PARAM_SOURCES, end_expression
-from tsload.targets import TargetConfig
-
-TRANSPORTS = ("auto", "sdk", "fast")
+from tsload.targets import CLIENTS, TargetConfig
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,9 @@ class QueryConfig:
     timeout_s: float | None = None
     stats_interval_s: float = 10.0
     count_datapoints: bool = True
-    transport: str = "auto"  # auto: fast path for a fixed endpoint, the SDK with AWS endpoint discovery
+    # the target's client (`ClientOptions.client`): auto (for Timestream: the fast path to a fixed
+    # endpoint, the SDK with AWS endpoint discovery), sdk, or fast
+    transport: str = "auto"
     # (K, N): this machine runs shard K of N. Its sessions take global indexes K*P*C .. (K+1)*P*C-1
     # (seeds as in one run N times larger) and, with --params model, hosts of shard K's host range.
     shard: tuple[int, int] | None = None
@@ -63,7 +63,7 @@ class QueryConfig:
             )
         if self.host_scale < 1:
             raise ConfigError(f"--host-scale: a positive integer is allowed, got {self.host_scale}")
-        if self.transport not in TRANSPORTS:
+        if self.transport not in CLIENTS:
             raise ConfigError(f"transport: auto, sdk or fast is allowed, got {self.transport!r}")
         if self.shard is not None:
             k, n = self.shard

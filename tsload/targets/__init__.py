@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from tsload._errors import ConfigError
 from tsload.targets.base import (
+    CLIENTS,
     CallError,
     CancelsQueries,
     ClientOptions,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
+    "CLIENTS",
     "TARGETS",
     "CallError",
     "CancelsQueries",
