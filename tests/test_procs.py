@@ -56,5 +56,5 @@ async def test_stop_is_forwarded() -> None:
 
 async def test_a_failing_child_stops_the_others_and_raises() -> None:
     async with asyncio.timeout(60):
-        with pytest.raises(TargetError, match="^bad plan 1$"):
+        with pytest.raises(TargetError, match=r"^bad plan 1$"):
             await Children("test", failing, [0, 1, 2]).run(lambda _: None, asyncio.Event())
