@@ -35,12 +35,14 @@ Writes: one encoded request in, one `WriteOutcome` out, never an exception
 `REJECTED` (some records refused, by reason; never resent), `RETRY` (throttled, 5xx, connection
 error, endpoint moved) or `FATAL` (the service refuses the request as such). Service and transport
 errors are outcomes, not exceptions: the caller (``ingest/sender.py``) owns the retry loop, the
-counting and the back-off from `RetryPolicy`. Only programming errors raise.
+counting and the back-off from `RetryPolicy`. Only programming errors raise, and `TargetError`
+when no client can be made at all (no credentials): clients are created on the first call.
 
 Encoding: the target owns the bytes
 -----------------------------------
 Decision: the target supplies the request encoder. ``target.encoder(fleet, options)`` returns a
-`RequestEncoder` for that fleet and those settings; ingest calls it in each process and hands the
+`RequestEncoder` for that fleet and those settings (``tsload.model.encode.EncodeOptions``:
+database, table, single/multi-measure, request ids, data seed, batch size); ingest calls it in each process and hands the
 `EncodedRequest` bodies it makes back to ``target.write`` unchanged. The Timestream target returns
 ``tsload.model.encode.RequestEncoder`` (WriteRecords JSON with CommonAttributes); an InfluxDB
 target returns a line-protocol encoder over the same fleet and values (``tsload.model.fleet`` and
@@ -103,6 +105,9 @@ class TargetConfig:
     Amazon Timestream there, with endpoint discovery; neither starts a local engine in a child
     process with its data under ``local_data`` (``local_engine_args`` are extra `tsload serve`
     flags).
+
+    The fields are shared by all targets: a target that needs another setting adds it here with a
+    default that changes nothing for the others, and rejects (`ConfigError`) what it cannot use.
     """
 
     region: str | None = None
