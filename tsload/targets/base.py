@@ -42,14 +42,15 @@ Encoding: the target owns the bytes
 -----------------------------------
 Decision: the target supplies the request encoder. ``target.encoder(fleet, options)`` returns a
 `RequestEncoder` for that fleet and those settings (``tsload.model.encode.EncodeOptions``:
-database, table, single/multi-measure, request ids, data seed, batch size); ingest calls it in each process and hands the
-`EncodedRequest` bodies it makes back to ``target.write`` unchanged. The Timestream target returns
-``tsload.model.encode.RequestEncoder`` (WriteRecords JSON with CommonAttributes); an InfluxDB
-target returns a line-protocol encoder over the same fleet and values (``tsload.model.fleet`` and
-``tsload.model.values`` are database-neutral). The three calls of `RequestEncoder` are the three
-ways ingest groups records (one emission of many hosts, many timestamps of one host, a mix
-packed to ``batch_size``); a target whose format has no such distinction may implement all three
-with one function. ``records``/``measures`` on each request are what ingest counts.
+database, table, single/multi-measure, request ids, data seed, batch size); ingest calls it in each
+process and hands the `EncodedRequest` bodies it makes back to ``target.write`` unchanged. The
+Timestream target returns ``tsload.model.encode.RequestEncoder`` (WriteRecords JSON with
+CommonAttributes); an InfluxDB target returns a line-protocol encoder over the same fleet and
+values (``tsload.model.fleet`` and ``tsload.model.values`` are database-neutral). The three calls
+of `RequestEncoder` are the three ways ingest groups records (one emission of many hosts, many
+timestamps of one host, a mix packed to ``batch_size``); a target whose format has no such
+distinction may implement all three with one function. ``records``/``measures`` on each request are
+what ingest counts.
 
 Why the target and not the model: the bytes are the target's protocol, and the encoder is where
 the protocol's limits live (Timestream's 100 records per request, dimension sizes); keeping the
