@@ -395,16 +395,22 @@ class RequestEncoder:
         kind = spec.kind
         return [EncodedRequest(b, r, r * per, kind) for b, r in zip(bodies, records, strict=True)]
 
+    def _emissions(
+        self, kind: str, ids: np.ndarray, times_ms: np.ndarray
+    ) -> tuple[_KindSpec, IntArray, IntArray, int]:
+        """The kind's spec, flat int64 ids, one time per id (a single time is broadcast), and the
+        width of the times' text (0 when there is nothing to encode)."""
+        ids_a = np.asarray(ids, dtype=np.int64).ravel()
+        times = np.broadcast_to(np.asarray(times_ms, dtype=np.int64), ids_a.shape).ravel()
+        return self.spec(kind), ids_a, times, self._time_width(times) if len(ids_a) else 0
+
     # --- public API ---------------------------------------------------------------------------
     def per_emission(self, kind: str, ids: np.ndarray, times_ms: np.ndarray) -> list[EncodedRequest]:
         """One request per (ids[i], times_ms[i]); dimensions, Time and TimeUnit in CommonAttributes."""
-        spec = self.spec(kind)
-        ids_a = np.asarray(ids, dtype=np.int64).ravel()
-        times = np.broadcast_to(np.asarray(times_ms, dtype=np.int64), ids_a.shape).ravel()
+        spec, ids_a, times, tw = self._emissions(kind, ids, times_ms)
         n = ids_a.shape[0]
         if n == 0:
             return []
-        tw = self._time_width(times)
 
         def build(lay: _Layout) -> None:
             lay.lit(self._prefix + b',"CommonAttributes":{"Dimensions":[')
@@ -471,13 +477,10 @@ class RequestEncoder:
     def batched(self, kind: str, ids: np.ndarray, times_ms: np.ndarray) -> list[EncodedRequest]:
         """Records of the emissions (ids[i], times_ms[i]) in order, packed batch_size per request;
         dimensions and Time per record, TimeUnit in CommonAttributes."""
-        spec = self.spec(kind)
-        ids_a = np.asarray(ids, dtype=np.int64).ravel()
-        times = np.broadcast_to(np.asarray(times_ms, dtype=np.int64), ids_a.shape).ravel()
+        spec, ids_a, times, tw = self._emissions(kind, ids, times_ms)
         n = ids_a.shape[0]
         if n == 0:
             return []
-        tw = self._time_width(times)
         bs = self.options.batch_size
         limits.check_records_per_request(bs)
 

@@ -152,34 +152,25 @@ class Fleet:
         ms = MICROSERVICES[microservice][0]
         return f"i-{self.prefix}-{ms}-{self.silo_names[silo]}-{instance:08d}.amazonaws.com"
 
+    def _place(self, silo: int, instance: int) -> tuple[str, str, str, str]:
+        """region, cell, silo, availability zone: the first four dimensions of both kinds."""
+        return (
+            self.region_name(silo),
+            self.silo_cell_names[silo],
+            self.silo_names[silo],
+            self.availability_zone(silo, instance),
+        )
+
     def metric_dimensions(self, host_id: int) -> tuple[tuple[str, str], ...]:
         h = self.hosts([host_id])
         silo, ms, inst = int(h.silo[0]), int(h.microservice[0]), int(h.instance[0])
         m = MICROSERVICES[ms]
-        values = (
-            self.region_name(silo),
-            self.silo_cell_names[silo],
-            self.silo_names[silo],
-            self.availability_zone(silo, inst),
-            m[0],
-            m[2],
-            m[3],
-            self.instance_name(silo, ms, inst),
-        )
+        values = (*self._place(silo, inst), m[0], m[2], m[3], self.instance_name(silo, ms, inst))
         return tuple(zip(METRIC_DIMENSION_NAMES, values, strict=True))
 
     def event_dimensions(self, event_id: int) -> tuple[tuple[str, str], ...]:
         e = self.event_sets([event_id])
         silo, ms, inst, proc = int(e.silo[0]), int(e.microservice[0]), int(e.instance[0]), int(e.process[0])
         m = MICROSERVICES[ms]
-        values = (
-            self.region_name(silo),
-            self.silo_cell_names[silo],
-            self.silo_names[silo],
-            self.availability_zone(silo, inst),
-            m[0],
-            self.instance_name(silo, ms, inst),
-            m[4][proc],
-            m[5],
-        )
+        values = (*self._place(silo, inst), m[0], self.instance_name(silo, ms, inst), m[4][proc], m[5])
         return tuple(zip(EVENT_DIMENSION_NAMES, values, strict=True))
