@@ -196,3 +196,36 @@ async def test_local_target_starts_and_stops_an_engine(tmp_path: Path) -> None:
         with pytest.raises(CallError) as refused:
             await gone.query_page("SELECT 1")
         assert refused.value.code == "ConnectionError" and refused.value.retryable
+
+
+async def test_executor_cancels_only_through_the_optional_ability() -> None:
+    """A target without `CancelsQueries` (say a database with no cancel call): a timed-out query is
+    counted and nothing is called that the target does not have."""
+    import asyncio
+
+    from tsload.query.executor import QueryExecutor
+    from tsload.targets import Page
+
+    class Hangs:
+        async def query_page(
+            self, sql: str, next_token: str | None = None, *, keep_rows: bool = False
+        ) -> Page:
+            if next_token is None:
+                return Page(rows=2, query_id="Q1", next_token="more")
+            await asyncio.Event().wait()
+            raise AssertionError  # pragma: no cover
+
+    class HangsAndCancels(Hangs):
+        def __init__(self) -> None:
+            self.cancelled: list[str] = []
+
+        async def cancel_query(self, query_id: str) -> None:
+            self.cancelled.append(query_id)
+
+    plain = await QueryExecutor(Hangs(), RetryPolicy(), timeout_s=0.05).run("SELECT 1")
+    assert plain.timed_out and plain.rows == 2 and plain.query_id == "Q1" and not plain.cancelled
+    assert not isinstance(Hangs(), CancelsQueries)
+
+    target = HangsAndCancels()
+    out = await QueryExecutor(target, RetryPolicy(), timeout_s=0.05).run("SELECT 1")
+    assert out.timed_out and out.cancelled and target.cancelled == ["Q1"]
