@@ -3,6 +3,7 @@ eviction, with Timestream's duplicate/version semantics the same whichever path 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,9 @@ import duckdb
 import pytest
 
 from tests.engine.conftest import engine_in_thread, make_config
+from tsload.engine import keys
 from tsload.engine.dedupe import BUCKET_NS, NO_HORIZON, DedupeIndex
-from tsload.engine.store import DB_FILE
+from tsload.engine.store import DB_FILE, Store, StoreConfig
 from tsload.engine.tables import SAME_VERSION_REASON
 
 
@@ -258,3 +260,23 @@ def test_one_series_requests_mix_with_per_record_ones(tmp_path: Path) -> None:
         + [("h0", None, f"m{k}", t0 + 50_000, 1.5, 1) for k in range(2)]
     )
     assert sorted(got, key=repr) == sorted(expected, key=repr)
+    # The window scan (grouped by series in DuckDB) finds what the per-row reading finds.
+    store = Store(StoreConfig(path=cfg.data_dir / DB_FILE, wal=False))
+    asyncio.run(_compare_scans(store, t0))
+
+
+async def _compare_scans(store: Store, t0: int) -> None:
+    await store.open()
+    try:
+        ts = store.tables[("rdb", "restart")]
+        lo, hi = (t0 - 10_000) * 1_000_000, (t0 + 60_000) * 1_000_000
+        cur = store._con.cursor()
+        fast, n = keys.scan_window(cur, ts, lo, hi)
+        dim_cols, value_cols, select = keys._columns(ts)
+        cur.execute(f'SELECT {select} FROM "rdb"."restart"')
+        slow: dict[int, dict[int, Any]] = {}
+        for t, key, fp, _ in keys._entries(cur.fetchall(), dim_cols, value_cols):
+            slow.setdefault(t // BUCKET_NS, {})[key] = fp
+        assert n == 8 and fast == slow
+    finally:
+        await store.close()

@@ -65,7 +65,8 @@ class EngineConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     flush_rows: int = 10_000
     flush_interval: float = 0.5
-    dedupe_capacity: int = 2_000_000
+    dedupe_capacity: int = 2_000_000  # keys of the in-memory duplicate index (~120 bytes each)
+    duckdb_memory_limit: str = "768MB"  # DuckDB's buffer pool (see StoreConfig.memory_limit)
     query_wait: float = 5.0  # a Query still running after this answers an empty page + NextToken
 
     def __post_init__(self) -> None:

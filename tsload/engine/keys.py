@@ -13,7 +13,9 @@ why nothing of the index is persisted: after a restart it is rebuilt from the ro
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
+from itertools import repeat
 from typing import Any
 
 from tsload.engine import limits
@@ -82,6 +84,8 @@ def _entries(
 def scan_window(cur: Any, ts: TableState, lo_ns: int, hi_ns: int) -> tuple[dict[int, dict[int, Entry]], int]:
     """Every stored key with lo_ns <= time < hi_ns, by bucket; and the number of rows read."""
     dim_cols, value_cols, select = _columns(ts)
+    if len(value_cols) == 1 and value_cols[0][1] == "single":
+        return _scan_series(cur, ts, lo_ns, hi_ns, dim_cols, value_cols[0])
     cur.execute(
         f"SELECT {select} FROM {_qt(ts)}"
         " WHERE time >= make_timestamp_ns(?) AND time < make_timestamp_ns(?)",
@@ -100,6 +104,55 @@ def scan_window(cur: Any, ts: TableState, lo_ns: int, hi_ns: int) -> tuple[dict[
             if prev is None or (1 if isinstance(prev, int) else prev[1]) < ver:
                 b[key] = fp if ver == 1 else (fp, ver)
     return out, n
+
+
+def _scan_series(
+    cur: Any, ts: TableState, lo_ns: int, hi_ns: int, dim_cols: list[str], value_col: tuple[str, str, str]
+) -> tuple[dict[int, dict[int, Entry]], int]:
+    """`scan_window` for a table with one value column (single-measure records of one type):
+    DuckDB groups the rows by series, in time order, and each series' keys are computed with a
+    few builtin calls (no Python step per row)."""
+    name, _, typ = value_col
+    value = f"epoch_ns({qi(name)})" if typ == "TIMESTAMP" else qi(name)
+    dims = ", ".join(qi(c) for c in dim_cols)
+    lists = (
+        f"list(measure_name ORDER BY time), list(epoch_ns(time) ORDER BY time),"
+        f" list({limits.VERSION_COLUMN} ORDER BY time), list({value} ORDER BY time)"
+    )
+    cur.execute(
+        f"SELECT {dims + ', ' if dims else ''}{lists} FROM {_qt(ts)}"
+        " WHERE time >= make_timestamp_ns(?) AND time < make_timestamp_ns(?)"
+        + (f" GROUP BY {dims}" if dims else ""),
+        [lo_ns, hi_ns],
+    )
+    nd = len(dim_cols)
+    out: dict[int, dict[int, Entry]] = {}
+    total = 0
+    while batch := cur.fetchmany(1_000):
+        for rec in batch:
+            names, times, versions, values = rec[nd:]
+            if not times:
+                continue
+            dh = hash(frozenset((c, v) for c, v in zip(dim_cols, rec[:nd], strict=True) if v is not None))
+            n = len(times)
+            total += n
+            keys = list(map(hash, zip(repeat(dh), names, times)))
+            fps = list(map(hash, zip(repeat(typ), values)))
+            entries: list[Entry] = (
+                fps  # type: ignore[assignment]
+                if versions.count(1) == n
+                else [fp if v == 1 else (fp, v) for fp, v in zip(fps, versions, strict=True)]
+            )
+            i = 0
+            while i < n:  # times are sorted: one dict update per bucket
+                bk = times[i] // BUCKET_NS
+                j = bisect_left(times, (bk + 1) * BUCKET_NS, i)
+                b = out.get(bk)
+                if b is None:
+                    b = out[bk] = {}
+                b.update(zip(keys[i:j], entries[i:j], strict=True))
+                i = j
+    return out, total
 
 
 def probe(cur: Any, ts: TableState, rows: list[Row]) -> dict[int, tuple[int, int]]:

@@ -62,6 +62,7 @@ class Engine:
                 flush_rows=config.flush_rows,
                 flush_interval=config.flush_interval,
                 dedupe_capacity=config.dedupe_capacity,
+                memory_limit=config.duckdb_memory_limit,
                 wal=not config.discard,
             )
         )

@@ -62,6 +62,9 @@ class StoreConfig:
     max_buffer_rows: int = 1_000_000
     dedupe_capacity: int = 2_000_000
     wal: bool = True  # write-ahead log of acknowledged rows (off with --discard)
+    # DuckDB's buffer pool (its default is 80 % of the machine's RAM: with days of data stored the
+    # engine's RSS then grows to whatever the table scans touched). Larger work spills to disk.
+    memory_limit: str = "768MB"
 
 
 class Store:
@@ -88,7 +91,9 @@ class Store:
     async def open(self) -> None:
         import duckdb
 
-        self._con = await asyncio.to_thread(duckdb.connect, str(self.config.path))
+        self._con = await asyncio.to_thread(
+            duckdb.connect, str(self.config.path), config={"memory_limit": self.config.memory_limit}
+        )
         await self._run(self._load)
         if self.wal is not None:
             await self._replay(self.wal)
