@@ -289,7 +289,7 @@ def test_tsloads_own_requests_take_the_fast_path(name: str, raw: bytes) -> None:
 def test_the_decimal_shortcut_only_takes_finite_doubles(text: str) -> None:
     import math
 
-    from tsload.engine.records import _DECIMALS
+    from tsload.engine.records_fast import _DECIMALS
 
     # (a comma inside a value is caught by counting the separators; the request below checks it)
     if "," not in text and _DECIMALS.fullmatch(text) is not None:

@@ -18,17 +18,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import repeat
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 
 from tsload.engine import limits
+from tsload.engine.batch import build_arrow
 from tsload.engine.dedupe import BUCKET_NS, NO_HORIZON, Entry
 from tsload.engine.keys import load_series_ranges, probe, scan_window
 from tsload.engine.records import Row
-from tsload.engine.tables import SINGLE_COLUMN, SQL_TYPE, Segment, TableState, Upsert, qi
+from tsload.engine.tables import SQL_TYPE, Segment, TableState, Upsert, qi
 from tsload.engine.wal import WriteAheadLog
 
 log = logging.getLogger(__name__)
@@ -489,71 +489,3 @@ def _table_row(ts: TableState) -> list[Any]:
         ts.created,
         ts.updated,
     ]
-
-
-def build_arrow(rows: list[Row], segments: list[Segment]) -> Any:
-    """An Arrow table of buffered rows and segments (one conversion per column).
-
-    Rows are walked once; segments are already columns, so they cost a list extension per
-    column (about 20x less than a row here).
-    """
-    import pyarrow as pa
-
-    n = len(rows) + sum(len(seg[1]) for seg in segments)
-    cols: dict[str, list[Any]] = {}
-    value_type: dict[str, str] = {}
-    names: list[str] = [r[2] for r in rows]
-    times: list[int] = [r[3] for r in rows]
-    versions: list[int] = [r[6] for r in rows]
-
-    def column(name: str, at: int) -> list[Any]:
-        """The column `name`, padded with NULLs up to row `at`."""
-        col = cols.get(name)
-        if col is None:
-            col = cols[name] = [None] * at
-        elif len(col) < at:
-            col.extend(repeat(None, at - len(col)))
-        return col
-
-    single = SINGLE_COLUMN
-    for i, r in enumerate(rows):
-        for k, v in r[0]:
-            column(k, i).append(v)
-        kind = r[4]
-        if kind == "MULTI":
-            for name, typ, v in r[5]:
-                value_type.setdefault(name, typ)
-                column(name, i).append(v)
-        else:
-            name = single[kind]
-            value_type.setdefault(name, kind)
-            column(name, i).append(r[5])
-    pos = len(rows)
-    for dims, s_names, s_times, kind, values, s_versions, _ in segments:
-        m = len(s_names)
-        for k, v in dims:
-            column(k, pos).extend(repeat(v, m))
-        name = single[kind]
-        value_type.setdefault(name, kind)
-        column(name, pos).extend(values)
-        names.extend(s_names)
-        times.extend(s_times)
-        versions.extend(s_versions)
-        pos += m
-    arrow_type = {
-        "DOUBLE": pa.float64(),
-        "BIGINT": pa.int64(),
-        "VARCHAR": pa.string(),
-        "BOOLEAN": pa.bool_(),
-        "TIMESTAMP": pa.timestamp("ns"),
-    }
-    arrays = {
-        "measure_name": pa.array(names, pa.string()),
-        "time": pa.array(times, pa.timestamp("ns")),
-        limits.VERSION_COLUMN: pa.array(versions, pa.int64()),
-    }
-    for k, col in cols.items():
-        if len(col) < n:
-            col.extend(repeat(None, n - len(col)))
-        arrays[k] = pa.array(col, arrow_type[value_type[k]] if k in value_type else pa.string())
-    return pa.table(arrays)
