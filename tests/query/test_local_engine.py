@@ -112,7 +112,8 @@ def test_every_query_returns_rows(data: Path, tmp_path: Path, multi: bool, param
     (d,) = logs.iterdir()
     assert re.fullmatch(r"local-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d-1-1", d.name)
     assert not list(d.glob("*.err")), [p.read_text() for p in d.glob("*.err")]
-    expected = {f"{q}{ext}" for q in QUERIES for ext in (".sql", ".log", ".hdr", ".hlog")}
+    exts = (".sql", ".log", ".hdr", ".hlog", ".service-time.hdr", ".service-time.hlog")
+    expected = {f"{q}{ext}" for q in QUERIES for ext in exts}
     expected |= {
         "session.json",
         f"{d.name}-summary.csv",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tsload._errors import ConfigError
+from tsload.query.arrival import ARRIVALS, DEFAULT_QUEUE
 from tsload.query.params import PARAM_SOURCES, end_expression
 from tsload.targets import CLIENTS, TargetConfig
 
@@ -41,6 +43,11 @@ class QueryConfig:
     # (K, N): this machine runs shard K of N. Its sessions take global indexes K*P*C .. (K+1)*P*C-1
     # (seeds as in one run N times larger) and, with --params model, hosts of shard K's host range.
     shard: tuple[int, int] | None = None
+    # The open model (query.arrival): queries/s of the whole run, split exactly over processes and
+    # shards; `concurrency` is then the pool of sessions in flight and think time is not used.
+    arrival_rate: float | None = None
+    arrival: str = "constant"  # constant | poisson
+    arrival_queue: int = DEFAULT_QUEUE  # scheduled starts waiting for a free session, per process
 
     def validate(self) -> None:
         if self.concurrency < 1:
@@ -65,6 +72,14 @@ class QueryConfig:
             raise ConfigError(f"--host-scale: a positive integer is allowed, got {self.host_scale}")
         if self.transport not in CLIENTS:
             raise ConfigError(f"transport: auto, sdk or fast is allowed, got {self.transport!r}")
+        if self.arrival_rate is not None and not (self.arrival_rate > 0 and math.isfinite(self.arrival_rate)):
+            raise ConfigError(
+                f"--arrival-rate: a positive number of queries/s is allowed, got {self.arrival_rate}"
+            )
+        if self.arrival not in ARRIVALS:
+            raise ConfigError(f"--arrival: constant or poisson is allowed, got {self.arrival!r}")
+        if self.arrival_queue < 1:
+            raise ConfigError(f"--arrival-queue: a positive integer is allowed, got {self.arrival_queue}")
         if self.shard is not None:
             k, n = self.shard
             if not (n >= 1 and 0 <= k < n):
@@ -121,4 +136,7 @@ class QueryConfig:
             "timeout_s": self.timeout_s,
             "transport": self.transport,
             "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard is not None else None,
+            "arrival_rate": self.arrival_rate,
+            "arrival": self.arrival if self.arrival_rate is not None else None,
+            "arrival_queue": self.arrival_queue if self.arrival_rate is not None else None,
         }

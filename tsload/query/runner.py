@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tsload._errors import ConfigError, first_error
+from tsload.query.arrival import ArrivalSummary
 from tsload.query.config import QueryConfig
 from tsload.query.logfiles import dir_name, run_prefix
 from tsload.query.params import end_expression
@@ -26,7 +27,7 @@ from tsload.query.worker import ProcessPlan, client_options, process_main, run_p
 from tsload.query.workload import Workload, load_workload
 from tsload.stats import hdr
 from tsload.stats.recorder import RecorderSnapshot
-from tsload.stats.summary import LatencySummary, summarize
+from tsload.stats.summary import LatencySummary, summarize, union_seconds
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,13 @@ class QueryStats:
     retries: int
     throttled: int
     cancelled: int
-    histogram: Any  # HDR histogram of successful latencies (µs)
+    histogram: Any  # HDR histogram (µs) of successful executions' latency from the intended start
     latency: LatencySummary | None
     queries_per_s: float
+    service_histogram: Any = None  # HDR histogram (µs) of their service time (from the send)
+    service_time: LatencySummary | None = None
+    late: int = 0  # started more than 10 ms behind schedule (open model)
+    dropped: int = 0  # scheduled, never started (open model)
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class QueryRunResult:
     stopped: bool  # stopped early (stop set, or --duration reached) rather than all repetitions done
     seed: int
     log_dirs: tuple[str, ...] = field(default=())
+    arrival: ArrivalSummary | None = None  # the open model's schedule against what happened
 
     @property
     def elapsed_s(self) -> float:
@@ -92,6 +98,8 @@ def merge_results(sessions: list[SessionResult], elapsed_s: float) -> dict[str, 
     for name in names:
         counts = [s.counts[name] for s in sessions if name in s.counts]
         h = hdr.merge(hdr.decode(s.histograms[name]) for s in sessions if name in s.histograms)
+        sh = hdr.merge(hdr.decode(s.service_histograms[name])
+                       for s in sessions if name in s.service_histograms)
 
         def total(key: str, counts: list[dict[str, int]] = counts) -> int:
             return sum(int(c.get(key, 0)) for c in counts)
@@ -109,8 +117,28 @@ def merge_results(sessions: list[SessionResult], elapsed_s: float) -> dict[str, 
             histogram=h,
             latency=summarize(h),
             queries_per_s=ok / max(elapsed_s, 1e-9),
+            service_histogram=sh,
+            service_time=summarize(sh),
+            late=total("late"),
+            dropped=total("dropped"),
         )
     return out
+
+
+def arrival_summary(cfg: QueryConfig, sessions: list[SessionResult]) -> ArrivalSummary | None:
+    """Achieved against requested over the union of the processes' schedule windows."""
+    if cfg.arrival_rate is None:
+        return None
+    blocks = [s.arrival for s in sessions if s.arrival]
+    span = union_seconds((b["origin_s"], b["origin_s"] + b["window_s"]) for b in blocks) if blocks else None
+    return ArrivalSummary.build(
+        requested_per_s=cfg.arrival_rate,
+        arrival=cfg.arrival,
+        span_s=span,
+        started=sum(int(b["started"]) for b in blocks),
+        late=sum(int(b["late"]) for b in blocks),
+        dropped=sum(int(b["dropped"]) for b in blocks),
+    )
 
 
 async def run_query_workload(
@@ -193,9 +221,10 @@ async def run_query_workload(
             raise first_error(group) from None
         publish()
     ended = time.time()
-    stopped = stop.is_set() or any(
+    # the open model's sessions run whatever the schedule hands them: only a stop ends it early
+    stopped = stop.is_set() or (cfg.arrival_rate is None and any(
         s.executed < (cfg.repetitions or workload.config.repetitions) for s in results
-    )
+    ))
     results.sort(key=lambda s: tuple(int(x) for x in s.tag.split("-")))
     return QueryRunResult(
         queries=merge_results(results, ended - started),
@@ -205,4 +234,5 @@ async def run_query_workload(
         stopped=stopped,
         seed=seed,
         log_dirs=tuple(s.directory for s in results if s.directory),
+        arrival=arrival_summary(cfg, results),
     )

@@ -23,6 +23,7 @@ from typing import Any
 
 from tsload._errors import TargetError
 from tsload.query import params as qp
+from tsload.query.arrival import LATE_AFTER_S, ArrivalState
 from tsload.query.executor import Outcome, QueryExecutor
 from tsload.query.logfiles import SessionFiles, log_line, result_table, utc_iso
 from tsload.query.pacing import QueryChooser, session_seed, think_time_ms
@@ -30,6 +31,10 @@ from tsload.stats import hdr
 from tsload.stats.recorder import Recorder
 
 log = logging.getLogger(__name__)
+
+#: the service time goes to tsload's own files only; the sample-format .log lines carry the latency
+#: from the intended start
+SERVICE_TIME_SUFFIX = hdr.SERVICE_TIME_SUFFIX
 
 Sleep = Callable[[float], Awaitable[None]]
 DATAPOINTS_TIMEOUT_S = 60.0
@@ -80,6 +85,8 @@ class QueryCounters:
     retries: int = 0
     throttled: int = 0
     cancelled: int = 0
+    late: int = 0  # open model: started more than 10 ms behind schedule
+    dropped: int = 0  # open model: scheduled, never started (counted in the process's first session)
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -92,9 +99,11 @@ class SessionResult:
     started: str | None
     ended: str | None
     counts: dict[str, dict[str, int]]
-    histograms: dict[str, str]  # query -> HDR base64 V2 (µs), successful executions
+    histograms: dict[str, str]  # query -> HDR base64 V2 (µs), latency from the intended start
     params: dict[str, str] | None
     executed: int
+    service_histograms: dict[str, str] = field(default_factory=dict)  # query -> service time (µs)
+    arrival: dict[str, Any] | None = None  # open model: the process's schedule (first session only)
 
 
 class Session:
@@ -123,7 +132,13 @@ class Session:
         # histogram of our layout is ~190 kB, too much to hold per session and query by thousands.
         self.recorder = recorder if recorder is not None else Recorder(clock=wall_clock)
         self.counters: dict[str, QueryCounters] = {name: QueryCounters() for name, _ in spec.weights}
+        # latency from the intended start, and service time from the send (equal in the closed model)
         self.latencies: dict[str, array[float]] = {name: array("d") for name, _ in spec.weights}
+        self.service: dict[str, array[float]] = {name: array("d") for name, _ in spec.weights}
+        # the open model: the process's schedule, whose starts this session takes from its queue
+        self.arrival: ArrivalState | None = None
+        self.arrival_block: dict[str, Any] | None = None  # written to session.json (first session)
+        self.ready = asyncio.Event()  # set once parameters are resolved (or the session gave up)
         self._marks: dict[str, int] = dict.fromkeys(self.latencies, 0)
         self._last_tick = wall_clock()
         self.files: SessionFiles | None = None
@@ -202,10 +217,14 @@ class Session:
                 f"RequestId: {out.request_id or 'None'}\n{' '.join((out.error or '').split())}\n",
             )
 
-    def record(self, name: str, execution: int, out: Outcome) -> None:
+    def record(self, name: str, execution: int, out: Outcome, lag_s: float = 0.0) -> None:
+        """Count one execution; `lag_s` is how far behind its intended start it was sent."""
         assert self.files is not None
         c = self.counters[name]
         c.total += 1
+        if lag_s > LATE_AFTER_S:
+            c.late += 1
+            self.recorder.add_count(f"{name}|late")
         c.retries += out.retries
         c.throttled += out.throttled
         c.cancelled += int(out.cancelled)
@@ -213,11 +232,14 @@ class Session:
         if out.retries:
             self.recorder.add_count(f"{name}|retries", out.retries)
         if out.ok:
+            latency = lag_s + out.elapsed_s
             c.successful += 1
-            self.latencies[name].append(out.elapsed_s)
-            self.recorder.record(name, out.elapsed_s)
+            self.latencies[name].append(latency)
+            self.service[name].append(out.elapsed_s)
+            self.recorder.record(name, latency)
+            self.recorder.record(f"{name}|service_time", out.elapsed_s)
             self.recorder.add_count(f"{name}|ok")
-            self.files.success(name, execution, out.query_id, out.elapsed_s, out.rows)
+            self.files.success(name, execution, out.query_id, latency, out.rows)
             return
         if out.timed_out:
             c.timed_out += 1
@@ -250,6 +272,19 @@ class Session:
                 if pause > 0:
                     await self._sleep(pause / 1000.0)
 
+    async def _open_queries(self, state: ArrivalState) -> None:
+        """Take scheduled starts from the process's queue until it says the schedule is over."""
+        loop = asyncio.get_running_loop()
+        while True:
+            item = await state.queue.get()
+            if item is None:
+                return
+            lag = state.take(item, loop.time())
+            name = item.arrival.query
+            out = await self.executor.run(self.sql[name])
+            self.executed += 1
+            self.record(name, self.executed, out, lag)
+
     def tick(self) -> None:
         """Append the latencies since the previous tick to the ``.hlog`` files (one interval each)."""
         now = self._wall()
@@ -258,11 +293,19 @@ class Session:
             mark = self._marks[name]
             if len(lat) > mark:
                 if self._hlogs is not None:
-                    self._hlogs.add({name: histogram(lat[mark:])}, start, now)
+                    self._hlogs.add({name: histogram(lat[mark:]),
+                                     name + SERVICE_TIME_SUFFIX: histogram(self.service[name][mark:])},
+                                    start, now)
                 self._marks[name] = len(lat)
 
     # -- the whole session -------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> SessionResult:
+        try:
+            return await self._run(stop)
+        finally:
+            self.ready.set()
+
+    async def _run(self, stop: asyncio.Event) -> SessionResult:
         s = self.spec
         if s.start_offset_ms > 0 and not await self._wait_or_stop(
             self._sleep(s.start_offset_ms / 1000.0), stop
@@ -283,12 +326,17 @@ class Session:
                 self.files.write_sql(name, sql)
             if s.count_datapoints:
                 await self._wait_or_stop(self.count_datapoints("begin"), stop)
+            self.ready.set()
             if not stop.is_set():
-                await self._wait_or_stop(self._queries(), stop)
+                queries = self._queries() if self.arrival is None else self._open_queries(self.arrival)
+                await self._wait_or_stop(queries, stop)
             if s.count_datapoints:
                 await self.count_datapoints("end")
         finally:
-            self.finish()
+            if self.arrival is None:
+                # the open model's sessions are finished by the process once the schedule's
+                # dropped starts are counted (see query.worker)
+                self.finish()
         return self.result()
 
     async def _wait_or_stop(self, work: Awaitable[Any], stop: asyncio.Event) -> bool:
@@ -327,6 +375,8 @@ class Session:
         self.files.write_text(f"{s.directory.name}-summary.csv", summary_csv(executed, totals))
         for name in totals:
             self.files.write_text(f"{name}.hdr", hdr.encode(histogram(self.latencies[name])) + "\n")
+            self.files.write_text(f"{name}{SERVICE_TIME_SUFFIX}.hdr",
+                                  hdr.encode(histogram(self.service[name])) + "\n")
         self.files.write_json("session.json", self._meta())
         self.files.restrict()
 
@@ -338,8 +388,9 @@ class Session:
             "session_index": s.index,
             "started": self.started,
             "ended": self.ended,
-            "queries": {n: c.as_dict() for n, c in self.counters.items() if c.total > 0},
+            "queries": {n: c.as_dict() for n, c in self.counters.items() if c.total or c.dropped},
             "executed": self.executed,
+            "arrival": self.arrival_block,
             "params": self.params.as_dict() if self.params else None,
             "params_source": s.params_source,
             "query_mode": s.query_mode,
@@ -357,10 +408,12 @@ class Session:
             directory=str(self.spec.directory) if self.files is not None else "",
             started=self.started,
             ended=self.ended,
-            counts={n: c.as_dict() for n, c in self.counters.items() if c.total > 0},
+            counts={n: c.as_dict() for n, c in self.counters.items() if c.total or c.dropped},
             histograms={n: hdr.encode(histogram(lat)) for n, lat in self.latencies.items() if lat},
             params=self.params.as_dict() if self.params else None,
             executed=self.executed,
+            service_histograms={n: hdr.encode(histogram(v)) for n, v in self.service.items() if v},
+            arrival=self.arrival_block,
         )
 
 

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tsload.query.arrival import ArrivalState, arrivals, dispatch, drain_unstarted
 from tsload.query.config import QueryConfig
 from tsload.query.executor import Queries, QueryExecutor
 from tsload.query.logfiles import dir_name
 from tsload.query.pacing import global_process, global_session_index, stagger_offsets_ms
-from tsload.query.session import Session, SessionResult, SessionSpec
+from tsload.query.session import QueryCounters, Session, SessionResult, SessionSpec
 from tsload.query.workload import Workload
 from tsload.stats.recorder import Recorder
 from tsload.targets import ClientOptions, Handoff, RetryPolicy
@@ -41,9 +42,10 @@ def session_specs(plan: ProcessPlan, fleet: Any = None) -> list[SessionSpec]:
     k = cfg.shard_index
     # seeded by the global process number: shard K's process p staggers as process K*P + p of
     # one run N times larger
+    open_model = cfg.arrival_rate is not None
     offsets = stagger_offsets_ms(
         cfg.concurrency,
-        cfg.think_time_ms,
+        0 if open_model else cfg.think_time_ms,
         cfg.randomized_think_time,
         random.Random(f"tsload-query-stagger:{plan.seed}:{global_process(k, cfg.processes, plan.process)}"),
     )
@@ -67,7 +69,7 @@ def session_specs(plan: ProcessPlan, fleet: Any = None) -> list[SessionSpec]:
             templates=wl.templates,
             weights=wl.config.weights,
             params_source=cfg.params,
-            think_ms=cfg.think_time_ms,
+            think_ms=0 if open_model else cfg.think_time_ms,
             randomized_think=cfg.randomized_think_time,
             start_offset_ms=offsets[i - 1],
             seed=plan.seed,
@@ -125,6 +127,15 @@ async def run_process(
         for spec in session_specs(plan, fleet)
     ]
 
+    state: ArrivalState | None = None
+    if cfg.arrival_rate is not None:
+        state = ArrivalState(
+            rate_per_s=cfg.arrival_rate / arrival_parts(cfg),
+            queue=asyncio.Queue(maxsize=cfg.arrival_queue),
+        )
+        for s in sessions:
+            s.arrival = state
+
     def tick() -> None:
         for s in sessions:
             s.tick()
@@ -147,16 +158,53 @@ async def run_process(
             if cfg.duration_s is not None:
                 helpers.append(tg.create_task(deadline()))
             tasks = [tg.create_task(s.run(stop), name=f"query-session-{s.spec.tag}") for s in sessions]
+            if state is not None:
+                helpers.append(tg.create_task(_dispatch(plan, state, stop, sessions),
+                                              name=f"query-arrivals-{plan.process}"))
             await asyncio.wait(tasks)
             for h in helpers:
                 h.cancel()
         results = [t.result() for t in tasks]
     finally:
+        if state is not None:
+            _count_dropped(state, sessions)
         for s in sessions:
             with contextlib.suppress(Exception):
                 s.finish()
         tick()
+    if state is not None:
+        results = [s.result() for s in sessions]
     return results
+
+
+def arrival_parts(cfg: QueryConfig) -> int:
+    """Into how many processes the run's arrival stream is split: N shards × P processes."""
+    return (cfg.shard[1] if cfg.shard is not None else 1) * cfg.processes
+
+
+async def _dispatch(
+    plan: ProcessPlan, state: ArrivalState, stop: asyncio.Event, sessions: list[Session]
+) -> None:
+    cfg = plan.cfg
+    reps = cfg.repetitions if cfg.repetitions is not None else plan.workload.config.repetitions
+    schedule = arrivals(
+        state.rate_per_s * arrival_parts(cfg), cfg.arrival, plan.seed, plan.workload.config.weights,
+        part=global_process(cfg.shard_index, cfg.processes, plan.process) - 1, parts=arrival_parts(cfg),
+    )
+    # without --duration, the same number of queries as the closed model: repetitions per session
+    limit = None if cfg.duration_s is not None else reps * cfg.concurrency
+    await dispatch(schedule, state, stop, limit=limit, sessions=len(sessions),
+                   ready=[s.ready for s in sessions])
+
+
+def _count_dropped(state: ArrivalState, sessions: list[Session]) -> None:
+    """Dropped starts belong to no session: the process's first session records them."""
+    drain_unstarted(state)
+    first = sessions[0]
+    for name, n in state.dropped.items():
+        first.counters.setdefault(name, QueryCounters()).dropped += n
+        first.recorder.add_count(f"{name}|dropped", n)
+    first.arrival_block = state.as_dict()
 
 
 async def process_main(plan: ProcessPlan, stop: asyncio.Event, emit: Emit) -> list[dict[str, Any]]:

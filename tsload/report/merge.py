@@ -11,38 +11,21 @@ another add up their durations. queries/s of a query = its successful executions
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from tsload.query.arrival import ArrivalSummary
 from tsload.report.rundirs import IngestRunDir, QuerySessionDir, RunDirs
 from tsload.stats import hdr
-from tsload.stats.summary import LatencySummary, summarize
+from tsload.stats.summary import LatencySummary, summarize, union_seconds
 
 if TYPE_CHECKING:
     from tsload.report.slo import SloResult
 
 SCHEMA_VERSION = 1
-
-
-def union_seconds(intervals: Iterable[tuple[float, float]]) -> float:
-    """Total length of the union of [start, end] intervals."""
-    spans = sorted((a, b) for a, b in intervals if b >= a)
-    total = 0.0
-    cur_a: float | None = None
-    cur_b = 0.0
-    for a, b in spans:
-        if cur_a is None or a > cur_b:
-            if cur_a is not None:
-                total += cur_b - cur_a
-            cur_a, cur_b = a, b
-        else:
-            cur_b = max(cur_b, b)
-    if cur_a is not None:
-        total += cur_b - cur_a
-    return total
 
 
 def natural_key(name: str) -> list[Any]:
@@ -158,42 +141,6 @@ class IngestRow:
 
 
 @dataclass(frozen=True)
-class ArrivalSummary:
-    """The open model's schedule against what happened (whole run, all processes and shards).
-
-    ``requested_per_s`` is ``--arrival-rate``; ``achieved_per_s`` the executions started per second
-    of wall time; ``scheduled`` = started + dropped.
-    """
-
-    requested_per_s: float
-    achieved_per_s: float | None
-    arrival: str  # constant | poisson
-    scheduled: int
-    started: int
-    late: int
-    dropped: int
-
-    @property
-    def kept_up(self) -> bool:
-        """Achieved within 2 % of the request, nothing dropped."""
-        if self.achieved_per_s is None or self.requested_per_s <= 0:
-            return False
-        return self.dropped == 0 and abs(self.achieved_per_s / self.requested_per_s - 1.0) <= 0.02
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "requested_per_s": self.requested_per_s,
-            "achieved_per_s": self.achieved_per_s,
-            "arrival": self.arrival,
-            "scheduled": self.scheduled,
-            "started": self.started,
-            "late": self.late,
-            "dropped": self.dropped,
-            "kept_up": self.kept_up,
-        }
-
-
-@dataclass(frozen=True)
 class Report:
     sources: tuple[str, ...]
     sessions: int
@@ -277,30 +224,39 @@ def _merge_queries(
 
 def _arrival(sessions: Sequence[QuerySessionDir], rows: Sequence[QueryRow], wall: float | None,
              warnings: list[str]) -> ArrivalSummary | None:
-    """The open-model summary when the sessions ran on an arrival schedule (one requested rate)."""
+    """The open-model summary when the sessions ran on an arrival schedule (one requested rate).
+
+    Each process's first session carries its schedule's window (``arrival`` in session.json): the
+    achieved rate is the executions started over the union of those windows, so setup time
+    (parameters, data-point counts) does not dilute it.
+    """
     rates: set[float] = set()
     kinds: set[str] = set()
+    windows: list[tuple[float, float]] = []
     for s in sessions:
-        cfg = s.meta.get("config") if s.meta else None
+        meta = s.meta or {}
+        cfg = meta.get("config")
         if isinstance(cfg, dict) and isinstance(cfg.get("arrival_rate"), int | float):
             rates.add(float(cfg["arrival_rate"]))
             kinds.add(str(cfg.get("arrival") or "constant"))
+        block = meta.get("arrival")
+        if isinstance(block, dict) and isinstance(block.get("origin_s"), int | float) and isinstance(
+                block.get("window_s"), int | float):
+            windows.append((float(block["origin_s"]), float(block["origin_s"]) + float(block["window_s"])))
     if not rates:
         return None
     if len(rates) > 1:
         warnings.append("the runs asked for different --arrival-rate values "
                         f"({', '.join(f'{r:g}' for r in sorted(rates))}/s): no achieved-vs-requested figure")
         return None
-    started = sum(r.total for r in rows)
-    dropped = sum(r.dropped for r in rows)
-    return ArrivalSummary(
+    span = union_seconds(windows) if windows else wall
+    return ArrivalSummary.build(
         requested_per_s=rates.pop(),
-        achieved_per_s=(started / wall) if wall else None,
         arrival=kinds.pop() if len(kinds) == 1 else "mixed",
-        scheduled=started + dropped,
-        started=started,
+        span_s=span,
+        started=sum(r.total for r in rows),
         late=sum(r.late for r in rows),
-        dropped=dropped,
+        dropped=sum(r.dropped for r in rows),
     )
 
 

@@ -36,9 +36,7 @@ WRITE_LATENCY_HDR = "write-latency.hdr"
 LAG_HDR = "lag.hdr"
 WRITE_LATENCY_FROM_SCHEDULE_HDR = "write-latency-from-schedule.hdr"
 _INGEST_HDRS = frozenset({WRITE_LATENCY_HDR, LAG_HDR, WRITE_LATENCY_FROM_SCHEDULE_HDR})
-#: A session's ``<query>.hdr`` holds latency from the intended start; ``<query>.service-time.hdr``
-#: the service time (from the send). Both in tsload's own files only, never in the sample's .log.
-SERVICE_TIME_SUFFIX = ".service-time"
+SERVICE_TIME_SUFFIX = hdr.SERVICE_TIME_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -63,6 +61,7 @@ class QuerySessionDir:
     hlogs: tuple[Path, ...]
     summary: SummaryFile | None  # the per-session summary CSV, when there is one
     service_histograms: dict[str, Any] = field(default_factory=dict)  # query → service time (µs)
+    service_hlogs: tuple[Path, ...] = ()  # <query>.service-time.hlog (not in `hlogs`: latency only)
 
 
 @dataclass(frozen=True)
@@ -194,7 +193,8 @@ def load_session(path: Path, warnings: list[str], summary_path: Path | None = No
         if name not in counts:
             n = int(h.get_total_count())
             counts[name] = QueryCounts(n, n)
-    hlogs = tuple(sorted(path.glob("*.hlog")))
+    all_hlogs = sorted(path.glob("*.hlog"))
+    hlogs = tuple(p for p in all_hlogs if not p.stem.endswith(SERVICE_TIME_SUFFIX))
     started = parse_time(meta.get("started")) if meta else None
     ended = parse_time(meta.get("ended")) if meta else None
     if started is None or ended is None:
@@ -209,6 +209,7 @@ def load_session(path: Path, warnings: list[str], summary_path: Path | None = No
         hlogs=hlogs,
         summary=summary,
         service_histograms=service,
+        service_hlogs=tuple(p for p in all_hlogs if p.stem.endswith(SERVICE_TIME_SUFFIX)),
     )
 
 

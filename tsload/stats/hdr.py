@@ -15,6 +15,10 @@ LOWEST_US = 1
 HIGHEST_US = 3_600_000_000
 SIGNIFICANT_DIGITS = 3
 
+#: A query session's ``<query>.hdr``/``.hlog`` hold its latency from the intended start;
+#: ``<query>.service-time.hdr``/``.hlog`` its service time (from the send).
+SERVICE_TIME_SUFFIX = ".service-time"
+
 
 def new_histogram() -> HdrHistogram:
     """An empty latency histogram (values recorded in microseconds)."""

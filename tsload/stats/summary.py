@@ -15,7 +15,7 @@ every statistic is computed from it. The definitions are HDR's own, so results e
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -173,3 +173,21 @@ def percentile_distribution(h: Any, points_per_decade: int = 20) -> list[tuple[f
     pairs = [(lvl, val) for lvl, val in zip(levels, values, strict=True) if lvl < 100.0]
     pairs.append((100.0, percentiles_us(h, [100.0])[0]))
     return pairs
+
+
+def union_seconds(intervals: Iterable[tuple[float, float]]) -> float:
+    """Total length of the union of [start, end] intervals."""
+    spans = sorted((a, b) for a, b in intervals if b >= a)
+    total = 0.0
+    cur_a: float | None = None
+    cur_b = 0.0
+    for a, b in spans:
+        if cur_a is None or a > cur_b:
+            if cur_a is not None:
+                total += cur_b - cur_a
+            cur_a, cur_b = a, b
+        else:
+            cur_b = max(cur_b, b)
+    if cur_a is not None:
+        total += cur_b - cur_a
+    return total
