@@ -111,6 +111,10 @@ async def test_files_and_formats(tmp_path: Path) -> None:
             "do-q2.hdr",
             "do-q1.hlog",
             "do-q2.hlog",
+            "do-q1.service-time.hdr",
+            "do-q2.service-time.hdr",
+            "do-q1.service-time.hlog",
+            "do-q2.service-time.hlog",
             "session.json",
             f"{d.name}-summary.csv",
         ]
