@@ -280,3 +280,48 @@ async def _compare_scans(store: Store, t0: int) -> None:
         assert n == 8 and fast == slow
     finally:
         await store.close()
+
+
+def test_multi_measure_resend_after_restart(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path)
+    t0 = int(time.time() * 1000) - 120_000
+
+    def body(x: str) -> dict[str, Any]:
+        return {
+            "DatabaseName": "mdb",
+            "TableName": "multi",
+            "CommonAttributes": {
+                "Dimensions": [{"Name": "host", "Value": "h1"}],
+                "MeasureValueType": "MULTI",
+            },
+            "Records": [
+                {
+                    "MeasureName": "cpu",
+                    "Time": str(t0 + k * 1000),
+                    "MeasureValues": [
+                        {"Name": "user", "Value": x, "Type": "DOUBLE"},
+                        {"Name": "state", "Value": f"s{k}", "Type": "VARCHAR"},
+                    ],
+                }
+                for k in range(10)
+            ],
+        }
+
+    with engine_in_thread(cfg) as eng:
+        w = eng.client("timestream-write")
+        w.create_database(DatabaseName="mdb")
+        w.create_table(DatabaseName="mdb", TableName="multi")
+        w.write_records(**body("1.5"))
+    with engine_in_thread(cfg) as eng:
+        w = eng.client("timestream-write")
+        assert w.write_records(**body("1.5"))["RecordsIngested"]["Total"] == 10
+        with pytest.raises(w.exceptions.RejectedRecordsException) as e:
+            w.write_records(**body("2.5"))
+        assert len(e.value.response["RejectedRecords"]) == 10
+        s = eng.stats()
+        assert (s["dedupe_index_loads"], s["dedupe_db_lookups"], s["records_ingested"]) == (1, 0, 10)
+    con = duckdb.connect(str(cfg.data_dir / DB_FILE), read_only=True)
+    try:
+        assert con.execute("SELECT count(*), sum(user) FROM mdb.multi").fetchall() == [(10, 15.0)]
+    finally:
+        con.close()
