@@ -179,6 +179,10 @@ async def ingest(
         config=config_dict(cfg),
         latency_hdr=hdr.encode(aggregator.latency_total),
         lag_hdr=hdr.encode(aggregator.lag_total),
+        latency_from_schedule_ms=(percentiles_ms(aggregator.from_schedule_total)
+                                  if aggregator.from_schedule_total.get_total_count() else {}),
+        latency_from_schedule_hdr=(hdr.encode(aggregator.from_schedule_total)
+                                   if aggregator.from_schedule_total.get_total_count() else ""),
         warnings=tuple(dict.fromkeys(warnings)),
         cpu_s=sum(float(r.get("cpu_s", 0.0)) for r in results),
         duration_cut=any(bool(r.get("duration_cut")) for r in results),

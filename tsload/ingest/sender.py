@@ -60,13 +60,14 @@ class Sender:
             try:
                 if scheduled >= 0:
                     self._stats.record_lag(loop.time() - scheduled)
-                await self.send(request)
+                await self.send(request, scheduled)
             except asyncio.CancelledError:
                 # cut off at the drain deadline: these records were neither ingested nor failed
                 self._stats.c["dropped"] += request.records
                 raise
 
-    async def send(self, request: EncodedRequest) -> None:
+    async def send(self, request: EncodedRequest, scheduled: float = -1.0) -> None:
+        """Send until answered; `scheduled` (loop time, < 0: none) is the points' emission time."""
         stats = self._stats
         c = stats.c
         retries = 0
@@ -77,12 +78,16 @@ class Sender:
             kind = result.kind
             if kind is WriteKind.OK:
                 stats.record_latency(elapsed)
+                if scheduled >= 0:
+                    stats.record_from_schedule(asyncio.get_running_loop().time() - scheduled)
                 c["requests"] += 1
                 c["ingested"] += request.records
                 c["ingested_measures"] += request.measures
                 return
             if kind is WriteKind.REJECTED:
                 stats.record_latency(elapsed)
+                if scheduled >= 0:
+                    stats.record_from_schedule(asyncio.get_running_loop().time() - scheduled)
                 c["requests"] += 1
                 n_rejected = min(len(result.rejected_reasons), request.records)
                 c["ingested"] += request.records - n_rejected
