@@ -15,5 +15,5 @@ def parse_duration(text: str, what: str) -> float:
     names the value in the error."""
     m = _DURATION.match(text)
     if not m:
-        raise ConfigError(f"{what}: a duration like 90s, 90m, 12h or 3d, got {text!r}")
+        raise ConfigError(what, "a duration like 90s, 90m, 12h or 3d", got=text)
     return float(m.group(1)) * _UNIT_S[m.group(2) or "s"]

@@ -14,7 +14,8 @@ import pytest
 from tests.ingest.fake_model import fake_model
 from tests.targets.capture import Captured, CaptureServer
 from tsload._errors import TargetError
-from tsload.ingest import IngestConfig, Progress, ingest
+from tsload.ingest import IngestConfig, Progress
+from tsload.ingest.runner import ingest
 from tsload.targets import TargetConfig
 
 N_HOSTS = 10  # 10 metrics hosts, 12 event sets

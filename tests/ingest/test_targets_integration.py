@@ -13,7 +13,8 @@ import orjson
 import pytest
 
 from tests.targets.capture import CaptureServer
-from tsload.ingest import IngestConfig, ingest
+from tsload.ingest import IngestConfig
+from tsload.ingest.runner import ingest
 from tsload.targets import TargetConfig
 from tsload.targets.local import LocalEngine
 

@@ -112,7 +112,7 @@ def test_bad_price_file_is_a_config_error(tmp_path: Path) -> None:
 
     bad = tmp_path / "bad.json"
     bad.write_text('{"write_per_million_1kib": "cheap"}')
-    with pytest.raises(ConfigError, match="--prices"):
+    with pytest.raises(ConfigError, match=r"bad.json: 'write_per_million_1kib' must be"):
         load_prices(str(bad))
-    with pytest.raises(ConfigError, match="--prices"):
+    with pytest.raises(ConfigError, match=r"^prices_file: a readable price file"):
         load_prices(str(tmp_path / "missing.json"))

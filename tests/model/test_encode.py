@@ -201,7 +201,7 @@ def test_metric_strings_keep_the_cpu_idle_identity() -> None:
 
 def test_batch_size_is_checked() -> None:
     for bad in (0, 101):
-        with pytest.raises(ConfigError, match="--batch-size"):
+        with pytest.raises(ConfigError, match=r"^batch_size: 1..100, got"):
             RequestEncoder(FLEET, EncodeOptions("perf", "devops", batch_size=bad))
 
 

@@ -76,7 +76,7 @@ def test_large_fleet_is_arithmetic_not_stored() -> None:
 
 @pytest.mark.parametrize("bad", [0, -1, True, 2.5])
 def test_bad_host_scale(bad: object) -> None:
-    with pytest.raises(ConfigError, match="--host-scale"):
+    with pytest.raises(ConfigError, match=r"^host_scale: a positive integer, got"):
         Fleet(FleetConfig(host_scale=bad))  # type: ignore[arg-type]
 
 
@@ -97,5 +97,5 @@ def test_parse_shard(text: str, expected: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize("text", ["4/4", "1/0", "a/b", "1", "-1/3", ""])
 def test_parse_shard_rejects(text: str) -> None:
-    with pytest.raises(ConfigError, match="--shard"):
+    with pytest.raises(ConfigError, match=r"^shard: K/N with 0 <= K < N, got"):
         parse_shard(text)

@@ -161,12 +161,12 @@ def test_write_sizing_batched_counts_kib_per_request() -> None:
 @pytest.mark.parametrize(
     ("args", "flag"),
     [
-        ((0, 1000, False), "--host-scale"),
-        ((1, 0, False), "--interval-millis"),
-        ((-3, 1000, True), "--host-scale"),
+        ((0, 1000, False), "^host_scale: a positive integer, got 0$"),
+        ((1, 0, False), "^interval_millis: a positive integer, got 0$"),
+        ((-3, 1000, True), "^host_scale: a positive integer, got -3$"),
     ],
 )
-def test_bad_input_names_the_flag(args: tuple[int, int, bool], flag: str) -> None:
+def test_bad_input_names_the_field(args: tuple[int, int, bool], flag: str) -> None:
     with pytest.raises(ConfigError, match=flag):
         summary_lines(*args)
 

@@ -19,9 +19,10 @@ from tests.query.test_wire import tiny_workload
 from tsload._errors import ConfigError
 from tsload.model.fleet import Fleet, FleetConfig
 from tsload.model.shard import shard_range
-from tsload.query import QueryConfig, run_query_workload
+from tsload.query import QueryConfig
 from tsload.query.logfiles import run_prefix
 from tsload.query.pacing import QueryChooser, global_session_index, session_seed
+from tsload.query.runner import run_query_workload
 from tsload.query.session import Session, SessionSpec
 from tsload.query.worker import ProcessPlan, session_specs
 from tsload.query.workload import load_workload
@@ -41,13 +42,15 @@ def specs(cfg: QueryConfig, fleet: Any = None) -> list[SessionSpec]:
 
 @pytest.mark.parametrize("shard", [(3, 3), (-1, 2), (0, 0), (5, 2)])
 def test_bad_shard_is_a_config_error(shard: tuple[int, int]) -> None:
-    with pytest.raises(ConfigError, match=r"^--shard: expected K/N with 0 <= K < N"):
+    with pytest.raises(ConfigError, match=r"^shard: K/N with 0 <= K < N, got -?\d/\d$"):
         QueryConfig(shard=shard).validate()
 
 
 def test_empty_model_shard_is_refused() -> None:
     # 1,000 hosts at host scale 1: shard 1500 of 2000 holds none
-    with pytest.raises(ConfigError, match=r"^--shard: 1500/2000 holds no host"):
+    msg = (r"^shard: a shard holding hosts of the host_scale 1 fleet \(1,000 hosts\); use fewer shards, "
+           r"got 1500/2000$")
+    with pytest.raises(ConfigError, match=msg):
         QueryConfig(shard=(1500, 2000), params="model", host_scale=1).validate()
     QueryConfig(shard=(1500, 2000), params="fixed", host_scale=1).validate()  # no hosts needed
 

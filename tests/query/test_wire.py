@@ -15,7 +15,8 @@ from typing import Any
 import orjson
 import pytest
 
-from tsload.query import QueryConfig, run_query_workload
+from tsload.query import QueryConfig
+from tsload.query.runner import run_query_workload
 from tsload.targets import TargetConfig
 
 LOG_LINE = re.compile(r"^1-\d+, \d+, \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z, \S+, \d+\.\d{6}, (\d+)$")

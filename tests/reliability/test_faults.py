@@ -21,7 +21,8 @@ from typing import Any
 from tests.reliability._proc import EngineProcess
 from tests.reliability._results import record
 from tests.reliability._store import query_count, stored_counts
-from tsload.ingest import IngestConfig, ingest
+from tsload.ingest import IngestConfig
+from tsload.ingest.runner import ingest
 from tsload.model.fleet import EVENT_NAMES, METRIC_NAMES, Fleet, FleetConfig
 from tsload.targets import TargetConfig
 
@@ -306,7 +307,8 @@ async def test_query_sessions_survive_throttling_errors_and_timeouts(
     from tests.engine.conftest import engine_in_thread, standin_sql
     from tsload.engine import EngineConfig
     from tsload.engine.config import FaultConfig
-    from tsload.query import QueryConfig, run_query_workload
+    from tsload.query import QueryConfig
+    from tsload.query.runner import run_query_workload
 
     # The engine's own SQL module is helper S's; a stand-in running the SQL on DuckDB as is does here.
     sql = standin_sql()

@@ -81,9 +81,9 @@ def test_the_interface_loads_no_sdk() -> None:
 
 
 def test_registry_names_the_known_targets() -> None:
-    with pytest.raises(ConfigError, match=r"unknown target 'nosuchdb'; known: timestream"):
+    with pytest.raises(ConfigError, match=r"^target.kind: one of (\w+, )*timestream(, \w+)*, got nosuchdb$"):
         open_target(TargetConfig(kind="nosuchdb"))
-    with pytest.raises(ConfigError, match="unknown target"):
+    with pytest.raises(ConfigError, match=r"^handoff: one of .*, got nosuchdb$"):
         reopen(Handoff("nosuchdb", None))
     with pytest.raises(ConfigError, match="client: one of auto, sdk, fast"):
         open_target(TargetConfig(), ClientOptions(client="telepathy"))

@@ -11,7 +11,6 @@ import sys
 from types import ModuleType
 
 import typer
-from typer._click import exceptions as click_exc
 
 from tsload import __version__
 from tsload._errors import ConfigError, TsloadError
@@ -66,13 +65,11 @@ def _root(
         raise typer.Exit(0)
 
 
-def _one_line(message: str) -> str:
-    return " ".join(message.split())
-
-
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point; `argv` defaults to `sys.argv[1:]`."""
-    args = sys.argv[1:] if argv is None else argv
+    from tsload.cli._usage import config_error_line, usage_error_line
+
+    args = (sys.argv[1:] if argv is None else argv) or ["--help"]
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=args, prog_name="tsload", standalone_mode=False)
@@ -81,22 +78,15 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         print("tsload: interrupted", file=sys.stderr)
         sys.exit(130)
-    except click_exc.NoArgsIsHelpError as exc:
-        print(exc.format_message())
-        sys.exit(0)
-    except click_exc.UsageError as exc:
-        where = f"tsload {exc.ctx.info_name}" if exc.ctx and exc.ctx.info_name != "tsload" else "tsload"
-        print(f"{where}: error: {_one_line(exc.format_message())} (see --help)", file=sys.stderr)
-        sys.exit(2)
-    except click_exc.ClickException as exc:
-        print(f"tsload: error: {_one_line(exc.format_message())}", file=sys.stderr)
-        sys.exit(2)
     except ConfigError as exc:
-        print(f"tsload: error: {_one_line(str(exc))}", file=sys.stderr)
+        print(config_error_line(exc, args), file=sys.stderr)
         sys.exit(2)
     except TsloadError as exc:
-        print(f"tsload: error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"tsload: error: {' '.join(str(exc).split())}", file=sys.stderr)
         sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # typer's usage errors: a bad flag value, an unknown option
+        print(usage_error_line(exc, args, list(_COMMANDS)), file=sys.stderr)
+        sys.exit(2)
     except KeyboardInterrupt:
         print("tsload: interrupted", file=sys.stderr)
         sys.exit(130)

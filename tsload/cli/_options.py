@@ -138,6 +138,7 @@ Out = Annotated[
 # `ingest.concurrency`) → the flag a user types. A dotted name not listed falls back to its last
 # part, so `ingest.host_scale` reads `--host-scale`.
 FLAGS: dict[str, str] = {
+    "target.kind": "--target",
     "target.region": "-r/--region",
     "target.endpoint": "-e/--endpoint",
     "target.profile": "--profile",
@@ -170,6 +171,9 @@ FLAGS: dict[str, str] = {
     "config_file": "--config",
     "prices_file": "--prices",
     "hosts": "--hosts",
+    "arrival_rate": "--arrival-rate",
+    "arrival": "--arrival",
+    "arrival_queue": "--arrival-queue",
     # `tsload run` composes the two configurations under its own flag names
     "ingest.concurrency": "--ingest-concurrency",
     "ingest.processes": "--ingest-processes",

@@ -73,14 +73,10 @@ def command(
     from tsload.targets import TargetConfig
 
     if req_id_dim and not add_req_id:
-        raise ConfigError("--req-id-dim: only together with --add-req-id")
+        raise ConfigError("--req-id-dim", "only together with --add-req-id")
     if print_model_summary:
         from tsload.model.summary import summary_lines
 
-        if not 1 <= batch_size <= 100:
-            raise ConfigError(f"--batch-size: 1..100, got {batch_size}")
-        if host_scale < 1 or interval_millis < 1:
-            raise ConfigError("--host-scale and --interval-millis: positive integers")
         for line in summary_lines(
             host_scale,
             interval_millis,
@@ -128,7 +124,7 @@ def _run(cfg: Any) -> int:
 
     from tsload.cli._console import err_console, info, is_interactive, warn
     from tsload.cli._live import run_command
-    from tsload.ingest import ingest
+    from tsload.ingest.runner import ingest
 
     view = ProgressView(err_console, live=is_interactive())
 

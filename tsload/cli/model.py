@@ -39,15 +39,13 @@ def command(
         "--hosts", help="Write the fleet as CSV instead: metrics or events.")] = None,
     prices: o.Prices = None,
 ) -> None:
-    if host_scale <= 0:
-        raise ConfigError(f"--host-scale: a positive integer is allowed, got {host_scale}")
-    if interval_millis <= 0:
-        raise ConfigError(f"--interval-millis: a positive integer is allowed, got {interval_millis}")
-    if not 1 <= batch_size <= 100:
-        raise ConfigError(f"--batch-size: 1..100 allowed, got {batch_size}")
+    from tsload.model.summary import write_sizing
+
+    # every flag checked before any output (one rule, one wording: the model's own checks)
+    write_sizing(host_scale, interval_millis, multi, batch_size=batch_size, batch_writes=batch_writes)
     if hosts is not None:
         if hosts not in ("metrics", "events"):
-            raise ConfigError(f"--hosts: 'metrics' or 'events' allowed, got {hosts!r}")
+            raise ConfigError("--hosts", "metrics or events", got=hosts)
         _write_csv(host_scale, instance_name_seed, hosts)
         return
 

@@ -88,11 +88,9 @@ def command(
     from tsload.targets import TargetConfig
 
     if fixed_params and params not in ("table", "fixed"):
-        raise ConfigError(f"--fixed-params: conflicts with --params {params}")
+        raise ConfigError("--fixed-params", "only with --params table or fixed", got=f"--params {params}")
     if repetitions < 0:
-        raise ConfigError(
-            f"--repetitions: a positive integer (or 0 to keep the config's) is allowed, got {repetitions}"
-        )
+        raise ConfigError("--repetitions", "a positive integer (or 0 to keep the config's)", got=repetitions)
     cfg = QueryConfig(
         target=TargetConfig(region=region, endpoint=endpoint, profile=profile, local_data=Path(local_data)),
         database=database_name,
@@ -128,7 +126,7 @@ def _run(cfg: Any) -> int:
 
     from tsload.cli._console import err_console, info, is_interactive, out_console
     from tsload.cli._live import run_command
-    from tsload.query import run_query_workload
+    from tsload.query.runner import run_query_workload
 
     view = ProgressView(err_console, live=is_interactive())
 

@@ -56,7 +56,7 @@ def command(
         help="Summariser-compatible mode: search DIR, write -o inside it.")] = None,
     output_file: Annotated[str | None, typer.Option(
         "-o", "--output-file", metavar="FILE",
-        help="Write the report to this file (inside DIR with -d).")] = None,
+        help="Write the report to this file (inside DIR with -d); its directory must exist.")] = None,
     pattern: Annotated[str | None, typer.Option(
         "-p", "--pattern", metavar="PATTERN",
         help="File pattern of the per-session summary CSVs (default *.csv with -d; "
@@ -84,21 +84,24 @@ def command(
     roots = list(dirs or [])
     if directory is not None:
         if not directory.is_dir():
-            raise ConfigError(f"-d/--directory: an existing directory, got {directory}")
+            raise ConfigError("-d/--directory", "an existing directory", got=directory)
         roots.insert(0, directory)
     if not roots:
-        raise ConfigError("DIR: give one or more run directories (or -d DIR)")
+        raise ConfigError("DIR", "one or more run directories (or -d DIR)", got="none")
     for r in roots:
         if not r.is_dir():
-            raise ConfigError(f"DIR: an existing directory, got {r}")
+            raise ConfigError("DIR", "an existing directory", got=r)
     if fmt is not None and fmt not in FORMATS:
-        raise ConfigError(f"--format: one of {', '.join(FORMATS)}, got {fmt}")
+        raise ConfigError("-f/--format", f"one of {', '.join(FORMATS)}", got=fmt)
 
     out_path: Path | None = None
     if output_file is not None:
         out_path = directory / output_file if directory is not None else Path(output_file)
         if out_path.is_dir():
-            raise ConfigError(f"-o/--output-file: a file name, got the directory {out_path}")
+            raise ConfigError("-o/--output-file", "a file name, not a directory", got=out_path)
+        if not out_path.parent.is_dir():
+            # made no directories: a typo in the path would otherwise scatter reports around
+            raise ConfigError("-o/--output-file", "a file in an existing directory", got=out_path)
     if fmt is None:
         if out_path is not None:
             fmt = _SUFFIX_FORMATS.get(out_path.suffix.lower(), "csv" if directory is not None else "table")
@@ -111,7 +114,7 @@ def command(
     if not found.sessions and not found.ingests:
         where = ", ".join(str(r) for r in roots)
         what = f"summary CSVs matching {pattern!r}" if pattern else "query session or ingest run directories"
-        raise ConfigError(f"DIR: no {what} found under {where}")
+        raise ConfigError("DIR", f"directories holding {what}", got=where)
     report = build_report(found, [str(r) for r in roots])
     for w in report.warnings:
         warn(w)
@@ -139,10 +142,11 @@ def command(
 
     if out_path is not None:
         try:
-            out_path.parent.mkdir(parents=True, exist_ok=True)
             out_path.write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise ConfigError(f"-o/--output-file: cannot write {out_path} ({exc.strerror or exc})") from exc
+            raise ConfigError(
+                "-o/--output-file", f"a writable file ({exc.strerror or exc})", got=out_path
+            ) from exc
         _print_table(report, avg)
         if avg is not None and fmt == "csv":
             avg_path = out_path.with_name(out_path.stem + "-averaged" + out_path.suffix)

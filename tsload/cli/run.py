@@ -80,46 +80,58 @@ def command(
     from tsload._errors import ConfigError
     from tsload._units import parse_duration
     from tsload.experiment import RunConfig, default_out_dir
+    from tsload.ingest.config import IngestConfig
     from tsload.model.cost import load_prices
     from tsload.model.shard import parse_shard
+    from tsload.query.config import QueryConfig
     from tsload.targets import TargetConfig
 
     if repetitions < 0:
-        raise ConfigError(f"--repetitions: 0 (until --duration ends) or more is allowed, got {repetitions}")
-    cfg = RunConfig(
-        target=TargetConfig(region=region, endpoint=endpoint, profile=profile, local_data=Path(local_data)),
+        raise ConfigError("--repetitions", "0 (until --duration ends) or more", got=repetitions)
+    if query_sessions < 0:
+        raise ConfigError("--query-sessions", "0 (no queries) or more", got=query_sessions)
+    target = TargetConfig(region=region, endpoint=endpoint, profile=profile, local_data=Path(local_data))
+    ingest = IngestConfig(
+        target=target,
         database=database_name,
         table=table_name,
         memory_store_retention_hours=memory_store_retention_hours,
         magnetic_store_retention_days=magnetic_store_retention_days,
         enable_magnetic_writes=enable_magnetic_writes,
+        concurrency=ingest_concurrency,
+        processes=ingest_processes,
         host_scale=host_scale,
         interval_millis=interval_millis,
+        batch_writes=batch_writes,
+        batch_size=batch_size,
         multi=multi,
+        add_req_id=add_req_id,
+        req_id_dim=req_id_dim,
         instance_name_seed=instance_name_seed,
         seed=seed,
         shard=parse_shard(shard) if shard is not None else None,
         backfill_s=parse_duration(backfill, "--backfill") if backfill is not None else 0.0,
         duration_s=parse_duration(duration, "--duration") if duration is not None else 30.0,
-        ingest_processes=ingest_processes,
-        ingest_concurrency=ingest_concurrency,
-        batch_writes=batch_writes,
-        batch_size=batch_size,
-        add_req_id=add_req_id,
-        req_id_dim=req_id_dim,
-        query_sessions=query_sessions,
-        query_processes=query_processes,
-        think_time_ms=think_time_milliseconds,
-        randomized_think_time=randomized_think_time,
-        workload_dir=Path(workload) if workload else None,
-        config_file=Path(config) if config else None,
-        params=params,
-        repetitions=repetitions or None,
-        query_timeout_s=query_timeout,
-        out_dir=Path(out) if out else default_out_dir(),
         stats_interval_s=stats_interval,
         drain_timeout_s=drain_timeout,
-        prices_file=prices,
+    )
+    query = (
+        QueryConfig(
+            concurrency=query_sessions,
+            processes=query_processes,
+            think_time_ms=think_time_milliseconds,
+            randomized_think_time=randomized_think_time,
+            workload_dir=Path(workload) if workload else None,
+            config_file=Path(config) if config else None,
+            params=params,
+            repetitions=repetitions or None,
+            timeout_s=query_timeout,
+        )
+        if query_sessions > 0
+        else None
+    )
+    cfg = RunConfig(
+        ingest=ingest, query=query, out_dir=Path(out) if out else default_out_dir(), prices_file=prices
     )
     cfg.validate()
     price_list = load_prices(prices)  # a bad --prices fails before anything runs
@@ -159,21 +171,22 @@ def _cost_lines(cfg: Any, prices: Any, result: Any | None) -> list[str]:
         total = sum(r.latency.mean * r.latency.count for r in rows if r.latency is not None)
         wall = result.queries.elapsed_s if result.queries is not None else 0.0
         usage = QueryUsage(count=count, total_latency_s=total, wall_s=wall)
+    i = cfg.ingest
     lines = cost_lines(
-        cfg.host_scale,
-        cfg.interval_millis,
-        cfg.multi,
+        i.host_scale,
+        i.interval_millis,
+        i.multi,
         prices,
-        batch_size=cfg.batch_size,
-        batch_writes=cfg.batch_writes,
-        memory_retention_hours=cfg.memory_store_retention_hours,
-        magnetic_retention_days=cfg.magnetic_store_retention_days,
+        batch_size=i.batch_size,
+        batch_writes=i.batch_writes,
+        memory_retention_hours=i.memory_store_retention_hours,
+        magnetic_retention_days=i.magnetic_store_retention_days,
         queries=usage,
     )
-    if cfg.backfill_s > 0:
+    if i.backfill_s > 0:
         lines.insert(2, backfill_cost_line(
-            cfg.host_scale, cfg.interval_millis, cfg.multi, prices, cfg.backfill_s,
-            batch_size=cfg.batch_size, batch_writes=cfg.batch_writes,
+            i.host_scale, i.interval_millis, i.multi, prices, i.backfill_s,
+            batch_size=i.batch_size, batch_writes=i.batch_writes,
         ))
     return lines
 
@@ -184,7 +197,7 @@ def _run(cfg: Any, prices: Any) -> int:
 
     from tsload.cli._console import err_console, info, is_interactive, warn
     from tsload.cli._live import run_command
-    from tsload.experiment import run_experiment
+    from tsload.experiment.runner import run_experiment
 
     if cfg.target.region is not None and cfg.target.endpoint is None:
         for line in _cost_lines(cfg, prices, None):  # against AWS, say what it costs before it starts

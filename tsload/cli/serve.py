@@ -61,7 +61,7 @@ def command(
         seed=fault_seed,
     )
     if not flush_interval > 0:
-        raise ConfigError(f"--flush-interval: a positive number of seconds is allowed, got {flush_interval}")
+        raise ConfigError("--flush-interval", "a positive number of seconds", got=flush_interval)
     config = EngineConfig(
         data_dir=data,
         host=host,

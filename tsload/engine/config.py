@@ -27,7 +27,7 @@ class FaultConfig:
             ("--invalid-endpoint-rate", self.invalid_endpoint_rate),
         ):
             if not 0.0 <= value <= 1.0:
-                raise ConfigError(f"{flag}: a probability in [0, 1] is allowed, got {value}")
+                raise ConfigError(flag, "a probability in [0, 1]", got=value)
 
     @property
     def active(self) -> bool:
@@ -51,7 +51,7 @@ def parse_latency(text: str | None) -> tuple[float, float] | None:
     if len(parts) == 1:
         parts.append(parts[0])
     if len(parts) != 2 or not all(math.isfinite(p) for p in parts) or parts[0] < 0 or parts[1] < parts[0]:
-        raise ConfigError(f"--latency-ms: N or N:M milliseconds with 0 <= N <= M is allowed, got {text}")
+        raise ConfigError("--latency-ms", "N or N:M milliseconds with 0 <= N <= M", got=text)
     return parts[0], parts[1]
 
 
@@ -71,13 +71,11 @@ class EngineConfig:
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
-            raise ConfigError(f"--port: 0..65535 is allowed, got {self.port}")
+            raise ConfigError("--port", "0..65535", got=self.port)
         if self.data_dir.exists() and not self.data_dir.is_dir():
-            raise ConfigError(f"--data: a directory is required, {self.data_dir} is a file")
+            raise ConfigError("--data", "a directory", got=self.data_dir)
         if not self.allow_remote and not is_loopback(self.host):
-            raise ConfigError(
-                f"--host: {self.host} is not a loopback address; pass --allow-remote to expose the engine"
-            )
+            raise ConfigError("--host", "a loopback address (or --allow-remote)", got=self.host)
 
 
 def is_loopback(host: str) -> bool:

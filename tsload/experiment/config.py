@@ -33,95 +33,112 @@ def default_out_dir(now: dt.datetime | None = None) -> Path:
     return DEFAULT_RUNS_DIR / when
 
 
+def run_ingest_defaults(**changes: Any) -> IngestConfig:
+    """`tsload run`'s ingestion defaults (see the module docstring), with `changes` applied."""
+    base = IngestConfig(
+        host_scale=1,
+        interval_millis=60_000,
+        concurrency=16,
+        backfill_s=3600.0,
+        duration_s=30.0,
+        stats_interval_s=2.0,
+    )
+    return replace(base, **changes)
+
+
+def run_query_defaults(**changes: Any) -> QueryConfig:
+    """`tsload run`'s query defaults (4 sessions, 1 s think time, hosts from the model)."""
+    return replace(QueryConfig(concurrency=4, think_time_ms=1000, params="model"), **changes)
+
+
+# What the query side of a run takes from its ingestion side: one target, one table, one model.
+SHARED_FIELDS = (
+    "target",
+    "database",
+    "table",
+    "multi",
+    "host_scale",
+    "instance_name_seed",
+    "seed",
+    "shard",
+    "duration_s",
+    "stats_interval_s",
+)
+_QUERY_DEFAULTS = QueryConfig()
+
+
 @dataclass(frozen=True)
 class RunConfig:
-    target: TargetConfig = field(default_factory=TargetConfig)
-    database: str = "devops"
-    table: str = "host_metrics"
-    memory_store_retention_hours: int = 2
-    magnetic_store_retention_days: int = 365
-    enable_magnetic_writes: bool = False
-    # the model
-    host_scale: int = 1
-    interval_millis: int = 60_000
-    multi: bool = False
-    instance_name_seed: int = 12345
-    seed: int = 0
-    shard: tuple[int, int] | None = None
-    # ingestion
-    backfill_s: float = 3600.0
-    duration_s: float = 30.0
-    ingest_processes: int = 1
-    ingest_concurrency: int = 16
-    batch_writes: bool = False
-    batch_size: int = 100
-    add_req_id: bool = False
-    req_id_dim: bool = False
-    # queries
-    query_sessions: int = 4
-    query_processes: int = 1
-    think_time_ms: int = 1000
-    randomized_think_time: bool = False
-    workload_dir: Path | None = None
-    config_file: Path | None = None
-    params: str = "model"
-    repetitions: int | None = None  # None: sessions run until --duration ends
-    query_timeout_s: float | None = None
-    # the run
+    """One experiment: an ingestion configuration and a query configuration, side by side.
+
+    `ingest` holds the target, the table, the model and the writers; its `backfill_s` is the
+    history written first and its `duration_s` the live phase. `query` holds the sessions
+    (`concurrency` sessions per process, think time, workload, params, repetitions: None runs them
+    until the live phase ends); None runs no queries. The fields both sides have (`SHARED_FIELDS`)
+    are the ingestion's: in `query` leave them at QueryConfig's defaults or set them equal, anything
+    else is a ConfigError (never silently ignored).
+    """
+
+    ingest: IngestConfig = field(default_factory=run_ingest_defaults)
+    query: QueryConfig | None = field(default_factory=run_query_defaults)
     out_dir: Path = field(default_factory=default_out_dir)
-    stats_interval_s: float = 2.0
-    drain_timeout_s: float = 10.0
     prices_file: str | None = None
 
-    def validate(self) -> None:
-        if not self.duration_s > 0:
-            raise ConfigError(f"--duration: positive (e.g. 30s, 5m) is allowed, got {self.duration_s}")
-        if self.query_sessions < 0:
-            raise ConfigError(f"--query-sessions: 0 or more is allowed, got {self.query_sessions}")
-        if self.out_dir.exists() and not self.out_dir.is_dir():
-            raise ConfigError(f"--out {self.out_dir}: exists and is not a directory")
-        if self.out_dir.is_dir() and any(self.out_dir.iterdir()):
-            raise ConfigError(f"--out {self.out_dir}: exists and is not empty; choose a new directory")
-        if self.backfill_s < 0:
-            raise ConfigError(f"--backfill: zero (none) or more is allowed, got {self.backfill_s}")
-        # every flag shared with ingest and query is checked by them, with their messages
-        if self.backfill_s > 0:
-            self.backfill_config(0).validate()
-        self.live_config(1, 0).validate()
-        if self.query_sessions:
-            self.query_config().validate()
+    @property
+    def target(self) -> TargetConfig:
+        return self.ingest.target
 
-    def _ingest_base(self) -> IngestConfig:
-        return IngestConfig(
-            target=self.target,
-            database=self.database,
-            table=self.table,
-            memory_store_retention_hours=self.memory_store_retention_hours,
-            magnetic_store_retention_days=self.magnetic_store_retention_days,
-            enable_magnetic_writes=self.enable_magnetic_writes,
-            concurrency=self.ingest_concurrency,
-            processes=self.ingest_processes,
-            host_scale=self.host_scale,
-            interval_millis=self.interval_millis,
-            batch_writes=self.batch_writes,
-            batch_size=self.batch_size,
-            multi=self.multi,
-            add_req_id=self.add_req_id,
-            req_id_dim=self.req_id_dim,
-            instance_name_seed=self.instance_name_seed,
-            seed=self.seed,
-            shard=self.shard,
-            stats_interval_s=self.stats_interval_s,
-            drain_timeout_s=self.drain_timeout_s,
-            create_schema=False,  # run_experiment creates the table once, before either phase
-        )
+    @property
+    def backfill_s(self) -> float:
+        return self.ingest.backfill_s
+
+    @property
+    def duration_s(self) -> float:
+        return self.ingest.duration_s or 0.0
+
+    @property
+    def query_sessions(self) -> int:
+        return self.query.concurrency if self.query is not None else 0
+
+    def validate(self) -> None:
+        """Raise a ConfigError naming the field (`ingest.concurrency`, `query.concurrency`, `out_dir`)."""
+        if self.ingest.duration_s is None or not self.ingest.duration_s > 0:
+            raise ConfigError(
+                "ingest.duration_s", "a positive duration (e.g. 30s, 5m)", got=self.ingest.duration_s
+            )
+        if self.out_dir.exists() and not self.out_dir.is_dir():
+            raise ConfigError("out_dir", "a directory", got=self.out_dir)
+        if self.out_dir.is_dir() and any(self.out_dir.iterdir()):
+            raise ConfigError("out_dir", "a new or empty directory", got=self.out_dir)
+        try:
+            self.ingest.validate()
+        except ConfigError as exc:
+            raise exc.within("ingest") from exc.__cause__
+        if self.query is not None:
+            for name in SHARED_FIELDS:
+                mine = getattr(self.query, name)
+                if mine != getattr(_QUERY_DEFAULTS, name) and mine != getattr(self.ingest, name):
+                    raise ConfigError(
+                        f"query.{name}", f"the value of {{ingest.{name}}} (the run's one setting)", got=mine
+                    )
+            query = self.query_config()
+            try:
+                query.validate()
+            except ConfigError as exc:
+                raise exc.within("query") from exc.__cause__
+            from tsload.query.workload import load_workload
+
+            # the workload is read before any work starts, not when the live phase reaches it
+            load_workload(query.workload_dir, config=query.config_file, multi=query.multi)
+
+    def _ingest_base(self, target: TargetConfig | None) -> IngestConfig:
+        # run_experiment creates the table once, before either phase
+        return replace(self.ingest, target=target or self.ingest.target, create_schema=False)
 
     def backfill_config(self, live_start_ms: int, target: TargetConfig | None = None) -> IngestConfig:
         """History from live_start − backfill to live_start, as fast as the target accepts."""
         return replace(
-            self._ingest_base(),
-            target=target or self.target,
-            backfill_s=self.backfill_s,
+            self._ingest_base(target),
             duration_s=0,
             live_start_ms=live_start_ms,
             out_dir=self.out_dir / "backfill",
@@ -130,74 +147,60 @@ class RunConfig:
     def live_config(
         self, live_start_ms: int, gap_ms: int, target: TargetConfig | None = None
     ) -> IngestConfig:
-        """Live for --duration from live_start_ms; the gap since the backfill ended is written first."""
+        """Live for the run's duration from live_start_ms, writing the gap since the backfill first."""
         return replace(
-            self._ingest_base(),
-            target=target or self.target,
+            self._ingest_base(target),
             backfill_s=gap_ms / 1000,
-            duration_s=self.duration_s,
             live_start_ms=live_start_ms,
             out_dir=self.out_dir / "ingest",
         )
 
     def query_config(self, target: TargetConfig | None = None, run_prefix: str | None = None) -> QueryConfig:
-        return QueryConfig(
-            target=target or self.target,
-            database=self.database,
-            table=self.table,
-            workload_dir=self.workload_dir,
-            config_file=self.config_file,
-            concurrency=max(self.query_sessions, 1),
-            processes=self.query_processes,
+        query = self.query or run_query_defaults()
+        shared = {name: getattr(self.ingest, name) for name in SHARED_FIELDS}
+        shared["target"] = target or self.ingest.target
+        return replace(
+            query,
+            **shared,
             log_dir=self.out_dir / "queries",
             run_prefix=run_prefix,
-            # sessions run until --duration ends unless --repetitions caps them
-            repetitions=self.repetitions or 1_000_000_000,
-            multi=self.multi,
-            think_time_ms=self.think_time_ms,
-            randomized_think_time=self.randomized_think_time,
-            params=self.params,
-            host_scale=self.host_scale,
-            instance_name_seed=self.instance_name_seed,
-            seed=self.seed,
-            duration_s=self.duration_s,
-            timeout_s=self.query_timeout_s,
-            stats_interval_s=self.stats_interval_s,
-            shard=self.shard,
+            # sessions run until the live phase ends unless repetitions caps them
+            repetitions=query.repetitions or 1_000_000_000,
         )
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able, for run.json (no credentials: the profile name at most)."""
+        i, q = self.ingest, self.query or run_query_defaults()
         return {
-            "region": self.target.region,
-            "endpoint": self.target.endpoint,
-            "profile": self.target.profile,
-            "database": self.database,
-            "table": self.table,
-            "host_scale": self.host_scale,
-            "interval_millis": self.interval_millis,
-            "multi": self.multi,
-            "instance_name_seed": self.instance_name_seed,
-            "seed": self.seed,
-            "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard else None,
-            "backfill_s": self.backfill_s,
-            "duration_s": self.duration_s,
-            "ingest_processes": self.ingest_processes,
-            "ingest_concurrency": self.ingest_concurrency,
-            "batch_writes": self.batch_writes,
-            "batch_size": self.batch_size,
-            "add_req_id": self.add_req_id,
-            "req_id_dim": self.req_id_dim,
+            "region": i.target.region,
+            "endpoint": i.target.endpoint,
+            "profile": i.target.profile,
+            "database": i.database,
+            "table": i.table,
+            "host_scale": i.host_scale,
+            "interval_millis": i.interval_millis,
+            "multi": i.multi,
+            "instance_name_seed": i.instance_name_seed,
+            "seed": i.seed,
+            "shard": f"{i.shard[0]}/{i.shard[1]}" if i.shard else None,
+            "backfill_s": i.backfill_s,
+            "duration_s": i.duration_s,
+            "ingest_processes": i.processes,
+            "ingest_concurrency": i.concurrency,
+            "batch_writes": i.batch_writes,
+            "batch_size": i.batch_size,
+            "add_req_id": i.add_req_id,
+            "req_id_dim": i.req_id_dim,
             "query_sessions": self.query_sessions,
-            "query_processes": self.query_processes,
-            "think_time_ms": self.think_time_ms,
-            "randomized_think_time": self.randomized_think_time,
-            "workload": str(self.workload_dir) if self.workload_dir else None,
-            "config": str(self.config_file) if self.config_file else None,
-            "params": self.params,
-            "repetitions": self.repetitions,
-            "memory_store_retention_hours": self.memory_store_retention_hours,
-            "magnetic_store_retention_days": self.magnetic_store_retention_days,
-            "enable_magnetic_writes": self.enable_magnetic_writes,
+            "query_processes": q.processes,
+            "think_time_ms": q.think_time_ms,
+            "randomized_think_time": q.randomized_think_time,
+            "workload": str(q.workload_dir) if q.workload_dir else None,
+            "config": str(q.config_file) if q.config_file else None,
+            "params": q.params,
+            "repetitions": q.repetitions,
+            "memory_store_retention_hours": i.memory_store_retention_hours,
+            "magnetic_store_retention_days": i.magnetic_store_retention_days,
+            "enable_magnetic_writes": i.enable_magnetic_writes,
             "out": str(self.out_dir),
         }

@@ -27,8 +27,9 @@ import orjson
 from tsload._errors import first_error
 from tsload._files import make_private_dir, write_private
 from tsload.experiment.config import RunConfig
-from tsload.ingest import IngestSummary, Progress, ingest
-from tsload.query import QueryProgress, QueryRunResult, run_query_workload
+from tsload.ingest import IngestSummary, Progress
+from tsload.ingest.runner import ingest
+from tsload.query.runner import QueryProgress, QueryRunResult, run_query_workload
 from tsload.report import Report, RunDirs, load_report
 from tsload.targets import open_target
 

@@ -50,41 +50,36 @@ class IngestConfig:
     request_id_nonce: int | None = None
 
     def validate(self) -> None:
-        def need(ok: bool, message: str) -> None:
-            if not ok:
-                raise ConfigError(message)
+        """Raise a ConfigError naming the first field that is not allowed (fields, not flags)."""
 
-        need(bool(self.database), "-d/--database-name: must not be empty")
-        need(bool(self.table), "-t/--table-name: must not be empty")
-        need(self.concurrency >= 1, f"-c/--concurrency: at least 1, got {self.concurrency}")
-        need(self.processes >= 1, f"-p/--processes: at least 1, got {self.processes}")
-        need(self.host_scale >= 1, f"--host-scale: a positive integer, got {self.host_scale}")
-        need(self.interval_millis >= 1, f"--interval-millis: a positive integer, got {self.interval_millis}")
-        need(1 <= self.batch_size <= 100, f"--batch-size: 1..100, got {self.batch_size}")
-        need(not self.req_id_dim or self.add_req_id, "--req-id-dim: only together with --add-req-id")
-        need(
-            self.memory_store_retention_hours >= 1,
-            f"--memory-store-retention-hours: at least 1, got {self.memory_store_retention_hours}",
-        )
-        need(
-            self.magnetic_store_retention_days >= 1,
-            f"--magnetic-store-retention-days: at least 1, got {self.magnetic_store_retention_days}",
-        )
-        need(
-            self.duration_s is None or self.duration_s >= 0,
-            f"--duration: zero or more seconds, got {self.duration_s}",
-        )
-        need(self.backfill_s >= 0, f"--backfill: zero or more, got {self.backfill_s}")
+        def need(ok: bool, field: str, allowed: str) -> None:
+            if not ok:
+                raise ConfigError(field, allowed, got=getattr(self, field))
+
+        need(bool(self.database), "database", "a non-empty name")
+        need(bool(self.table), "table", "a non-empty name")
+        need(self.concurrency >= 1, "concurrency", "a positive integer")
+        need(self.processes >= 1, "processes", "a positive integer")
+        need(self.host_scale >= 1, "host_scale", "a positive integer")
+        need(self.interval_millis >= 1, "interval_millis", "a positive integer")
+        need(1 <= self.batch_size <= 100, "batch_size", "1..100")
+        if self.req_id_dim and not self.add_req_id:
+            raise ConfigError("req_id_dim", "only together with {add_req_id}")
+        need(self.memory_store_retention_hours >= 1, "memory_store_retention_hours", "a positive integer")
+        need(self.magnetic_store_retention_days >= 1, "magnetic_store_retention_days", "a positive integer")
+        need(self.duration_s is None or self.duration_s >= 0, "duration_s", "zero or more seconds")
+        need(self.backfill_s >= 0, "backfill_s", "zero or more seconds")
         need(
             not (self.duration_s == 0 and self.backfill_s == 0),
-            "--duration: 0 only makes sense with --backfill (nothing would be written)",
+            "duration_s",
+            "0 only together with {backfill_s} (nothing would be written)",
         )
-        need(self.stats_interval_s > 0, f"--stats-interval: positive seconds, got {self.stats_interval_s}")
-        need(self.drain_timeout_s >= 0, f"--drain-timeout: zero or more seconds, got {self.drain_timeout_s}")
-        need(self.max_attempts >= 1, f"max_attempts: at least 1, got {self.max_attempts}")
+        need(self.stats_interval_s > 0, "stats_interval_s", "a positive number of seconds")
+        need(self.drain_timeout_s >= 0, "drain_timeout_s", "zero or more seconds")
+        need(self.max_attempts >= 1, "max_attempts", "a positive integer")
         if self.shard is not None:
             k, n = self.shard
-            need(n >= 1 and 0 <= k < n, f"--shard: K/N with 0 <= K < N, got {k}/{n}")
+            need(n >= 1 and 0 <= k < n, "shard", "K/N with 0 <= K < N")
 
     @property
     def effective_queue_size(self) -> int:

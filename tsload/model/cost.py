@@ -50,7 +50,7 @@ def _number(data: dict[str, Any], key: str, where: str, optional: bool = False) 
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"--prices: {where}: {key!r} must be a non-negative number, got {value!r}")
+        raise ConfigError(where, f"{key!r} must be a non-negative number", got=value)
     return float(value)
 
 
@@ -62,13 +62,13 @@ def load_prices(path: str | None = None) -> PriceList:
         try:
             text, where = Path(path).read_text(encoding="utf-8"), path
         except OSError as exc:
-            raise ConfigError(f"--prices: cannot read {path}: {exc.strerror}") from None
+            raise ConfigError("prices_file", f"a readable price file ({exc.strerror})", got=path) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"--prices: {where} is not JSON: {exc.msg} at line {exc.lineno}") from None
+        raise ConfigError(Path(where), f"JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"--prices: {where} must hold a JSON object")
+        raise ConfigError(Path(where), "a JSON object")
     write = _number(data, "write_per_million_1kib", where)
     memory = _number(data, "memory_store_gb_hour", where)
     magnetic = _number(data, "magnetic_store_gb_month", where)

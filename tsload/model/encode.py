@@ -317,9 +317,7 @@ class RequestEncoder:
             isinstance(options.batch_size, bool)
             or not 1 <= options.batch_size <= limits.MAX_RECORDS_PER_REQUEST
         ):
-            raise ConfigError(
-                f"--batch-size: 1..{limits.MAX_RECORDS_PER_REQUEST} allowed, got {options.batch_size}"
-            )
+            raise ConfigError("batch_size", f"1..{limits.MAX_RECORDS_PER_REQUEST}", got=options.batch_size)
         self.fleet = fleet
         self.options = options
         self.values = ValueModel(options.data_seed, fleet.config.instance_name_seed, options.request_id_nonce)

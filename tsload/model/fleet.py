@@ -82,9 +82,9 @@ class Fleet:
         except TypeError:
             s = 0
         if isinstance(config.host_scale, bool) or s < 1:
-            raise ConfigError(f"--host-scale: a positive integer is allowed, got {config.host_scale!r}")
+            raise ConfigError("host_scale", "a positive integer", got=config.host_scale)
         if s > MAX_HOST_SCALE:
-            raise ConfigError(f"--host-scale: at most {MAX_HOST_SCALE:,} (8-digit instance numbers), got {s}")
+            raise ConfigError("host_scale", f"at most {MAX_HOST_SCALE:,} (8-digit instance numbers)", got=s)
         self.config = config
         self.host_scale = s
         self.prefix = instance_prefix(config.instance_name_seed)

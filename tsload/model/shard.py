@@ -24,10 +24,10 @@ def parse_shard(text: str) -> tuple[int, int]:
     """Parse `K/N` (0 <= K < N)."""
     m = _SHARD.match(text)
     if m is None:
-        raise ConfigError(f"--shard: expected K/N with 0 <= K < N, got {text!r}")
+        raise ConfigError("shard", "K/N with 0 <= K < N", got=text)
     k, n = int(m.group(1)), int(m.group(2))
     if n < 1 or k >= n:
-        raise ConfigError(f"--shard: expected K/N with 0 <= K < N, got {text!r}")
+        raise ConfigError("shard", "K/N with 0 <= K < N", got=text)
     return k, n
 
 

@@ -33,13 +33,14 @@ KIB = 1024
 UUID_CHARS = 36
 
 
-def _check_int(flag: str, value: object, minimum: int = 1) -> int:
+def _check_int(field: str, value: object, minimum: int = 1) -> int:
     try:
         number = operator.index(value)  # type: ignore[arg-type]
     except TypeError:
         number = minimum - 1
     if isinstance(value, bool) or number < minimum:
-        raise ConfigError(f"{flag}: an integer >= {minimum} is allowed, got {value!r}")
+        allowed = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ConfigError(field, allowed, got=value)
     return number
 
 
@@ -67,8 +68,8 @@ class ModelFigures:
 def model_figures(
     host_scale: int, interval_millis: int, multi: bool, instance_name_seed: int = 12345
 ) -> ModelFigures:
-    _check_int("--host-scale", host_scale)
-    _check_int("--interval-millis", interval_millis)
+    _check_int("host_scale", host_scale)
+    _check_int("interval_millis", interval_millis)
     fleet = Fleet(FleetConfig(host_scale=host_scale, instance_name_seed=instance_name_seed))
     h, e = fleet.n_hosts, fleet.n_event_sets
     t = interval_millis / 1000.0
@@ -175,11 +176,10 @@ def write_sizing(
     values (8 bytes per DOUBLE/BIGINT, the UTF-8 length of a VARCHAR); dimensions sent once in
     CommonAttributes are counted once per request. units(request) = ceil(size / 1024).
     """
-    _check_int("--host-scale", host_scale)
-    _check_int("--interval-millis", interval_millis)
-    _check_int("--batch-size", batch_size)
-    if batch_size > 100:
-        raise ConfigError(f"--batch-size: 1..100 allowed, got {batch_size}")
+    _check_int("host_scale", host_scale)
+    _check_int("interval_millis", interval_millis)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 100:
+        raise ConfigError("batch_size", "1..100", got=batch_size)
     t = interval_millis / 1000.0
     req = add_req_id or req_id_dim
     per_s = {"metrics": 1000 * host_scale / t, "events": 1200 * host_scale / t}

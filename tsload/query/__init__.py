@@ -1,24 +1,28 @@
-"""The query workload: `await run_query_workload(QueryConfig(...))` returns per-query results.
+"""The query workload: `await tsload.run_query(QueryConfig(...))` returns per-query results.
 
-from tsload.query import QueryConfig, run_query_workload
-from tsload.targets import TargetConfig
+    import tsload
 
-result = await run_query_workload(QueryConfig(target=TargetConfig(endpoint="http://127.0.0.1:8000"),
-                                              think_time_ms=0, repetitions=50, params="model"))
-for name, q in result.queries.items():
-    print(name, q.successful, q.latency.p99 if q.latency else None)
+    result = await tsload.run_query(tsload.QueryConfig(
+        target=tsload.TargetConfig(endpoint="http://127.0.0.1:8000"),
+        think_time_ms=0, repetitions=50, params="model"))
+    for name, q in result.queries.items():
+        print(name, q.successful, q.latency.p99 if q.latency else None)
+
+The package itself holds only the light names (a configuration and a workload can be built
+without importing a database client); the sessions (`tsload.query.runner`) load on first use.
 """
 
 from __future__ import annotations
 
-import sys
-import types
-from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tsload.query.config import QueryConfig
-from tsload.query.runner import QueryProgress, QueryRunResult, QueryStats, run_query_workload
 from tsload.query.workload import Workload, WorkloadConfig, default_workload_dir, load_workload
+
+if TYPE_CHECKING:
+    from tsload.query.runner import QueryProgress, QueryRunResult, QueryStats, run_query_workload
+
+_RUNNER = ("QueryProgress", "QueryRunResult", "QueryStats", "run_query_workload")
 
 __all__ = [
     "QueryConfig",
@@ -33,11 +37,11 @@ __all__ = [
 ]
 
 
-class _CallableModule(types.ModuleType):
-    """`await tsload.query(QueryConfig(...))`: the package called is `run_query_workload`."""
+def __getattr__(name: str) -> Any:
+    # the sessions (and with them the database clients) are imported on first use
+    if name in _RUNNER:
+        from tsload.query import runner
 
-    def __call__(self, cfg: QueryConfig, **kwargs: Any) -> Coroutine[Any, Any, QueryRunResult]:
-        return run_query_workload(cfg, **kwargs)
+        return getattr(runner, name)
+    raise AttributeError(f"module 'tsload.query' has no attribute {name!r}")
 
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -50,49 +50,43 @@ class QueryConfig:
     arrival_queue: int = DEFAULT_QUEUE  # scheduled starts waiting for a free session, per process
 
     def validate(self) -> None:
-        if self.concurrency < 1:
-            raise ConfigError(f"-c/--concurrency: a positive integer is allowed, got {self.concurrency}")
-        if self.processes < 1:
-            raise ConfigError(f"-p/--processes: a positive integer is allowed, got {self.processes}")
-        if self.repetitions is not None and self.repetitions < 1:
-            raise ConfigError(f"--repetitions: a positive integer is allowed, got {self.repetitions}")
-        if self.think_time_ms < 0:
-            raise ConfigError(f"--think-time-milliseconds: >= 0 is allowed, got {self.think_time_ms}")
-        if self.params not in PARAM_SOURCES:
-            raise ConfigError(f"--params: table, model or fixed is allowed, got {self.params!r}")
-        if self.duration_s is not None and not self.duration_s > 0:
-            raise ConfigError(f"--duration: a positive number of seconds is allowed, got {self.duration_s}")
-        if self.timeout_s is not None and not self.timeout_s > 0:
-            raise ConfigError(f"--timeout: a positive number of seconds is allowed, got {self.timeout_s}")
-        if not self.stats_interval_s > 0:
-            raise ConfigError(
-                f"--stats-interval: a positive number of seconds is allowed, got {self.stats_interval_s}"
-            )
-        if self.host_scale < 1:
-            raise ConfigError(f"--host-scale: a positive integer is allowed, got {self.host_scale}")
-        if self.transport not in CLIENTS:
-            raise ConfigError(f"transport: auto, sdk or fast is allowed, got {self.transport!r}")
-        if self.arrival_rate is not None and not (self.arrival_rate > 0 and math.isfinite(self.arrival_rate)):
-            raise ConfigError(
-                f"--arrival-rate: a positive number of queries/s is allowed, got {self.arrival_rate}"
-            )
-        if self.arrival not in ARRIVALS:
-            raise ConfigError(f"--arrival: constant or poisson is allowed, got {self.arrival!r}")
-        if self.arrival_queue < 1:
-            raise ConfigError(f"--arrival-queue: a positive integer is allowed, got {self.arrival_queue}")
+        """Raise a ConfigError naming the first field that is not allowed (fields, not flags)."""
+
+        def need(ok: bool, field: str, allowed: str) -> None:
+            if not ok:
+                raise ConfigError(field, allowed, got=getattr(self, field))
+
+        need(self.concurrency >= 1, "concurrency", "a positive integer")
+        need(self.processes >= 1, "processes", "a positive integer")
+        need(self.repetitions is None or self.repetitions >= 1, "repetitions", "a positive integer")
+        need(self.think_time_ms >= 0, "think_time_ms", "zero or more milliseconds")
+        need(self.params in PARAM_SOURCES, "params", "table, model or fixed")
+        need(self.duration_s is None or self.duration_s > 0, "duration_s", "a positive number of seconds")
+        need(self.timeout_s is None or self.timeout_s > 0, "timeout_s", "a positive number of seconds")
+        need(self.stats_interval_s > 0, "stats_interval_s", "a positive number of seconds")
+        need(self.host_scale >= 1, "host_scale", "a positive integer")
+        need(self.transport in CLIENTS, "transport", ", ".join(CLIENTS))
+        need(
+            self.arrival_rate is None or (self.arrival_rate > 0 and math.isfinite(self.arrival_rate)),
+            "arrival_rate",
+            "a positive number of queries/s",
+        )
+        need(self.arrival in ARRIVALS, "arrival", " or ".join(ARRIVALS))
+        need(self.arrival_queue >= 1, "arrival_queue", "a positive integer")
         if self.shard is not None:
             k, n = self.shard
-            if not (n >= 1 and 0 <= k < n):
-                raise ConfigError(f"--shard: expected K/N with 0 <= K < N, got {k}/{n}")
+            need(n >= 1 and 0 <= k < n, "shard", "K/N with 0 <= K < N")
             if self.params == "model" and self.model_hosts(self.fleet_hosts()) == range(0):
-                raise ConfigError(
-                    f"--shard: {k}/{n} holds no host of the --host-scale {self.host_scale} fleet "
-                    f"({self.fleet_hosts():,} hosts); use fewer shards"
+                need(
+                    False,
+                    "shard",
+                    f"a shard holding hosts of the {{host_scale}} {self.host_scale} fleet "
+                    f"({self.fleet_hosts():,} hosts); use fewer shards",
                 )
-        end_expression(self.query_end_time)  # raises on a bad --query-end-time
-        for flag, name in (("-d/--database-name", self.database), ("-t/--table-name", self.table)):
-            if not name or "\x00" in name:
-                raise ConfigError(f"{flag}: a non-empty name is allowed, got {name!r}")
+        end_expression(self.query_end_time)  # raises on a bad query_end_time
+        for name_field in ("database", "table"):
+            name = getattr(self, name_field)
+            need(bool(name) and "\x00" not in name, name_field, "a non-empty name")
 
     @property
     def shard_index(self) -> int:

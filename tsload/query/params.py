@@ -81,8 +81,7 @@ def end_expression(query_end_time: str | None) -> str:
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise ConfigError(
-            "--query-end-time: an ISO-8601 time (2026-11-28T05:00:00Z), now() or ago(1h) is allowed, "
-            f"got {query_end_time!r}"
+            "query_end_time", "an ISO-8601 time (2026-11-28T05:00:00Z), now() or ago(1h)", got=query_end_time
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
@@ -147,7 +146,7 @@ def model_params(fleet: Any, rng: random.Random, events: range | None = None) ->
 
     ids = events if events is not None else range(int(fleet.n_event_sets))
     if not ids:
-        raise ConfigError("--params model: the shard holds no host of the model fleet")
+        raise ConfigError("shard", "a shard holding hosts of the model fleet ({params} model)")
     event_id = ids[rng.randrange(len(ids))]
     host_id = int(fleet.host_of_event_set(np.asarray([event_id], dtype=np.int64))[0])
     m = dict(fleet.metric_dimensions(host_id))

@@ -159,14 +159,16 @@ async def run_query_workload(
     say = on_message or (lambda text: log.info("%s", text))
     log_dir = cfg.log_dir.expanduser()
     if log_dir.exists() and not log_dir.is_dir():
-        raise ConfigError(f"-l/--log-dir {log_dir}: exists and is not a directory")
+        raise ConfigError("log_dir", "a directory", got=log_dir)
 
     async with open_target(cfg.target, client_options(cfg)) as target:
         prefix = run_prefix(cfg.run_prefix if cfg.run_prefix else target.description, cfg.shard)
         started_dt = dt.datetime.now(dt.UTC).replace(microsecond=0)
         first = log_dir / dir_name(prefix, started_dt, 1, 1)
         if first.exists():
-            raise ConfigError(f"-l/--log-dir: {first} already exists; use another --run-prefix")
+            raise ConfigError(
+                "log_dir", f"a place for new session directories ({first} exists: use another {{run_prefix}})"
+            )
         from dataclasses import replace
 
         cfg = replace(cfg, log_dir=log_dir)

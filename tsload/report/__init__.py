@@ -25,6 +25,6 @@ def load_report(
 
     found = find_run_dirs(dirs, pattern=pattern, exclude=exclude)
     if not found.sessions and not found.ingests:
-        raise ConfigError(f"DIR: no query session or ingest run directories found under "
-                          f"{', '.join(str(d) for d in dirs)}")
+        raise ConfigError("DIR", "directories holding query session or ingest run directories",
+                          got=", ".join(str(d) for d in dirs))
     return build_report(found, [str(d) for d in dirs]), found

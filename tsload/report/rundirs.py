@@ -104,9 +104,9 @@ def _read_json(path: Path) -> dict[str, Any]:
     try:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: not readable JSON ({exc})") from exc
+        raise ConfigError(path, f"readable JSON ({exc})") from exc
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a JSON object")
+        raise ConfigError(path, "a JSON object")
     return data
 
 
@@ -115,14 +115,14 @@ def read_hdr_file(path: Path, warnings: list[str]) -> Any | None:
     try:
         text = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not an HDR histogram file ({exc})") from exc
+        raise ConfigError(path, f"an HDR histogram file ({exc})") from exc
     if not text:
         warnings.append(f"{path}: empty histogram file, skipped")
         return None
     try:
         return hdr.decode(text.split()[0])
     except Exception as exc:  # hdrh raises its own cookie/length errors, binascii and zlib errors
-        raise ConfigError(f"{path}: not an HDR histogram ({type(exc).__name__})") from exc
+        raise ConfigError(path, f"an HDR histogram ({type(exc).__name__})") from exc
 
 
 def _int(d: dict[str, Any], key: str) -> int:
@@ -259,7 +259,7 @@ def find_run_dirs(
     """
     for r in roots:
         if not r.is_dir():
-            raise ConfigError(f"DIR: no such directory: {r}")
+            raise ConfigError("DIR", "an existing directory", got=r)
     excluded = {p.resolve() for p in exclude}
     warnings: list[str] = []
     seen: set[Path] = set()

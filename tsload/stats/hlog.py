@@ -209,7 +209,7 @@ def iter_interval_log(path: str | Path, *, decode: bool = True) -> Iterator[Inte
     try:
         f = p.open(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{p}: cannot read interval log ({exc})") from exc
+        raise ConfigError(Path(p), f"a readable interval log ({exc})") from exc
     with f:
         lines = list(enumerate(f, start=1))
     last = len(lines)
@@ -238,11 +238,11 @@ def iter_interval_log(path: str | Path, *, decode: bool = True) -> Iterator[Inte
         except (ValueError, IndexError, TypeError) as exc:
             if lineno == last and not raw.endswith("\n"):
                 return
-            raise ConfigError(f"{p}:{lineno}: not an interval-log line ({exc})") from exc
+            raise ConfigError(Path(f"{p}:{lineno}"), f"an interval-log line ({exc})") from exc
         except Exception as exc:  # hdrh raises its own cookie/length errors and zlib.error
             if lineno == last and not raw.endswith("\n"):
                 return
-            raise ConfigError(f"{p}:{lineno}: bad histogram payload ({type(exc).__name__})") from exc
+            raise ConfigError(Path(f"{p}:{lineno}"), f"a histogram payload ({type(exc).__name__})") from exc
         if start is None:
             start = ts
         if base is None:

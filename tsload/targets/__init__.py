@@ -69,14 +69,14 @@ TARGETS: tuple[str, ...] = tuple(_FACTORIES)
 def _factory(kind: str, what: str) -> Any:
     spec = _FACTORIES.get(kind)
     if spec is None:
-        raise ConfigError(f"{what}: unknown target {kind!r}; known: {', '.join(TARGETS)}")
+        raise ConfigError(what, f"one of {', '.join(TARGETS)}", got=kind)
     module, _, name = spec.partition(":")
     return getattr(importlib.import_module(module), name)
 
 
 def open_target(cfg: TargetConfig, options: ClientOptions | None = None) -> Target:
     """The target `cfg` names, to be opened with ``async with`` (resolves it; may start a local engine)."""
-    target: Target = _factory(cfg.kind, "target")(cfg, options or ClientOptions())
+    target: Target = _factory(cfg.kind, "target.kind")(cfg, options or ClientOptions())
     return target
 
 

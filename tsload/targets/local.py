@@ -41,7 +41,7 @@ class LocalEngine:
 
     async def __aenter__(self) -> LocalEngine:
         if self.data_dir.exists() and not self.data_dir.is_dir():
-            raise ConfigError(f"--local-data {self.data_dir}: exists and is not a directory")
+            raise ConfigError("target.local_data", "a directory", got=self.data_dir)
         self._proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",

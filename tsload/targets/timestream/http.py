@@ -198,7 +198,7 @@ class HttpClient:
     ) -> None:
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ConfigError(f"-e/--endpoint: expected an http(s)://host[:port] URL, got {url!r}")
+            raise ConfigError("target.endpoint", "an http(s)://host[:port] URL", got=url)
         self.url = url
         self.scheme = parsed.scheme
         self.hostname = parsed.hostname

@@ -67,7 +67,7 @@ class Wire:
 def _check_endpoint(url: str) -> None:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ConfigError(f"-e/--endpoint: expected an http(s)://host[:port] URL, got {url!r}")
+        raise ConfigError("target.endpoint", "an http(s)://host[:port] URL", got=url)
 
 
 def _safe_description(text: str) -> str:
@@ -96,7 +96,7 @@ def make_session(
         try:
             return aioboto3.Session(profile_name=profile, region_name=region)
         except botocore.exceptions.ProfileNotFound as exc:
-            raise ConfigError(f"--profile: profile {profile!r} not found in the AWS config") from exc
+            raise ConfigError("target.profile", "a profile of the AWS config", got=profile) from exc
     has_env_keys = bool(os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"))
     if allow_dummy and not has_env_keys:
         return aioboto3.Session(
@@ -113,7 +113,7 @@ class TimestreamTarget:
 
     def __init__(self, cfg: TargetConfig, options: ClientOptions, *, wire: Wire | None = None) -> None:
         if options.client not in CLIENTS:
-            raise ConfigError(f"client: one of {', '.join(CLIENTS)} is allowed, got {options.client!r}")
+            raise ConfigError("client", f"one of {', '.join(CLIENTS)}", got=options.client)
         self.cfg = cfg
         self.options = options
         self.description = wire.description if wire is not None else "target"
