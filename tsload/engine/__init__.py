@@ -1,7 +1,7 @@
 """The local Timestream-compatible engine behind `tsload serve`.
 
 It speaks Timestream's Write and Query JSON protocols on 127.0.0.1 and stores tables in one
-DuckDB database (schema: CONTRACTS.md section 2). The SQL translation lives in
+DuckDB database (schema: docs/engine.md, "Storage"). The SQL translation lives in
 `tsload.engine.query` and `tsload.engine.sql`; this package owns the HTTP side, validation,
 storage, paging and fault injection. It never imports the load-generator side.
 """

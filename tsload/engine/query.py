@@ -1,4 +1,4 @@
-"""Query execution for the local engine (CONTRACTS.md section 3).
+"""Query execution for the local engine (docs/engine-sql.md).
 
 Timestream SQL is translated to DuckDB SQL (`tsload.engine.sql`), run on the caller's cursor, and
 the Arrow result is rendered in Timestream's ColumnInfo/Row JSON shape.

@@ -1,4 +1,4 @@
-"""The DuckDB store (storage schema: CONTRACTS.md section 2).
+"""The DuckDB store (storage schema: docs/engine.md, "Storage (DuckDB)").
 
 One connection, owned here; every DuckDB call runs in a worker thread (`asyncio.to_thread`) on
 its own cursor. An asyncio lock serialises the writers (flushes, DDL, duplicate lookups);

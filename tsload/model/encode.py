@@ -310,7 +310,7 @@ _TES_TABLE = text_table([b'"' + s.encode() + b'"' for s in TASK_END_STATES])
 
 
 class RequestEncoder:
-    """Builds complete WriteRecords bodies for the DevOps fleet (see CONTRACTS §1)."""
+    """Builds complete WriteRecords bodies for the DevOps fleet (docs/model.md)."""
 
     def __init__(self, fleet: Fleet, options: EncodeOptions) -> None:
         if (

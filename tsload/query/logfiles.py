@@ -1,4 +1,4 @@
-"""One session's run directory (spec §5 layout, CONTRACTS.md §7 formats).
+"""One session's run directory (spec §5 layout; formats in docs/query.md, "What a session writes").
 
 ``<log-dir>/<run-prefix>-<YYYY-mm-dd-HH-MM-SS>-<process>-<session>/`` holds (with ``--shard K/N``
 the run prefix ends in ``-shardKofN``, so N shards can share one log directory)

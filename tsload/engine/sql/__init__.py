@@ -1,3 +1,3 @@
-"""Timestream SQL → DuckDB SQL translation for the local engine (helper S)."""
+"""Timestream SQL → DuckDB SQL translation for the local engine."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Errors of the SQL layer (re-exported by `tsload.engine.query`, CONTRACTS.md section 3)."""
+"""Errors of the SQL layer (re-exported by `tsload.engine.query`)."""
 
 from __future__ import annotations
 
