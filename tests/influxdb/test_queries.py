@@ -73,7 +73,9 @@ def test_influxql_queries_return_rows_for_a_model_host(
     influxd: InfluxServer, loaded: str, fleet: Fleet, name: str
 ) -> None:
     template = load_templates(WORKLOAD / "queries" / "influxql")[name]
-    q = INFLUXQL.render(template, database=loaded, end=parse_end_time(None), params=_host_params(fleet))
+    q = INFLUXQL.render(
+        template, database=loaded, end=INFLUXQL.end_expression(None), params=_host_params(fleet)
+    )
     results = influxd.query(q, loaded)["results"]
     code = [line for line in q.splitlines() if not line.lstrip().startswith("--")]
     assert len(results) == "\n".join(code).count(";") + 1
@@ -91,7 +93,9 @@ def test_influxql_q2_is_the_models_mean(
     end = int(times[-1])
     iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(end / 1000))
     template = load_templates(WORKLOAD / "queries" / "influxql")["do-q2"]
-    q = INFLUXQL.render(template, database=loaded, end=parse_end_time(iso), params=_host_params(fleet))
+    q = INFLUXQL.render(
+        template, database=loaded, end=INFLUXQL.end_expression(iso), params=_host_params(fleet)
+    )
     (series,) = influxd.query(q, loaded)["results"][0]["series"]
     rows = series["values"]
     assert [r[0] for r in rows] == sorted((int(t) for t in times if t >= end - 3_600_000), reverse=True)
@@ -111,7 +115,9 @@ def test_influxql_datapoints_count_both_measurements(
 ) -> None:
     end = int(times[-1])
     iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(end / 1000))
-    results = influxd.query(INFLUXQL.datapoints(parse_end_time(iso)), loaded)["results"]
+    results = influxd.query(INFLUXQL.datapoints(loaded, "metrics", INFLUXQL.end_expression(iso)), loaded)[
+        "results"
+    ]
     counts = [st["series"][0]["values"][0][1] for st in results]
     in_window = int(np.count_nonzero(times >= end - 15 * 60_000))
     assert counts == [1000 * in_window, 1200 * in_window]
@@ -158,12 +164,14 @@ def test_influxdb_sql_queries_run_on_datafusion(
         ctx.register_record_batches(name, [table.to_batches()])  # type: ignore[attr-defined]
     if end_text == "ISO":
         end_text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(times[-1]) / 1000))
-    end = parse_end_time(end_text)
+    end = INFLUXDB_SQL.end_expression(end_text)
     for name, template in sorted(load_templates(WORKLOAD / "queries" / "influxdb-sql").items()):
         sql = INFLUXDB_SQL.render(template, database="devops", end=end, params=_host_params(fleet))
         assert ctx.sql(sql).to_arrow_table().num_rows > 0, name
-    end_ms = int(times[-1]) if end.iso else time.time() * 1000
-    (count,) = ctx.sql(INFLUXDB_SQL.datapoints(end)).to_arrow_table().column(0).to_pylist()
+    end_ms = int(times[-1]) if end.startswith("TIMESTAMP") else time.time() * 1000
+    (count,) = (
+        ctx.sql(INFLUXDB_SQL.datapoints("devops", "metrics", end)).to_arrow_table().column(0).to_pylist()
+    )
     assert count == 2200 * int(np.count_nonzero(times >= end_ms - 15 * 60_000))
     wrapped = INFLUXDB_SQL.row_count(
         INFLUXDB_SQL.render(

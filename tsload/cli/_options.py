@@ -14,9 +14,12 @@ naming the flag they typed.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from tsload.targets import TargetConfig
 
 # -- the target: where the workload goes
 
@@ -47,6 +50,83 @@ EnableMagneticWrites = Annotated[
     ),
 ]
 
+TargetKind = Annotated[
+    str, typer.Option("--target", help="timestream (default) or influxdb (needs -e URL; docs/influxdb.md).")
+]
+InfluxApi = Annotated[
+    str,
+    typer.Option(
+        "--influx-api", help="InfluxDB API: v1 (/write, /query), v2 (org + bucket), v3 (write_lp, SQL)."
+    ),
+]
+InfluxOrg = Annotated[
+    str | None, typer.Option("--influx-org", envvar="INFLUX_ORG", help="InfluxDB organisation (v2).")
+]
+TokenFile = Annotated[
+    str | None,
+    typer.Option(
+        "--token-file",
+        help="File holding the InfluxDB token (else INFLUX_TOKEN or INFLUX_USERNAME/_PASSWORD).",
+    ),
+]
+Gzip = Annotated[bool, typer.Option("--gzip", help="gzip InfluxDB request bodies (level 1).")]
+
+
+def target_config(
+    kind: str,
+    *,
+    region: str | None,
+    endpoint: str | None,
+    profile: str | None,
+    local_data: str,
+    influx_api: str = "v1",
+    influx_org: str | None = None,
+    token_file: str | None = None,
+    gzip: bool = False,
+) -> TargetConfig:
+    """The `TargetConfig` of the target flags, refusing flags that do not belong to the target."""
+    from pathlib import Path
+
+    from tsload._errors import ConfigError
+    from tsload.targets import TARGETS, TargetConfig
+
+    if kind not in TARGETS:
+        raise ConfigError(f"--target: one of {', '.join(TARGETS)} is allowed, got {kind!r}")
+    if kind == "influxdb":
+        if region is not None or profile is not None:
+            raise ConfigError(
+                "-r/--region and --profile: Timestream settings, not used with --target influxdb"
+            )
+        if not endpoint:
+            raise ConfigError(
+                "-e/--endpoint: required with --target influxdb (e.g. -e http://127.0.0.1:8086)"
+            )
+    else:
+        given = [
+            flag
+            for flag, on in (
+                ("--influx-api", influx_api != "v1"),
+                ("--influx-org", influx_org is not None),
+                ("--token-file", token_file is not None),
+                ("--gzip", gzip),
+            )
+            if on
+        ]
+        if given:
+            raise ConfigError(f"{given[0]}: only with --target influxdb")
+    return TargetConfig(
+        region=region,
+        endpoint=endpoint,
+        profile=profile,
+        local_data=Path(local_data),
+        kind=kind,
+        influx_api=influx_api,
+        influx_org=influx_org,
+        token_file=Path(token_file) if token_file is not None else None,
+        gzip=gzip,
+    )
+
+
 # -- the model: the simulated fleet and its records
 
 HostScale = Annotated[
@@ -63,9 +143,14 @@ InstanceNameSeed = Annotated[
 ]
 BatchWrites = Annotated[bool, typer.Option("--batch-writes", help="Batch records across hosts.")]
 BatchSize = Annotated[int, typer.Option("--batch-size", help="Max records per request (1..100).")]
-AddReqId = Annotated[
-    bool, typer.Option("--add-req-id", help="Add a UUID request_id per host emission.")
+IngestBatchSize = Annotated[
+    int | None,
+    typer.Option(
+        "--batch-size",
+        help="Max records per request: 1..100 (default 100); InfluxDB: lines, 1..10,000 (default 5,000).",
+    ),
 ]
+AddReqId = Annotated[bool, typer.Option("--add-req-id", help="Add a UUID request_id per host emission.")]
 ReqIdDim = Annotated[
     bool, typer.Option("--req-id-dim", help="request_id as a dimension (with --add-req-id).")
 ]
@@ -125,9 +210,7 @@ Duration = Annotated[
         "--duration", help="How long the live phase runs (seconds, or 90s/30m/2h; 0 = only the --backfill)."
     ),
 ]
-StatsInterval = Annotated[
-    float, typer.Option("--stats-interval", help="Seconds between progress updates.")
-]
+StatsInterval = Annotated[float, typer.Option("--stats-interval", help="Seconds between progress updates.")]
 Out = Annotated[
     str | None,
     typer.Option("--out", help="Run directory (summaries, .hdr histograms, .hlog interval logs)."),
@@ -139,10 +222,18 @@ Out = Annotated[
 # part, so `ingest.host_scale` reads `--host-scale`.
 FLAGS: dict[str, str] = {
     "target.kind": "--target",
+    "multi": "--multi",
+    "sdk_writes": "--sdk-writes",
     "target.region": "-r/--region",
     "target.endpoint": "-e/--endpoint",
     "target.profile": "--profile",
     "target.local_data": "--local-data",
+    "target.kind": "--target",
+    "multi": "--multi",
+    "sdk_writes": "--sdk-writes",
+    "target.influx_api": "--influx-api",
+    "target.influx_org": "--influx-org",
+    "target.token_file": "--token-file",
     "database": "-d/--database-name",
     "table": "-t/--table-name",
     "memory_store_retention_hours": "--memory-store-retention-hours",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tsload.cli import _options as o
 
 HELP = """Delete the workload's table, then its database (what is already gone is reported, not an error).
@@ -24,13 +22,29 @@ def command(
     endpoint: o.Endpoint = None,
     profile: o.Profile = None,
     local_data: o.LocalData = "./tsload-data",
+    target: o.TargetKind = "timestream",
+    influx_api: o.InfluxApi = "v1",
+    influx_org: o.InfluxOrg = None,
+    token_file: o.TokenFile = None,
 ) -> None:
     import asyncio
+    from dataclasses import replace
 
-    from tsload.targets import Schema, TargetConfig, open_target
+    from tsload.targets import Schema, open_target
+
+    base = o.target_config(
+        target,
+        region=region,
+        endpoint=endpoint,
+        profile=profile,
+        local_data=local_data,
+        influx_api=influx_api,
+        influx_org=influx_org,
+        token_file=token_file,
+    )
+    cfg = replace(base, database=database_name)
 
     async def main() -> list[str]:
-        cfg = TargetConfig(region=region, endpoint=endpoint, profile=profile, local_data=Path(local_data))
         async with open_target(cfg) as target:
             return await target.drop_schema(Schema(database_name, table_name))
 

@@ -37,6 +37,11 @@ def command(
     region: o.Region = None,
     endpoint: o.Endpoint = None,
     profile: o.Profile = None,
+    target: o.TargetKind = "timestream",
+    influx_api: o.InfluxApi = "v1",
+    influx_org: o.InfluxOrg = None,
+    token_file: o.TokenFile = None,
+    gzip: o.Gzip = False,
     memory_store_retention_hours: o.MemoryStoreRetentionHours = 2,
     magnetic_store_retention_days: o.MagneticStoreRetentionDays = 365,
     enable_magnetic_writes: o.EnableMagneticWrites = False,
@@ -45,7 +50,7 @@ def command(
     host_scale: o.HostScale = 100,
     interval_millis: o.IntervalMillis = 5000,
     batch_writes: o.BatchWrites = False,
-    batch_size: o.BatchSize = 100,
+    batch_size: o.IngestBatchSize = None,
     multi: o.Multi = False,
     add_req_id: o.AddReqId = False,
     req_id_dim: o.ReqIdDim = False,
@@ -68,10 +73,11 @@ def command(
 ) -> None:
     from tsload._errors import ConfigError
     from tsload._units import parse_duration
-    from tsload.ingest.config import IngestConfig
+    from tsload.ingest.config import INFLUX_DEFAULT_BATCH_LINES, IngestConfig
     from tsload.ingest.plan import parse_shard
-    from tsload.targets import TargetConfig
 
+    if batch_size is None:
+        batch_size = INFLUX_DEFAULT_BATCH_LINES if target == "influxdb" else 100
     if req_id_dim and not add_req_id:
         raise ConfigError("--req-id-dim", "only together with --add-req-id")
     if print_model_summary:
@@ -88,7 +94,17 @@ def command(
             print(line)
         raise typer.Exit(0)
     cfg = IngestConfig(
-        target=TargetConfig(region=region, endpoint=endpoint, profile=profile, local_data=Path(local_data)),
+        target=o.target_config(
+            target,
+            region=region,
+            endpoint=endpoint,
+            profile=profile,
+            local_data=local_data,
+            influx_api=influx_api,
+            influx_org=influx_org,
+            token_file=token_file,
+            gzip=gzip,
+        ),
         database=database_name,
         table=table_name,
         memory_store_retention_hours=memory_store_retention_hours,

@@ -46,6 +46,10 @@ def command(
     table_name: o.Table = "host_metrics",
     region: o.Region = None,
     endpoint: o.Endpoint = None,
+    target: o.TargetKind = "timestream",
+    influx_api: o.InfluxApi = "v1",
+    influx_org: o.InfluxOrg = None,
+    token_file: o.TokenFile = None,
     config: o.Config = None,
     concurrency: o.Concurrency = 1,
     processes: o.Processes = 1,
@@ -85,14 +89,22 @@ def command(
     from tsload._units import parse_duration
     from tsload.model.shard import parse_shard
     from tsload.query.config import QueryConfig
-    from tsload.targets import TargetConfig
 
     if fixed_params and params not in ("table", "fixed"):
         raise ConfigError("--fixed-params", "only with --params table or fixed", got=f"--params {params}")
     if repetitions < 0:
         raise ConfigError("--repetitions", "a positive integer (or 0 to keep the config's)", got=repetitions)
     cfg = QueryConfig(
-        target=TargetConfig(region=region, endpoint=endpoint, profile=profile, local_data=Path(local_data)),
+        target=o.target_config(
+            target,
+            region=region,
+            endpoint=endpoint,
+            profile=profile,
+            local_data=local_data,
+            influx_api=influx_api,
+            influx_org=influx_org,
+            token_file=token_file,
+        ),
         database=database_name,
         table=table_name,
         workload_dir=Path(workload) if workload else None,

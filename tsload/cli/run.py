@@ -40,12 +40,17 @@ def command(
     region: o.Region = None,
     endpoint: o.Endpoint = None,
     profile: o.Profile = None,
+    target: o.TargetKind = "timestream",
+    influx_api: o.InfluxApi = "v1",
+    influx_org: o.InfluxOrg = None,
+    token_file: o.TokenFile = None,
+    gzip: o.Gzip = False,
     local_data: o.LocalData = "./tsload-data",
     host_scale: o.HostScale = 1,
     interval_millis: o.IntervalMillis = 60000,
     multi: o.Multi = False,
     batch_writes: o.BatchWrites = False,
-    batch_size: o.BatchSize = 100,
+    batch_size: o.IngestBatchSize = None,
     add_req_id: o.AddReqId = False,
     req_id_dim: o.ReqIdDim = False,
     backfill: o.Backfill = "1h",
@@ -84,15 +89,28 @@ def command(
     from tsload.model.cost import load_prices
     from tsload.model.shard import parse_shard
     from tsload.query.config import QueryConfig
-    from tsload.targets import TargetConfig
 
     if repetitions < 0:
         raise ConfigError("--repetitions", "0 (until --duration ends) or more", got=repetitions)
     if query_sessions < 0:
         raise ConfigError("--query-sessions", "0 (no queries) or more", got=query_sessions)
-    target = TargetConfig(region=region, endpoint=endpoint, profile=profile, local_data=Path(local_data))
+    if batch_size is None:
+        from tsload.ingest.config import INFLUX_DEFAULT_BATCH_LINES
+
+        batch_size = INFLUX_DEFAULT_BATCH_LINES if target == "influxdb" else 100
+    target_cfg = o.target_config(
+        target,
+        region=region,
+        endpoint=endpoint,
+        profile=profile,
+        local_data=local_data,
+        influx_api=influx_api,
+        influx_org=influx_org,
+        token_file=token_file,
+        gzip=gzip,
+    )
     ingest = IngestConfig(
-        target=target,
+        target=target_cfg,
         database=database_name,
         table=table_name,
         memory_store_retention_hours=memory_store_retention_hours,

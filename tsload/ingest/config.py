@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tsload._errors import ConfigError
 from tsload.targets import TargetConfig
+
+INFLUX_MAX_BATCH_LINES = 10_000  # the InfluxDB target's ceiling (lineproto.MAX_BATCH_LINES)
+INFLUX_DEFAULT_BATCH_LINES = 5_000
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,11 @@ class IngestConfig:
     # shared by the run's processes. Set it to repeat a run's request ids exactly.
     request_id_nonce: int | None = None
 
+    def __post_init__(self) -> None:
+        # A target that names the database in its URLs (InfluxDB) learns it from -d.
+        if self.target.database is None:
+            object.__setattr__(self, "target", replace(self.target, database=self.database))
+
     def validate(self) -> None:
         """Raise a ConfigError naming the first field that is not allowed (fields, not flags)."""
 
@@ -62,7 +70,22 @@ class IngestConfig:
         need(self.processes >= 1, "processes", "a positive integer")
         need(self.host_scale >= 1, "host_scale", "a positive integer")
         need(self.interval_millis >= 1, "interval_millis", "a positive integer")
-        need(1 <= self.batch_size <= 100, "batch_size", "1..100")
+        if self.target.kind == "influxdb":
+            need(
+                1 <= self.batch_size <= INFLUX_MAX_BATCH_LINES,
+                "batch_size",
+                f"1..{INFLUX_MAX_BATCH_LINES:,} lines with --target influxdb",
+            )
+            if self.multi:
+                raise ConfigError(
+                    "multi",
+                    "off with --target influxdb (a Timestream record shape: InfluxDB points always carry "
+                    "all of an emission's fields, see docs/influxdb.md)",
+                )
+            if self.sdk_writes:
+                raise ConfigError("sdk_writes", "off with --target influxdb (it has no SDK path)")
+        else:
+            need(1 <= self.batch_size <= 100, "batch_size", "1..100")
         if self.req_id_dim and not self.add_req_id:
             raise ConfigError("req_id_dim", "only together with {add_req_id}")
         need(self.memory_store_retention_hours >= 1, "memory_store_retention_hours", "a positive integer")
@@ -80,6 +103,17 @@ class IngestConfig:
         if self.shard is not None:
             k, n = self.shard
             need(n >= 1 and 0 <= k < n, "shard", "K/N with 0 <= K < N")
+
+    @property
+    def lines_per_emission(self) -> bool:
+        """The target stores one row per emission with all its values (InfluxDB points; Timestream
+        with --multi): one record per emission, its values counted as measures."""
+        return self.multi or self.target.kind == "influxdb"
+
+    @property
+    def effective_batch_writes(self) -> bool:
+        """InfluxDB wants thousands of lines per request: emissions of many hosts are always packed."""
+        return self.batch_writes or self.target.kind == "influxdb"
 
     @property
     def effective_queue_size(self) -> int:

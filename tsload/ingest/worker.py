@@ -78,14 +78,14 @@ def default_model(cfg: IngestConfig, encoder: EncoderFactory) -> tuple[FleetLike
 
 
 def records_per_emission(cfg: IngestConfig, kind: str) -> int:
-    if cfg.multi:
+    if cfg.lines_per_emission:
         return 1
     extra = 1 if cfg.add_req_id and not cfg.req_id_dim else 0
     return (20 if kind == "metrics" else 5) + extra
 
 
 def measures_per_record(cfg: IngestConfig, kind: str) -> int:
-    if not cfg.multi:
+    if not cfg.lines_per_emission:
         return 1
     extra = 1 if cfg.add_req_id and not cfg.req_id_dim else 0
     return (20 if kind == "metrics" else 5) + extra
@@ -175,7 +175,7 @@ class Worker:
         )
         self.n_metric_hosts = len(hosts)
         self.n_event_sets = len(events)
-        self.batcher = _Batcher(cfg, self.encoder, self._put) if cfg.batch_writes else None
+        self.batcher = _Batcher(cfg, self.encoder, self._put) if cfg.effective_batch_writes else None
         self.deadline_hit = False
         self.duration_cut = False
         # epoch ms ↔ loop time, fixed once so the schedule never drifts with wall-clock steps

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,11 @@ class QueryConfig:
     arrival: str = "constant"  # constant | poisson
     arrival_queue: int = DEFAULT_QUEUE  # scheduled starts waiting for a free session, per process
 
+    def __post_init__(self) -> None:
+        # A target that names the database in its URLs (InfluxDB) learns it from -d.
+        if self.target.database is None:
+            object.__setattr__(self, "target", replace(self.target, database=self.database))
+
     def validate(self) -> None:
         """Raise a ConfigError naming the first field that is not allowed (fields, not flags)."""
 
@@ -83,7 +88,22 @@ class QueryConfig:
                     f"a shard holding hosts of the {{host_scale}} {self.host_scale} fleet "
                     f"({self.fleet_hosts():,} hosts); use fewer shards",
                 )
-        end_expression(self.query_end_time)  # raises on a bad query_end_time
+        if self.target.kind == "influxdb":
+            if self.multi:
+                raise ConfigError(
+                    "multi",
+                    "off with --target influxdb (the InfluxDB queries read the metrics and events "
+                    "measurements, see docs/influxdb.md)",
+                )
+            if self.transport == "sdk":
+                raise ConfigError("transport", "auto or fast with --target influxdb (it has no SDK path)")
+            from tsload.targets import query_language
+
+            language = query_language(self.target)
+            assert language is not None
+            language.end_expression(self.query_end_time)  # raises on a bad query_end_time
+        else:
+            end_expression(self.query_end_time)  # raises on a bad query_end_time
         for name_field in ("database", "table"):
             name = getattr(self, name_field)
             need(bool(name) and "\x00" not in name, name_field, "a non-empty name")

@@ -87,7 +87,23 @@ OnMessage = Callable[[str], None]
 
 
 def resolve_workload(cfg: QueryConfig) -> Workload:
-    return load_workload(cfg.workload_dir, config=cfg.config_file, multi=cfg.multi)
+    from tsload.targets import query_language
+
+    lang = query_language(cfg.target)
+    folder = lang.folder if lang is not None else None
+    return load_workload(cfg.workload_dir, config=cfg.config_file, multi=cfg.multi, folder=folder)
+
+
+def _model_text(model: str) -> str:
+    return f"{model}-measure" if model in ("single", "multi") else model
+
+
+def resolve_end(cfg: QueryConfig) -> str:
+    """`{end}` in the target's query language."""
+    from tsload.targets import query_language
+
+    lang = query_language(cfg.target)
+    return lang.end_expression(cfg.query_end_time) if lang is not None else end_expression(cfg.query_end_time)
 
 
 def merge_results(sessions: list[SessionResult], elapsed_s: float) -> dict[str, QueryStats]:
@@ -153,7 +169,7 @@ async def run_query_workload(
 
     cfg.validate()
     workload = resolve_workload(cfg)
-    end = end_expression(cfg.query_end_time)
+    end = resolve_end(cfg)
     seed = cfg.seed if cfg.seed is not None else secrets.randbits(32)
     stop = stop or asyncio.Event()
     say = on_message or (lambda text: log.info("%s", text))
@@ -180,7 +196,8 @@ async def run_query_workload(
         shard = f"shard {cfg.shard[0]}/{cfg.shard[1]}: " if cfg.shard is not None else ""
         say(
             f"query workload: {shard}{cfg.processes} process(es) x {cfg.concurrency} session(s), "
-            f"{workload.config.query_mode} mode, {workload.model}-measure queries from {workload.directory}, "
+            f"{workload.config.query_mode} mode, {_model_text(workload.model)} queries from "
+            f"{workload.directory}, "
             f"params {cfg.params}, target {target.description}, logs {log_dir}/{prefix}-"
             f"{started_dt.strftime('%Y-%m-%d-%H-%M-%S')}-*"
         )

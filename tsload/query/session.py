@@ -29,6 +29,7 @@ from tsload.query.logfiles import SessionFiles, log_line, result_table, utc_iso
 from tsload.query.pacing import QueryChooser, session_seed, think_time_ms
 from tsload.stats import hdr
 from tsload.stats.recorder import Recorder
+from tsload.targets import QueryLanguage
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ class SessionSpec:
     global_index: int = 0  # over all processes and shards (pacing.global_session_index)
     shard: tuple[int, int] | None = None
     model_events: range | None = None  # --params model: the shard's event sets (None: the whole fleet)
+    # the target's query dialect (`tsload.targets.query_language`); None: Timestream SQL
+    language: QueryLanguage | None = None
 
     @property
     def tag(self) -> str:
@@ -159,8 +162,12 @@ class Session:
             if self.fleet is None:
                 raise TargetError("--params model: no model fleet was given to the session")
             return qp.model_params(self.fleet, self.host_rng, s.model_events)
+        lang = s.language
         events = await self.executor.run(
-            qp.event_rows_sql(s.database, s.table, s.end, s.multi), keep_rows=True
+            lang.event_rows(s.database, s.table, s.end)
+            if lang is not None
+            else qp.event_rows_sql(s.database, s.table, s.end, s.multi),
+            keep_rows=True,
         )
         if not events.ok:
             raise TargetError(f"--params table: cannot read {s.database}.{s.table}: {events.error}")
@@ -174,7 +181,10 @@ class Session:
         event = rows[self.host_rng.randrange(len(rows))]
         name = event.get("instance_name") or ""
         metric = await self.executor.run(
-            qp.metric_row_sql(s.database, s.table, s.end, s.multi, name), keep_rows=True
+            lang.metric_row(s.database, s.table, s.end, name)
+            if lang is not None
+            else qp.metric_row_sql(s.database, s.table, s.end, s.multi, name),
+            keep_rows=True,
         )
         mrows = qp.rows_as_dicts(metric.columns, metric.values) if metric.ok else []
         if not mrows:
@@ -190,7 +200,14 @@ class Session:
     def render_all(self, params: qp.QueryParams) -> dict[str, str]:
         s = self.spec
         out: dict[str, str] = {}
+        lang = s.language
         for name, template in s.templates.items():
+            if lang is not None:
+                sql = lang.render(
+                    template, database=s.database, table=s.table, end=s.end, params=params.as_dict()
+                )
+                out[name] = lang.row_count(sql) if s.query_mode == "row_count" else sql
+                continue
             sql = qp.render(template, database=s.database, table=s.table, end=s.end, params=params)
             out[name] = qp.row_count(sql) if s.query_mode == "row_count" else sql
         return out
@@ -198,7 +215,12 @@ class Session:
     async def count_datapoints(self, stage: str) -> None:
         assert self.files is not None
         s = self.spec
-        sql = qp.datapoints_sql(s.database, s.table, s.end)
+        lang = s.language
+        sql = (
+            lang.datapoints(s.database, s.table, s.end)
+            if lang is not None
+            else qp.datapoints_sql(s.database, s.table, s.end)
+        )
         try:
             async with asyncio.timeout(DATAPOINTS_TIMEOUT_S):
                 out = await self.executor.run(sql, keep_rows=True)

@@ -19,7 +19,7 @@ from tsload.query.pacing import global_process, global_session_index, stagger_of
 from tsload.query.session import QueryCounters, Session, SessionResult, SessionSpec
 from tsload.query.workload import Workload
 from tsload.stats.recorder import Recorder
-from tsload.targets import ClientOptions, Handoff, RetryPolicy
+from tsload.targets import ClientOptions, Handoff, RetryPolicy, query_language
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -64,6 +64,7 @@ def session_specs(plan: ProcessPlan, fleet: Any = None) -> list[SessionSpec]:
             table=cfg.table,
             end=plan.end,
             multi=cfg.multi,
+            language=query_language(cfg.target),
             query_mode=wl.config.query_mode,
             repetitions=repetitions,
             templates=wl.templates,

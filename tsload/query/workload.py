@@ -173,13 +173,18 @@ def load_templates(queries_dir: Path) -> dict[str, str]:
 
 
 def load_workload(
-    directory: Path | None = None, *, config: Path | None = None, multi: bool = False
+    directory: Path | None = None,
+    *,
+    config: Path | None = None,
+    multi: bool = False,
+    folder: str | None = None,
 ) -> Workload:
-    """Load a workload folder (default: the bundled DevOps one) for the single or multi model."""
+    """Load a workload folder (default: the bundled DevOps one) for the single or multi model, or
+    for another dialect's query `folder` (``influxql``, ``influxdb-sql``: a target's `QueryLanguage`)."""
     base = default_workload_dir() if directory is None else directory.expanduser()
     if not base.is_dir():
         raise WorkloadError("workload_dir", "a workload folder", got=base)
-    model = "multi" if multi else "single"
+    model = folder or ("multi" if multi else "single")
     if not (base / "queries" / model).is_dir():
         raise WorkloadError("workload_dir", f"a workload folder holding queries/{model}/", got=base)
     templates = load_templates(base / "queries" / model)

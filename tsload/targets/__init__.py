@@ -25,6 +25,7 @@ from tsload.targets.base import (
     EncodedRequest,
     Handoff,
     Page,
+    QueryLanguage,
     RequestEncoder,
     RetryPolicy,
     Schema,
@@ -46,6 +47,7 @@ __all__ = [
     "EncodedRequest",
     "Handoff",
     "Page",
+    "QueryLanguage",
     "RequestEncoder",
     "RetryPolicy",
     "Schema",
@@ -54,12 +56,14 @@ __all__ = [
     "WriteKind",
     "WriteOutcome",
     "open_target",
+    "query_language",
     "reopen",
 ]
 
 # name -> "module:class"; the class is built as Class(cfg, options) and Class.reopen(handoff, options)
 _FACTORIES: dict[str, str] = {
     "timestream": "tsload.targets.timestream.target:TimestreamTarget",
+    "influxdb": "tsload.targets.influxdb.target:InfluxTarget",
 }
 
 #: the target names, for messages and `--target` choices
@@ -84,3 +88,13 @@ def reopen(handoff: Handoff, options: ClientOptions | None = None) -> Target:
     """In another process: the target a parent resolved (`Target.handoff`), to open with ``async with``."""
     reopen_: Callable[[Handoff, ClientOptions], Target] = _factory(handoff.kind, "handoff").reopen
     return reopen_(handoff, options or ClientOptions())
+
+
+def query_language(cfg: TargetConfig) -> QueryLanguage | None:
+    """The query dialect of the target `cfg` names, or None for Timestream SQL (the query side's own)."""
+    if cfg.kind == "influxdb":
+        from tsload.targets.influxdb.dialect import dialect_for_api
+
+        return dialect_for_api(cfg.influx_api)
+    _factory(cfg.kind, "target")  # an unknown name is an error here too
+    return None

@@ -76,7 +76,7 @@ from __future__ import annotations
 
 import enum
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -117,6 +117,16 @@ class TargetConfig:
     local_data: Path = Path("./tsload-data")
     local_engine_args: tuple[str, ...] = ()
     kind: str = "timestream"
+    # For targets whose requests name the database outside the body (InfluxDB: in the URL); the
+    # command configs (IngestConfig, QueryConfig) fill it from their -d when left None.
+    database: str | None = None
+    # InfluxDB (--target influxdb): API version, organisation (v2), a file holding the token, and
+    # gzip request bodies. Credentials themselves never live here: they come from the
+    # environment or --token-file when the target is opened.
+    influx_api: str = "v1"
+    influx_org: str | None = None
+    token_file: Path | None = None
+    gzip: bool = False
 
 
 @dataclass(frozen=True)
@@ -317,6 +327,25 @@ class Target(Protocol):
     def shared_config(self) -> TargetConfig:
         """A `TargetConfig` that reaches this same database without starting anything again."""
         ...
+
+
+class QueryLanguage(Protocol):
+    """A target's query dialect, for targets that do not speak Timestream SQL (`query_language`).
+
+    The query side renders the workload's templates from ``folder`` with it; its objects are
+    picklable (sent to query processes)."""
+
+    @property
+    def folder(self) -> str: ...  # the workload's query folder: queries/<folder>/*.sql
+
+    def end_expression(self, query_end_time: str | None) -> str: ...
+    def render(
+        self, template: str, *, database: str, table: str, end: str, params: Mapping[str, str]
+    ) -> str: ...
+    def row_count(self, sql: str) -> str: ...
+    def datapoints(self, database: str, table: str, end: str) -> str: ...
+    def event_rows(self, database: str, table: str, end: str) -> str: ...
+    def metric_row(self, database: str, table: str, end: str, instance_name: str) -> str: ...
 
 
 @runtime_checkable

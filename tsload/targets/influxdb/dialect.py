@@ -20,6 +20,7 @@ from tsload._errors import ConfigError
 
 __all__ = ["DIALECTS", "Dialect", "dialect_for_api", "parse_end_time"]
 
+TABLE_PICK_ROWS = 50  # as the Timestream path (query/params.py)
 _UNITS = {"ns": "nanoseconds", "us": "microseconds", "ms": "milliseconds", "s": "seconds"}
 _UNITS.update({"m": "minutes", "h": "hours", "d": "days"})
 _DURATION = r"(\d+)(ns|us|ms|s|m|h|d)"
@@ -95,29 +96,62 @@ class Dialect:
         base = "now()" if end.iso is None else f"TIMESTAMP {self.literal(end.iso.rstrip('Z'))}"
         return base + "".join(f" {s} INTERVAL '{n} {_UNITS[u]}'" for s, n, u in end.offset)
 
-    def render(self, template: str, *, database: str, end: EndTime, params: Mapping[str, str]) -> str:
+    def end_expression(self, query_end_time: str | None) -> str:
+        """`--query-end-time` (None: now()) as this dialect's expression for `{end}`."""
+        return self.end(parse_end_time(query_end_time))
+
+    def render(
+        self, template: str, *, database: str, table: str = "metrics", end: str, params: Mapping[str, str]
+    ) -> str:
+        """Fill a template; `end` is `end_expression`'s result. The measurements are fixed names,
+        so `{table}` (a Timestream notion) renders as the `metrics` measurement."""
         values = {k: self.literal(v) for k, v in params.items()}
         values["db"] = self.identifier(database)
         values["table"] = self.identifier("metrics")
-        values["end"] = self.end(end)
+        values["end"] = end
         return template.format_map(values)
 
-    def datapoints(self, end: EndTime) -> str:
-        """Points (lines) of both measurements in the 15 minutes up to `end`, as one number.
+    def datapoints(self, database: str, table: str, end: str) -> str:
+        """Points (lines) of both measurements in the 15 minutes up to `end`.
 
         A point is one emission, as a multi-measure record is in Timestream; InfluxQL's count()
-        counts one field's values, which every point of its measurement has."""
-        e = self.end(end)
+        counts one field's values, which every point of its measurement has (one row per
+        measurement: the log shows both)."""
         if self.name == "influxql":
-            window = f"time >= {e} - 15m AND time <= {e}"
+            window = f"time >= {end} - 15m AND time <= {end}"
             return (
                 f"SELECT count(cpu_user) AS num_data_points FROM metrics WHERE {window}; "
                 f"SELECT count(gc_pause) AS num_data_points FROM events WHERE {window}"
             )
-        window = f"time BETWEEN {e} - INTERVAL '15 minutes' AND {e}"
+        window = f"time BETWEEN {end} - INTERVAL '15 minutes' AND {end}"
         return (
             f"SELECT (SELECT count(*) FROM metrics WHERE {window}) + "
             f"(SELECT count(*) FROM events WHERE {window}) AS num_data_points"
+        )
+
+    def event_rows(self, database: str, table: str, end: str) -> str:
+        """Recent event points a session picks its host from (`--params table`)."""
+        if self.name == "influxql":
+            # InfluxQL answers no query that selects tags only: gc_pause rides along
+            return (
+                "SELECT gc_pause, instance_name, process_name, jdk_version FROM events"
+                f" WHERE time >= {end} - 12h AND time <= {end} LIMIT {TABLE_PICK_ROWS}"
+            )
+        return (
+            "SELECT instance_name, process_name, jdk_version FROM events"
+            f" WHERE time BETWEEN {end} - INTERVAL '12 hours' AND {end} LIMIT {TABLE_PICK_ROWS}"
+        )
+
+    def metric_row(self, database: str, table: str, end: str, instance_name: str) -> str:
+        tags = "region, cell, silo, availability_zone, microservice_name, instance_type, os_version"
+        if self.name == "influxql":
+            return (
+                f"SELECT cpu_user, {tags} FROM metrics WHERE instance_name = {self.literal(instance_name)}"
+                f" AND time >= {end} - 12h AND time <= {end} LIMIT 1"
+            )
+        return (
+            f"SELECT {tags} FROM metrics WHERE instance_name = {self.literal(instance_name)}"
+            f" AND time BETWEEN {end} - INTERVAL '12 hours' AND {end} LIMIT 1"
         )
 
     def row_count(self, query: str) -> str:
