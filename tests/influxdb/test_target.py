@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests.influxdb.server import InfluxServer
@@ -119,9 +118,9 @@ async def test_bad_credentials_are_fatal_and_good_ones_write(
     monkeypatch.delenv("INFLUX_TOKEN", raising=False)
     monkeypatch.setenv("INFLUX_USERNAME", "tsload")
     monkeypatch.setenv("INFLUX_PASSWORD", "wrong-password")
-    with pytest.raises(TargetError, match="HTTP 401.*credentials were refused"):
+    with pytest.raises(TargetError, match=r"HTTP 401.*credentials were refused"):
         await ingest(_cfg(influxd_auth, "authdb", backfill_s=120))  # creating the database
-    with pytest.raises(TargetError, match="HTTP401.*credentials were refused"):
+    with pytest.raises(TargetError, match=r"HTTP401.*credentials were refused"):
         await ingest(_cfg(influxd_auth, "authdb", backfill_s=120, create_schema=False))  # the writes
     monkeypatch.setenv("INFLUX_PASSWORD", "tsload-secret")
     summary = await ingest(_cfg(influxd_auth, "authdb", backfill_s=120))
@@ -180,7 +179,7 @@ def test_settings_refused_with_the_flag(no_influx_env: None, tmp_path: Path) -> 
         asyncio.run(
             _open(TargetConfig(kind="influxdb", endpoint="http://127.0.0.1:1", token_file=tmp_path / "nope"))
         )
-    with pytest.raises(ConfigError, match="--batch-size: 1..10,000"):
+    with pytest.raises(ConfigError, match=r"--batch-size: 1..10,000"):
         IngestConfig(target=TargetConfig(kind="influxdb", endpoint="http://x"), batch_size=10_001).validate()
     with pytest.raises(ConfigError, match="--multi"):
         IngestConfig(target=TargetConfig(kind="influxdb", endpoint="http://x"), multi=True).validate()

@@ -23,6 +23,7 @@ Examples:
   tsload model --host-scale 4000 --interval-millis 120000 --multi
   tsload model --host-scale 100 --interval-millis 60000 --batch-writes --batch-size 100
   tsload model --host-scale 2000 --interval-millis 300000 --prices my-prices.json
+  tsload model --host-scale 100 --interval-millis 60000 --target influxdb --influx-instance db.influx.xlarge
   tsload model --host-scale 1 --hosts metrics > hosts.csv  # fleet as CSV, enumeration order
   tsload model --host-scale 2000 --instance-name-seed 56789 --hosts events | head
 """
@@ -38,6 +39,14 @@ def command(
     hosts: Annotated[str | None, typer.Option(
         "--hosts", help="Write the fleet as CSV instead: metrics or events.")] = None,
     prices: o.Prices = None,
+    target: o.TargetKind = "timestream",
+    influx_instance: Annotated[str, typer.Option(
+        "--influx-instance", help="Timestream for InfluxDB DB instance class (with --target influxdb).")
+    ] = "db.influx.large",
+    retention_days: Annotated[int, typer.Option(
+        "--retention-days", help="Days of data held (with --target influxdb).")] = 30,
+    multi_az: Annotated[bool, typer.Option(
+        "--multi-az", help="A Multi-AZ deployment (with --target influxdb).")] = False,
 ) -> None:
     from tsload.model.summary import write_sizing
 
@@ -49,8 +58,25 @@ def command(
         _write_csv(host_scale, instance_name_seed, hosts)
         return
 
-    from tsload.model.cost import cost_lines, load_prices
     from tsload.model.summary import summary_lines
+
+    if target == "influxdb":
+        from tsload.model.influx_cost import influx_cost_lines, load_influx_prices
+
+        if multi:
+            raise ConfigError("--multi: a Timestream record shape, not used with --target influxdb")
+        lines = summary_lines(host_scale, interval_millis, True, instance_name_seed, 1, False)[:2]
+        lines += influx_cost_lines(
+            host_scale, interval_millis, influx_instance, load_influx_prices(prices),
+            retention_days=retention_days, multi_az=multi_az,
+        )
+        for line in lines:
+            print(line)
+        return
+    if target != "timestream":
+        raise ConfigError(f"--target: timestream or influxdb is allowed, got {target!r}")
+
+    from tsload.model.cost import cost_lines, load_prices
 
     price_list = load_prices(prices)
     lines = summary_lines(host_scale, interval_millis, multi, instance_name_seed, batch_size, batch_writes)

@@ -182,6 +182,14 @@ def _human(seconds: float) -> str:
 def _cost_lines(cfg: Any, prices: Any, result: Any | None) -> list[str]:
     from tsload.model.cost import QueryUsage, backfill_cost_line, cost_lines
 
+    if cfg.target.kind == "influxdb":
+        # Timestream for InfluxDB bills instance-hours and storage, not writes: see `tsload model`
+        return [
+            "cost: Timestream for InfluxDB bills its DB instance and storage, not requests: "
+            f"tsload model --target influxdb --host-scale {cfg.host_scale} --interval-millis "
+            f"{cfg.interval_millis} --influx-instance CLASS"
+        ]
+
     usage = None
     if result is not None and result.report is not None:
         rows = result.report.queries
