@@ -108,7 +108,7 @@ async def test_query_workload_runs_the_influxql_mix(
 
 
 async def test_missing_database_is_fatal_with_the_reason(influxd: InfluxServer, no_influx_env: None) -> None:
-    with pytest.raises(TargetError, match=r"HTTP404.*database not found.*does not exist"):
+    with pytest.raises(TargetError, match=r"HTTP 404.*database not found.*does not exist"):
         await ingest(_cfg(influxd, "never_created", create_schema=False, backfill_s=120))
 
 
@@ -120,7 +120,7 @@ async def test_bad_credentials_are_fatal_and_good_ones_write(
     monkeypatch.setenv("INFLUX_PASSWORD", "wrong-password")
     with pytest.raises(TargetError, match=r"HTTP 401.*credentials were refused"):
         await ingest(_cfg(influxd_auth, "authdb", backfill_s=120))  # creating the database
-    with pytest.raises(TargetError, match=r"HTTP401.*credentials were refused"):
+    with pytest.raises(TargetError, match=r"write failed: HTTP 401.*credentials were refused"):
         await ingest(_cfg(influxd_auth, "authdb", backfill_s=120, create_schema=False))  # the writes
     monkeypatch.setenv("INFLUX_PASSWORD", "tsload-secret")
     summary = await ingest(_cfg(influxd_auth, "authdb", backfill_s=120))

@@ -293,9 +293,10 @@ class InfluxTarget:
             return WriteOutcome(WriteKind.RETRY, code="ConnectionError", message=str(exc))
         outcome = classify_write(response.status, response.body, records)
         if outcome.kind is WriteKind.FATAL:
-            hint = FATAL_HINTS.get(response.status)
-            if hint:
-                outcome = replace(outcome, message=f"{outcome.message} ({hint})")
+            # the sender raises this message as the run's one-line error
+            hint = FATAL_HINTS.get(response.status, "not retried")
+            message = f"InfluxDB write failed: HTTP {response.status}: {outcome.message} ({hint})"
+            outcome = replace(outcome, message=message)
         return outcome
 
     # -- queries --------------------------------------------------------------------------------
