@@ -221,9 +221,6 @@ Out = Annotated[
 # `ingest.concurrency`) → the flag a user types. A dotted name not listed falls back to its last
 # part, so `ingest.host_scale` reads `--host-scale`.
 FLAGS: dict[str, str] = {
-    "target.kind": "--target",
-    "multi": "--multi",
-    "sdk_writes": "--sdk-writes",
     "target.region": "-r/--region",
     "target.endpoint": "-e/--endpoint",
     "target.profile": "--profile",

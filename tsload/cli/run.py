@@ -186,8 +186,8 @@ def _cost_lines(cfg: Any, prices: Any, result: Any | None) -> list[str]:
         # Timestream for InfluxDB bills instance-hours and storage, not writes: see `tsload model`
         return [
             "cost: Timestream for InfluxDB bills its DB instance and storage, not requests: "
-            f"tsload model --target influxdb --host-scale {cfg.host_scale} --interval-millis "
-            f"{cfg.interval_millis} --influx-instance CLASS"
+            f"tsload model --target influxdb --host-scale {cfg.ingest.host_scale} --interval-millis "
+            f"{cfg.ingest.interval_millis} --influx-instance CLASS"
         ]
 
     usage = None
