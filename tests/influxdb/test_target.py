@@ -179,9 +179,9 @@ def test_settings_refused_with_the_flag(no_influx_env: None, tmp_path: Path) -> 
         asyncio.run(
             _open(TargetConfig(kind="influxdb", endpoint="http://127.0.0.1:1", token_file=tmp_path / "nope"))
         )
-    with pytest.raises(ConfigError, match=r"--batch-size: 1..10,000"):
+    with pytest.raises(ConfigError, match=r"batch_size: 1..10,000 lines"):
         IngestConfig(target=TargetConfig(kind="influxdb", endpoint="http://x"), batch_size=10_001).validate()
-    with pytest.raises(ConfigError, match="--multi"):
+    with pytest.raises(ConfigError, match="multi: off with --target influxdb"):
         IngestConfig(target=TargetConfig(kind="influxdb", endpoint="http://x"), multi=True).validate()
     os.environ.pop("INFLUX_TOKEN", None)
 
