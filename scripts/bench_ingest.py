@@ -181,6 +181,7 @@ def run_tsload(
     backfill: str,
     concurrency: int,
     batch_writes: bool = False,
+    extra: tuple[str, ...] = (),
 ) -> dict[str, float]:
     """(b)/(c): the tsload CLI in a child process pinned to the client core; backfill as fast as accepted."""
     out = Path(tempfile.mkdtemp(prefix="tsload-bench-run-"))
@@ -212,6 +213,7 @@ def run_tsload(
         args.append("--multi")
     if batch_writes:
         args.append("--batch-writes")
+    args.extend(extra)
     t0 = time.perf_counter()
     e0 = engine_cpu_s()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -369,8 +371,68 @@ def memory(url: str, seconds: float) -> float:
     return peak
 
 
+def bench_influxdb(a: argparse.Namespace) -> None:
+    """--target influxdb: line protocol against a null HTTP peer (the client alone, one core), beside
+    the Timestream multi-measure fast path against the same peer in the same run; then against a
+    real influxd (Debian's 1.6) pinned to the other core: the rate it sustains and tsload's CPU per
+    record (line)."""
+    global ENGINE_PID
+    influx = ("--target", "influxdb", "--batch-size", str(a.influx_batch))
+    with null_peer() as peer:
+        common = dict(sdk=False, host_scale=a.host_scale, backfill=a.backfill)
+        ts = run_tsload(peer, multi=True, concurrency=32, **common)  # type: ignore[arg-type]
+        lp = run_tsload(peer, multi=False, concurrency=8, extra=influx, **common)  # type: ignore[arg-type]
+    print(
+        f"null HTTP peer, one client core: timestream multi {ts['measures_per_s']:>11,.0f} measures/s |"
+        f" influxdb line protocol {lp['measures_per_s']:>11,.0f} field values/s"
+        f" ({lp['records_per_s']:,.0f} lines/s, {lp['requests']:,} requests of <= {a.influx_batch:,} lines)"
+        f" | goal >= 1,500,000 field values/s: {'met' if lp['measures_per_s'] >= 1_500_000 else 'NOT met'}"
+    )
+    sys.path.insert(0, str(ROOT))
+    from tests.influxdb.server import InfluxServer, influxd_path
+
+    if influxd_path() is None:
+        print("real influxd: not installed (apt-get install influxdb): skipped")
+        return
+    with InfluxServer() as server:
+        assert server.proc is not None
+        ENGINE_PID = server.proc.pid
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(server.proc.pid, ENGINE_CORE)
+            for task in Path(f"/proc/{server.proc.pid}/task").iterdir():
+                os.sched_setaffinity(int(task.name), ENGINE_CORE)
+        r = run_tsload(
+            server.url, sdk=False, multi=False, host_scale=a.host_scale, backfill=a.influx_backfill,
+            concurrency=4, extra=influx,
+        )
+        per_line_us = 1e6 / r["records_per_loop_cpu_s"] if r["records_per_loop_cpu_s"] else 0.0
+        values_per_line = r["measures_per_s"] / r["records_per_s"] if r["records_per_s"] else 0.0
+        engine_per_line_us = r["engine_us_per_req"] * r["requests"] / r["records"] if r["records"] else 0.0
+        print(
+            f"real influxd {_influxd_version()} on core {sorted(ENGINE_CORE)}: sustained"
+            f" {r['records_per_s']:>9,.0f} lines/s = {r['measures_per_s']:>11,.0f} field values/s"
+            f" ({r['records']:,} lines in {r['elapsed_s']:.1f} s)"
+        )
+        print(
+            f"  tsload CPU per record (line): {per_line_us:.2f} µs"
+            f" ({per_line_us / values_per_line if values_per_line else 0:.3f} µs per field value);"
+            f" influxd CPU per line: {engine_per_line_us:.1f} µs"
+        )
+
+
+def _influxd_version() -> str:
+    try:
+        out = subprocess.run(["influxd", "version"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    return out.split("(")[0].strip() or "?"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--target", choices=("timestream", "influxdb"), default="timestream")
+    ap.add_argument("--influx-batch", type=int, default=5000, help="--target influxdb: lines per request")
+    ap.add_argument("--influx-backfill", default="10m", help="--target influxdb: history written to influxd")
     ap.add_argument("--seconds", type=float, default=8.0, help="length of the baseline and transport rounds")
     ap.add_argument("--host-scale", type=int, default=10, help="fleet of the tsload rounds")
     ap.add_argument("--backfill", default="10m", help="history written by each tsload round")
@@ -381,6 +443,9 @@ def main() -> None:
         f"cores: client {sorted(CLIENT_CORE)}, engine {sorted(ENGINE_CORE)}"
         " (shared machine: figures are noisy)"
     )
+    if a.target == "influxdb":
+        bench_influxdb(a)
+        return
     with discard_engine() as url:
         import boto3
 

@@ -194,7 +194,10 @@ class InfluxTarget:
         if api == "v1":
             shown = await self._influxql_admin("SHOW DATABASES")
             names = {
-                row[0] for st in shown["results"] for s in st.get("series", []) for row in s.get("values", [])
+                row[0]
+                for st in shown.get("results", [])
+                for s in st.get("series", [])
+                for row in s.get("values", [])
             }
             if db in names:
                 lines.append(f"database {db} exists: kept")
