@@ -273,3 +273,74 @@ def test_run_directories_are_user_only(tmp_path: Path, kind: str) -> None:
            modes=sorted({oct(m) for m in modes.values()}))
     assert len(modes) >= 3
     assert all(m & 0o077 == 0 for m in modes.values()), modes
+
+
+# -- the InfluxDB target: tokens and passwords from the environment or --token-file only ----------
+
+INFLUX_PASSWORD = "tsloadINFLUXpasswordCANARY5c4b3a2"
+INFLUX_TOKEN = "tsloadINFLUXtokenCANARY0f1e2d3c4b5a"
+INFLUX_CANARIES = (INFLUX_PASSWORD, INFLUX_TOKEN)
+
+
+def _influx_leaks(root: Path, outputs: list[Result]) -> list[str]:
+    found = []
+    for res in outputs:
+        for c in INFLUX_CANARIES:
+            if c in res.stdout or c in res.stderr:
+                found.append(f"stdout/stderr of tsload {' '.join(res.argv)} contains {c[:12]}…")
+    for path in root.rglob("*"):
+        if path.is_file() and path.name != "token":  # the token file itself holds it, by design
+            data = path.read_bytes()
+            for c in INFLUX_CANARIES:
+                if c.encode() in data:
+                    found.append(f"{path} contains {c[:12]}…")
+    return found
+
+
+def test_influx_credentials_never_appear_in_output_logs_or_run_dirs(tmp_path: Path) -> None:
+    from tests.influxdb.server import INSTALL_HINT, InfluxServer, influxd_path
+
+    if influxd_path() is None:
+        pytest.skip(INSTALL_HINT)
+    home = {"HOME": str(tmp_path)}
+    env = {**home, "INFLUX_USERNAME": "tsload", "INFLUX_PASSWORD": INFLUX_PASSWORD}
+    bad = {**home, "INFLUX_USERNAME": "tsload", "INFLUX_PASSWORD": INFLUX_PASSWORD + "x"}
+    token_file = tmp_path / "token"
+    token_file.write_text(INFLUX_TOKEN + "\n")
+    outputs: list[Result] = []
+    with InfluxServer(auth=True) as server:
+        server.query(f"CREATE USER tsload WITH PASSWORD '{INFLUX_PASSWORD}' WITH ALL PRIVILEGES")
+        target = ["--target", "influxdb", "-e", server.url]
+        args = ["ingest", *target, "--host-scale", "1", "--interval-millis", "60000", "--backfill", "2m",
+                "--duration", "0", "-p", "2", "--out", str(tmp_path / "ingest-run")]
+        proc = subprocess.Popen([sys.executable, "-m", "tsload", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env={**os.environ, **env}, cwd=tmp_path)
+        on_argv = False
+        while proc.poll() is None:
+            on_argv |= any(c in _cmdlines() for c in INFLUX_CANARIES)
+            time.sleep(0.05)
+        out, err = proc.communicate()
+        outputs.append(Result(tuple(args), proc.returncode, out, err))
+        assert proc.returncode == 0, err[-2000:]
+        for params in ("model", "table"):
+            outputs.append(tsload("query", *target, "--params", params, "--host-scale", "1",
+                                  "--think-time-milliseconds", "0", "--repetitions", "3", "--timeout", "10",
+                                  "-l", str(tmp_path / f"query-{params}"), env=env, cwd=tmp_path, timeout=120))
+            assert outputs[-1].returncode == 0, outputs[-1].stderr[-2000:]
+        # refused credentials (a wrong password, a token file the 1.x server does not know)
+        outputs.append(tsload("ingest", *target, "--host-scale", "1", "--duration", "1",
+                              "--out", str(tmp_path / "refused"), env=bad, cwd=tmp_path))
+        assert outputs[-1].returncode != 0 and "credentials were refused" in outputs[-1].stderr
+        outputs.append(tsload("query", *target, "--token-file", str(token_file), "--params", "model",
+                              "--host-scale", "1", "--repetitions", "1", "-l", str(tmp_path / "query-token"),
+                              env=home, cwd=tmp_path, timeout=120))
+        outputs.append(tsload("cleanup", *target, env=env, cwd=tmp_path))
+        assert outputs[-1].returncode == 0, outputs[-1].stderr
+    leaks = _influx_leaks(tmp_path, outputs)
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    record("influx credentials canary", files_checked=len(written), outputs_checked=len(outputs),
+           leaks=len(leaks) + int(on_argv))
+    assert not on_argv, "a credential was visible on a process command line"
+    assert leaks == []
+    assert any(w.startswith("ingest-run/") and w.endswith("ingest-summary.json") for w in written)
+    assert any(w.startswith("query-table/") and w.endswith("session.json") for w in written)
