@@ -325,7 +325,8 @@ def test_influx_credentials_never_appear_in_output_logs_or_run_dirs(tmp_path: Pa
         for params in ("model", "table"):
             outputs.append(tsload("query", *target, "--params", params, "--host-scale", "1",
                                   "--think-time-milliseconds", "0", "--repetitions", "3", "--timeout", "10",
-                                  "-l", str(tmp_path / f"query-{params}"), env=env, cwd=tmp_path, timeout=120))
+                                  "-l", str(tmp_path / f"query-{params}"),
+                                  env=env, cwd=tmp_path, timeout=120))
             assert outputs[-1].returncode == 0, outputs[-1].stderr[-2000:]
         # refused credentials (a wrong password, a token file the 1.x server does not know)
         outputs.append(tsload("ingest", *target, "--host-scale", "1", "--duration", "1",
