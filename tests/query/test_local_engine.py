@@ -15,6 +15,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from tests.sample_format import SUMMARY_ROW, check_log_line
 from tsload.report.sample_csv import SAMPLE_HEADER
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -40,8 +41,6 @@ _missing = [
 ]
 pytestmark = pytest.mark.skipif(bool(_missing), reason=f"helper S's parts are not in this build: {_missing}")
 QUERIES = [f"do-q{i}" for i in range(1, 7)]
-LOG_LINE = re.compile(r"^1-1, (\d+), \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z, (\S+), (\d+\.\d{6}), (\d+)$")
-ROW = re.compile(r"^do-q\d, \d+, \d+(, \d+\.\d+){6}$")
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -111,14 +110,17 @@ def test_every_query_returns_rows(data: Path, tmp_path: Path, multi: bool, param
     assert proc.returncode == 0, proc.stderr
     (d,) = logs.iterdir()
     assert re.fullmatch(r"local-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d-1-1", d.name)
-    assert not list(d.glob("*.err")), [p.read_text() for p in d.glob("*.err")]
-    exts = (".sql", ".log", ".hdr", ".hlog", ".service-time.hdr", ".service-time.hlog")
+    # the sample creates every .err at session start; all stay empty
+    assert all(p.stat().st_size == 0 for p in d.glob("*.err")), [p.read_text() for p in d.glob("*.err")]
+    exts = (".sql", ".log", ".err", ".hdr", ".hlog", ".service-time.hdr", ".service-time.hlog")
     expected = {f"{q}{ext}" for q in QUERIES for ext in exts}
     expected |= {
         "session.json",
         f"{d.name}-summary.csv",
         "numDatapoints-begin.log",
         "numDatapoints-end.log",
+        "numDatapoints-begin.err",
+        "numDatapoints-end.err",
         "numDatapoints-begin-result.txt",
         "numDatapoints-end-result.txt",
     }
@@ -128,15 +130,18 @@ def test_every_query_returns_rows(data: Path, tmp_path: Path, multi: bool, param
         lines = (d / f"{q}.log").read_text().splitlines()
         assert lines, q
         for line in lines:
-            m = LOG_LINE.match(line)
-            assert m, line
-            assert int(m.group(4)) > 0, f"{q} returned no rows: {line}"
-            executions.append(int(m.group(1)))
+            prefix, execution, qid, _, rows = check_log_line(line)  # the sample's own line format
+            assert prefix == "[1-1]" and qid is not None
+            assert rows is not None and rows > 0, f"{q} returned no rows: {line}"
+            executions.append(execution)
     assert sorted(executions) == list(range(1, 41))
     summary = (d / f"{d.name}-summary.csv").read_text()
     assert not summary.endswith("\n")
     head, *rows = summary.split("\n")
-    assert head == SAMPLE_HEADER and len(rows) == 6 and all(ROW.match(r) for r in rows)
+    assert head == SAMPLE_HEADER and len(rows) == 6 and all(SUMMARY_ROW.match(r) for r in rows)
+    for stage in ("begin", "end"):
+        (line,) = (d / f"numDatapoints-{stage}.log").read_text().splitlines()
+        assert check_log_line(line)[4] == 1
     meta = orjson.loads((d / "session.json").read_bytes())
     assert sum(c["successful"] for c in meta["queries"].values()) == 40 and meta["params_source"] == params
     assert meta["model"] == ("multi" if multi else "single")
@@ -168,8 +173,8 @@ def test_row_count_mode(data: Path, tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     (d,) = logs.iterdir()
-    assert not list(d.glob("*.err"))
+    assert all(p.stat().st_size == 0 for p in d.glob("*.err"))
     for log in d.glob("*.log"):
-        assert all(line.endswith(", 1") for line in log.read_text().splitlines())  # one COUNT(*) row
+        assert all(check_log_line(x)[4] == 1 for x in log.read_text().splitlines())  # one COUNT(*) row
     for sql in d.glob("*.sql"):
         assert sql.read_text().startswith("SELECT COUNT(*)\nFROM (\n")

@@ -13,12 +13,17 @@ from typing import Any
 import orjson
 
 from tests.query.fakes import FakeClock, FakeTransport, call_error
+from tests.sample_format import EMPTY_ROW, check_log_line
 from tsload.query.executor import QueryExecutor
+from tsload.query.samplefmt import summary_csv
 from tsload.query.session import Session, SessionSpec
-from tsload.report.sample_csv import summary_csv
 from tsload.targets import RetryPolicy
 
-LOG_LINE = re.compile(r"^1-1, (\d+), \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z, (\S+), (\d+\.\d{6}), (\d+)$")
+
+def no_errors(d: Path) -> bool:
+    """Every .err exists for the mix (the sample creates them at session start) and is empty."""
+    errs = list(d.glob("*.err"))
+    return bool(errs) and all(e.stat().st_size == 0 for e in errs)
 
 
 def spec(tmp_path: Path, **kw: Any) -> SessionSpec:
@@ -107,6 +112,8 @@ async def test_files_and_formats(tmp_path: Path) -> None:
             "do-q2.sql",
             "do-q1.log",
             "do-q2.log",
+            "do-q1.err",
+            "do-q2.err",
             "do-q1.hdr",
             "do-q2.hdr",
             "do-q1.hlog",
@@ -124,11 +131,11 @@ async def test_files_and_formats(tmp_path: Path) -> None:
     latencies: dict[str, list[float]] = {}
     for q in ("do-q1", "do-q2"):
         for line in (d / f"{q}.log").read_text().splitlines():
-            m = LOG_LINE.match(line)
-            assert m, line
-            executions.append(int(m.group(1)))
-            assert int(m.group(4)) == 6  # every page read
-            latencies.setdefault(q, []).append(float(m.group(3)))
+            prefix, execution, qid, seconds, rows = check_log_line(line)
+            assert prefix == "[1-1]" and qid is not None
+            executions.append(execution)
+            assert rows == 6  # every page read
+            latencies.setdefault(q, []).append(seconds)
     assert sorted(executions) == list(range(1, 13))
     meta = orjson.loads((d / "session.json").read_bytes())
     assert meta["session"] == "1-1" and meta["process"] == 1 and meta["session_index"] == 1
@@ -137,7 +144,9 @@ async def test_files_and_formats(tmp_path: Path) -> None:
     assert result.counts == meta["queries"]
     # the summary CSV is the sample's, computed from the same latencies
     csv = (d / f"{d.name}-summary.csv").read_text()
-    assert csv == summary_csv(s.latencies, {q: len(v) for q, v in s.latencies.items()})
+    assert csv == summary_csv(["do-q1", "do-q2"], s.latencies, {q: len(v) for q, v in s.latencies.items()})
+    for q, seconds in latencies.items():  # the .log's Time is the latency, rounded as the sample does
+        assert seconds == [round(x, 3) for x in s.latencies[q]]
     assert csv.splitlines()[0].startswith("Query type, Total Count, Successful Count, Avg. latency")
 
 
@@ -150,7 +159,7 @@ async def test_retries_on_throttling_are_counted(tmp_path: Path) -> None:
     (counts,) = result.counts.values()
     assert counts["successful"] == 1 and counts["retries"] == 2 and counts["throttled"] == 2
     assert len(clock.sleeps) == 2 and 0 <= clock.sleeps[0] <= 0.05 and 0 <= clock.sleeps[1] <= 0.1
-    assert not list(s.spec.directory.glob("*.err"))
+    assert no_errors(s.spec.directory)
 
 
 async def test_retries_exhausted_and_non_retryable(tmp_path: Path) -> None:
@@ -159,12 +168,20 @@ async def test_retries_exhausted_and_non_retryable(tmp_path: Path) -> None:
     s = make(tmp_path, FakeTransport(errors=errors), clock, retries=2, think_ms=0, repetitions=1)
     (counts,) = (await run(s)).counts.values()
     assert counts["failed"] == 1 and counts["retries"] == 2 and counts["successful"] == 0
-    (err,) = s.spec.directory.glob("*.err")
-    assert "RequestId: R1" in err.read_text() and "InternalServerException: boom" in err.read_text()
-    assert not list(s.spec.directory.glob("*.log"))
-    # the summary leaves the latency columns empty for a query without a success
+    (err,) = [e for e in s.spec.directory.glob("*.err") if e.stat().st_size]
+    lines = err.read_text().split("\n")
+    # the sample's block: error, "<time> QueryId: … RequestId: …", traceback-style lines, blank line
+    assert lines[0] == ("An error occurred (InternalServerException) when calling the Query operation "
+                        "(reached max retries: 2): boom")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d QueryId: None RequestId: R1", lines[1])
+    assert lines[2] == "Traceback (most recent call last):" and lines[-3].endswith(lines[0])
+    assert lines[-2:] == ["", ""]
+    (log_text,) = [f.read_text() for f in s.spec.directory.glob("*.log") if f.stat().st_size]
+    _, execution, qid, _, rows = check_log_line(log_text.rstrip("\n"))
+    assert (execution, qid, rows) == (1, None, None)  # a failed execution: Rows: None
+    # the summary leaves the latency columns empty for a query without a success, as the sample
     summary = next(s.spec.directory.glob("*-summary.csv")).read_text().splitlines()
-    assert summary[1].endswith(", 1, 0, , , , , , ")
+    assert [r for r in summary[1:] if ", 1, 0" in r] and all(EMPTY_ROW.match(r) for r in summary[1:])
 
     t = FakeTransport(errors=[call_error("ValidationException", "bad SQL", status=400)])
     s = make(tmp_path / "v", t, FakeClock(), retries=5, think_ms=0, repetitions=1)
@@ -182,6 +199,8 @@ async def test_timeout_cancels_the_query(tmp_path: Path) -> None:
     (err,) = s.spec.directory.glob("*.err")
     text = err.read_text()
     assert "QueryId: Q1" in text and "timed out after" in text and "cancelled" in text
+    log_lines = (s.spec.directory / "do-q1.log").read_text().splitlines()
+    assert [check_log_line(x)[2:5:2] for x in log_lines] == [("Q1", None), ("Q2", None)]
 
 
 async def test_row_count_mode_wraps(tmp_path: Path) -> None:

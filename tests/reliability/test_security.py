@@ -194,7 +194,7 @@ def test_planted_dimension_through_params_table(tmp_path: Path) -> None:
     for f in sql_files:
         assert _one_literal_statement(f.read_text()).count(PLANTED) == 2
     logs = list((tmp_path / "logs").rglob("probe.log"))
-    assert logs and all(line.rsplit(",", 1)[-1].strip() == "1" for f in logs for line in
+    assert logs and all(line.rsplit("Rows: ", 1)[-1].strip() == "1" for f in logs for line in
                         f.read_text().splitlines() if line.strip())
 
 

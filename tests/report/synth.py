@@ -1,4 +1,9 @@
-"""Synthetic run directories in the contract §7 layout, written with tsload's own writers."""
+"""Synthetic run directories in tsload's layout, written with tsload's own writers.
+
+Each query's raw latencies (6 decimals, as the .hdr files hold them) are kept beside its files in
+``.<query>.latencies`` for the tests' independent computations: the ``.log`` lines, in the
+sample's format, carry them rounded to the millisecond only.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,16 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from tsload.report.sample_csv import summary_csv
+from tsload.query.samplefmt import log_line, summary_csv
 from tsload.stats import hdr
 from tsload.stats.hlog import IntervalLogWriter
 
 T0 = 1_795_845_000.0  # a round epoch second in 2026
 INTERVAL_S = 5.0
+
+
+def utc(ts: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, dt.UTC)
 
 
 def iso(ts: float) -> str:
@@ -49,7 +58,7 @@ class Session:
 
 
 def rounded(values: np.ndarray) -> np.ndarray:
-    """Latencies as the .log lines carry them (6 decimals, at least 1 µs)."""
+    """Latencies as the .hdr files hold them (6 decimals, at least 1 µs)."""
     return np.maximum(np.round(values, 6), 1e-6)
 
 
@@ -67,11 +76,14 @@ def write_session(root: Path, s: Session, *, hlog: bool = True) -> Path:
         times = s.times(q)
         (d / f"{q}.sql").write_text(f"SELECT 1 -- {q}\n")
         lines = [
-            f"{tag}, {i + 1}, {iso(float(t))}, qid-{q}-{i}, {v:.6f}, {i % 7}"
+            log_line(tag, i + 1, utc(float(t)), f"qid-{q}-{i}", float(v), i % 7)
             for i, (t, v) in enumerate(zip(times, lat, strict=True))
         ]
-        (d / f"{q}.log").write_text("".join(line + "\n" for line in lines))
+        n_failed = s.failed.get(q, 0) + s.timed_out.get(q, 0)
+        lines += [log_line(tag, len(lat) + k + 1, utc(s.ended), None, 1.0, None) for k in range(n_failed)]
+        (d / f"{q}.log").write_text("".join(lines))
         (d / f"{q}.err").write_text("")
+        (d / f".{q}.latencies").write_text("".join(f"{v:.6f}\n" for v in lat))
         h = hdr.new_histogram()
         for v in lat:
             hdr.record_seconds(h, float(v))
@@ -96,9 +108,9 @@ def write_session(root: Path, s: Session, *, hlog: bool = True) -> Path:
                       "retries": 0, "late": s.late.get(q, 0), "dropped": s.dropped.get(q, 0)}
         rows[q] = [float(v) for v in lat]
         totals[q] = len(lat) + f + to
-    (d / "numDatapoints-begin.log").write_text(f"{tag}, 1, {iso(s.started)}, qid-b, 0.010000, 1\n")
-    (d / "numDatapoints-end.log").write_text(f"{tag}, 1, {iso(s.ended)}, qid-e, 0.010000, 1\n")
-    (d / f"{name}-summary.csv").write_text(summary_csv({q: r for q, r in rows.items() if r}, totals))
+    (d / "numDatapoints-begin.log").write_text(log_line(tag, 1, utc(s.started), "qid-b", 0.01, 1))
+    (d / "numDatapoints-end.log").write_text(log_line(tag, 1, utc(s.ended), "qid-e", 0.01, 1))
+    (d / f"{name}-summary.csv").write_text(summary_csv(list(s.latencies), rows, totals))
     meta = {"session": tag, "process": s.process, "session_index": s.index, "started": iso(s.started),
             "ended": iso(s.ended), "queries": queries,
             "config": {"think_time_ms": 0, "sessions": 1, **s.config}}

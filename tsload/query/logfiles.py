@@ -1,19 +1,19 @@
-"""One session's run directory (spec §5 layout; formats in docs/query.md, "What a session writes").
+"""One session's run directory (spec §5 layout; the sample's file formats in `samplefmt` and
+docs/query.md, "What a session writes").
 
 ``<log-dir>/<run-prefix>-<YYYY-mm-dd-HH-MM-SS>-<process>-<session>/`` holds (with ``--shard K/N``
 the run prefix ends in ``-shardKofN``, so N shards can share one log directory)
 
-- ``<query>.sql``: the query text as executed;
-- ``<query>.log``: one line per successful execution,
-  ``<session tag>, <execution number>, <UTC ISO time>, <QueryId>, <seconds, 6 decimals>, <rows>``;
-- ``<query>.err``: only when an execution failed or timed out (header line as in ``.log`` with
-  the QueryId, RequestId and outcome, then the error);
-- ``numDatapoints-begin.log`` / ``numDatapoints-end.log`` (same line format) and their
-  ``-result.txt`` (the result table), or ``numDatapoints-<stage>.err``;
-- ``<dir name>-summary.csv``: the sample's per-session summary, byte for byte;
+- ``<query>.sql``, ``<query>.log``, ``<query>.err`` (both created for every query of the mix at
+  session start), ``numDatapoints-<stage>.log``/``.err``/``-result.txt`` and
+  ``<dir name>-summary.csv``: the sample's files, line for line (see `tsload.query.samplefmt`);
 - ``<query>.hdr``: the latencies of the successful executions (µs, HDR base64 V2, one line);
 - ``<query>.hlog``: the same latencies as interval histograms (HdrHistogram log format);
 - ``session.json``: tag, indexes, start/end, per-query counts, parameters and configuration.
+
+What the sample gets wrong stays fixed: the run prefix is made safe for a directory name (the
+sample's default, the endpoint URL, breaks its summary path) and the directory is created with
+``exist_ok`` (the sample's check-then-create races between processes).
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
+
+from tsload.query import samplefmt
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -51,25 +53,9 @@ def dir_name(prefix: str, started: dt.datetime, process: int, session: int) -> s
 
 
 def utc_iso(t: dt.datetime | None = None) -> str:
+    """session.json's times: ISO 8601 UTC to the millisecond."""
     t = t or dt.datetime.now(dt.UTC)
     return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
-
-
-def log_line(tag: str, execution: int, when: str, query_id: str | None, elapsed_s: float, rows: int) -> str:
-    return f"{tag}, {execution}, {when}, {query_id or 'None'}, {elapsed_s:.6f}, {rows}\n"
-
-
-def result_table(columns: Sequence[str], rows: Sequence[Sequence[str | None]]) -> str:
-    """A small result as the sample printed it (a pandas-style table: index column, right-aligned)."""
-    names = list(columns)
-    values = [["NaN" if cell is None else cell for cell in row] for row in rows]
-    index = [str(i) for i in range(len(values))]
-    iw = max((len(i) for i in index), default=0)
-    widths = [max([len(n)] + [len(r[j]) for r in values if j < len(r)]) for j, n in enumerate(names)]
-    lines = [" " * iw + "".join("  " + n.rjust(w) for n, w in zip(names, widths, strict=True))]
-    for i, r in zip(index, values, strict=True):
-        lines.append(i.ljust(iw) + "".join("  " + c.rjust(w) for c, w in zip(r, widths, strict=False)))
-    return "\n".join(lines)
 
 
 def _private(path: str, flags: int) -> int:
@@ -77,41 +63,52 @@ def _private(path: str, flags: int) -> int:
 
 
 class SessionFiles:
-    """Open files of one session; `.err` files are created on the first error only.
+    """Open files of one session.
 
     Session directories hold host names, query texts and timings: user-only (0700, files 0600),
-    whatever the umask.
+    whatever the umask. ``tag`` is the session's ``<process>-<session>``; lines carry it as the
+    sample's log prefix ``[<process>-<session>]``.
     """
 
-    def __init__(self, directory: Path, tag: str) -> None:
+    def __init__(self, directory: Path, tag: str, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.directory = directory
         self.tag = tag
+        self.prefix = f"[{tag}]"
+        self._now = clock or (lambda: dt.datetime.now(dt.UTC))
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(directory, 0o700)
         self._logs: dict[str, IO[str]] = {}
         self._errs: dict[str, IO[str]] = {}
 
+    def open_queries(self, names: Sequence[str]) -> None:
+        """Create ``<query>.log`` and ``<query>.err`` for every query of the mix, as the sample does
+        at session start (an empty ``.err`` says that query never failed)."""
+        for name in names:
+            self._log(name)
+            self._err(name)
+
     def write_sql(self, name: str, sql: str) -> None:
         self.write_text(f"{name}.sql", sql)
 
-    def _append(self, file_name: str) -> IO[str]:
+    def _open(self, file_name: str) -> IO[str]:
         # kept open for the whole session (closed in close()), hence no context manager
-        return open(self.directory / file_name, "a", encoding="utf-8", opener=_private)
+        return open(self.directory / file_name, "w", encoding="utf-8", opener=_private)
 
     def _log(self, name: str) -> IO[str]:
         f = self._logs.get(name)
         if f is None:
-            f = self._logs[name] = self._append(f"{name}.log")
+            f = self._logs[name] = self._open(f"{name}.log")
         return f
 
     def _err(self, name: str) -> IO[str]:
         f = self._errs.get(name)
         if f is None:
-            f = self._errs[name] = self._append(f"{name}.err")
+            f = self._errs[name] = self._open(f"{name}.err")
         return f
 
     def success(self, name: str, execution: int, query_id: str | None, elapsed_s: float, rows: int) -> None:
-        self._log(name).write(log_line(self.tag, execution, utc_iso(), query_id, elapsed_s, rows))
+        line = samplefmt.log_line(self.prefix, execution, self._now(), query_id, elapsed_s, rows)
+        self._log(name).write(line)
 
     def failure(
         self,
@@ -121,18 +118,20 @@ class SessionFiles:
         query_id: str | None,
         request_id: str | None,
         elapsed_s: float,
-        what: str,
         error: str,
-        retries: int,
-        cancelled: bool,
+        code: str | None = None,
+        retries: int = 0,
+        timed_out: bool = False,
+        cancelled: bool = False,
     ) -> None:
-        f = self._err(name)
-        f.write(
-            f"{self.tag}, {execution}, {utc_iso()}, QueryId: {query_id or 'None'}, "
-            f"RequestId: {request_id or 'None'}, {what} after {elapsed_s:.6f} s, retries {retries}"
-            f"{', cancelled' if cancelled else ''}\n"
-        )
-        f.write(" ".join(error.split()) + "\n\n")
+        """A failed execution: its ``.err`` block, then its ``.log`` line (``Rows: None``), in
+        the sample's order."""
+        now = self._now()
+        self._err(name).write(samplefmt.err_block(
+            now, error=error, code=code, query_id=query_id, request_id=request_id, elapsed_s=elapsed_s,
+            retries=retries, timed_out=timed_out, cancelled=cancelled,
+        ))
+        self._log(name).write(samplefmt.log_line(self.prefix, execution, now, query_id, elapsed_s, None))
 
     def flush(self) -> None:
         for f in (*self._logs.values(), *self._errs.values()):

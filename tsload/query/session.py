@@ -23,9 +23,10 @@ from typing import Any
 
 from tsload._errors import TargetError
 from tsload.query import params as qp
+from tsload.query import samplefmt
 from tsload.query.arrival import LATE_AFTER_S, ArrivalState
 from tsload.query.executor import Outcome, QueryExecutor
-from tsload.query.logfiles import SessionFiles, log_line, result_table, utc_iso
+from tsload.query.logfiles import SessionFiles, utc_iso
 from tsload.query.pacing import QueryChooser, session_seed, think_time_ms
 from tsload.stats import hdr
 from tsload.stats.recorder import Recorder
@@ -227,17 +228,12 @@ class Session:
         except TimeoutError:
             out = Outcome(ok=False, elapsed_s=DATAPOINTS_TIMEOUT_S, timed_out=True, error="timed out")
         name = f"numDatapoints-{stage}"
+        self.files.open_queries([name])
         if out.ok:
-            self.files.write_text(
-                f"{name}.log", log_line(self.files.tag, 1, utc_iso(), out.query_id, out.elapsed_s, out.rows)
-            )
-            self.files.write_text(f"{name}-result.txt", result_table(out.columns, out.values))
+            self.files.success(name, 1, out.query_id, out.elapsed_s, out.rows)
+            self.files.write_text(f"{name}-result.txt", samplefmt.result_table(out.columns, out.values))
         else:
-            self.files.write_text(
-                f"{name}.err",
-                f"{self.files.tag}, 1, {utc_iso()}, QueryId: {out.query_id or 'None'}, "
-                f"RequestId: {out.request_id or 'None'}\n{' '.join((out.error or '').split())}\n",
-            )
+            self._failure(name, 1, out, out.elapsed_s)
 
     def record(self, name: str, execution: int, out: Outcome, lag_s: float = 0.0) -> None:
         """Count one execution; `lag_s` is how far behind its intended start it was sent."""
@@ -253,8 +249,9 @@ class Session:
         self.recorder.add_count(f"{name}|total")
         if out.retries:
             self.recorder.add_count(f"{name}|retries", out.retries)
+        # the .log line's Time is the latency from the intended start (= service time, closed model)
+        latency = lag_s + out.elapsed_s
         if out.ok:
-            latency = lag_s + out.elapsed_s
             c.successful += 1
             self.latencies[name].append(latency)
             self.service[name].append(out.elapsed_s)
@@ -269,15 +266,20 @@ class Session:
         else:
             c.failed += 1
             self.recorder.add_count(f"{name}|failed")
+        self._failure(name, execution, out, latency)
+
+    def _failure(self, name: str, execution: int, out: Outcome, elapsed_s: float) -> None:
+        assert self.files is not None
         self.files.failure(
             name,
             execution,
             query_id=out.query_id,
             request_id=out.request_id,
-            elapsed_s=out.elapsed_s,
-            what="timed out" if out.timed_out else "failed",
+            elapsed_s=elapsed_s,
             error=out.error or "",
+            code=out.error_code,
             retries=out.retries,
+            timed_out=out.timed_out,
             cancelled=out.cancelled,
         )
 
@@ -346,6 +348,7 @@ class Session:
             self.sql = self.render_all(self.params)
             for name, sql in self.sql.items():
                 self.files.write_sql(name, sql)
+            self.files.open_queries([name for name, _ in s.weights])
             if s.count_datapoints:
                 await self._wait_or_stop(self.count_datapoints("begin"), stop)
             self.ready.set()
@@ -384,8 +387,6 @@ class Session:
         """Write the summary CSV, histograms and session.json (idempotent)."""
         if self.files is None or self.ended is not None:
             return
-        from tsload.report.sample_csv import summary_csv
-
         self.tick()
         if self._hlogs is not None:
             self._hlogs.close()
@@ -394,7 +395,8 @@ class Session:
         s = self.spec
         executed = {n: lat for n, lat in self.latencies.items() if self.counters[n].total > 0}
         totals = {n: c.total for n, c in self.counters.items() if c.total > 0}
-        self.files.write_text(f"{s.directory.name}-summary.csv", summary_csv(executed, totals))
+        mix = [name for name, _ in s.weights]
+        self.files.write_text(f"{s.directory.name}-summary.csv", samplefmt.summary_csv(mix, executed, totals))
         for name in totals:
             self.files.write_text(f"{name}.hdr", hdr.encode(histogram(self.latencies[name])) + "\n")
             self.files.write_text(f"{name}{SERVICE_TIME_SUFFIX}.hdr",

@@ -1,7 +1,10 @@
 """Merging run directories into one report: histograms added, counters summed, rates over wall time.
 
 Percentiles are never averaged: every session's ``<query>.hdr`` is added into one histogram per
-query, and the statistics are read from that (exact up to HDR's 3 significant digits).
+query, and the statistics are read from that (exact up to HDR's 3 significant digits). Sessions
+the AWS sample wrote have no histogram: their ``.log`` lines give every latency to the millisecond,
+and when all of a query's latencies come from such lines its statistics are computed from the
+values themselves (exact at that resolution).
 
 Rates use the *union* of the runs' wall-clock intervals [started, ended]: sessions that ran at
 the same time (processes, machines, shards) count their overlap once, and runs made one after
@@ -11,6 +14,7 @@ another add up their durations. queries/s of a query = its successful executions
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,7 +24,7 @@ import orjson
 from tsload.query.arrival import ArrivalSummary
 from tsload.report.rundirs import IngestRunDir, QuerySessionDir, RunDirs
 from tsload.stats import hdr
-from tsload.stats.summary import LatencySummary, summarize, union_seconds
+from tsload.stats.summary import LatencySummary, summarize, summarize_values, union_seconds
 
 if TYPE_CHECKING:
     from tsload.report.slo import SloResult
@@ -203,6 +207,17 @@ def _merge_queries(
         sh = hdr.merge(service) if service else None
         if sh is not None:
             merged_service[q] = sh
+        latency = summarize(h) if h is not None else None
+        service_time = summarize(sh) if sh is not None else None
+        with_lat = [s for s in sessions if q in s.histograms]
+        if with_lat and all(q in s.exact_us for s in with_lat):
+            # every latency of this query is known exactly (the sample's .log lines, in ms)
+            values: Counter[int] = Counter()
+            for s in with_lat:
+                values.update(s.exact_us[q])
+            latency = summarize_values(values)
+            if all(q in s.service_histograms for s in with_lat) and len(service) == len(with_lat):
+                service_time = latency
         counts = [s.counts[q] for s in sessions if q in s.counts]
         ok = sum(c.successful for c in counts)
         rows.append(QueryRow(
@@ -213,9 +228,9 @@ def _merge_queries(
             failed=sum(c.failed for c in counts),
             timed_out=sum(c.timed_out for c in counts),
             retries=sum(c.retries for c in counts),
-            latency=summarize(h) if h is not None else None,
+            latency=latency,
             queries_per_s=(ok / wall) if wall else None,
-            service_time=summarize(sh) if sh is not None else None,
+            service_time=service_time,
             late=sum(c.late for c in counts),
             dropped=sum(c.dropped for c in counts),
         ))

@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 from tsload._errors import ConfigError
+from tsload.report import samplelogs
 from tsload.report.sample_csv import SummaryFile, parse_summary_csv
 from tsload.stats import hdr
 from tsload.stats.hlog import iter_interval_log
@@ -62,6 +63,9 @@ class QuerySessionDir:
     summary: SummaryFile | None  # the per-session summary CSV, when there is one
     service_histograms: dict[str, Any] = field(default_factory=dict)  # query → service time (µs)
     service_hlogs: tuple[Path, ...] = ()  # <query>.service-time.hlog (not in `hlogs`: latency only)
+    # query → latency (µs) → count, when the latencies come from the sample's .log lines (no .hdr):
+    # known exactly to the millisecond, so the merged statistics are computed from the values
+    exact_us: dict[str, dict[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,29 @@ def _span_from_hlogs(hlogs: Sequence[Path]) -> tuple[float | None, float | None]
     return (min(starts), max(ends)) if starts else (None, None)
 
 
+def _histogram_ms(latencies_ms: dict[int, int]) -> Any:
+    h = hdr.new_histogram()
+    for ms, n in latencies_ms.items():
+        h.record_value(min(max(ms * 1000, hdr.LOWEST_US), hdr.HIGHEST_US), n)
+    return h
+
+
+def _check_counts(path: Path, summary: SummaryFile, from_logs: dict[str, tuple[int, int]],
+                  warnings: list[str]) -> None:
+    """Counts of the summary CSV against the .log lines: (executions, successful) per query."""
+    csv_counts = {q: (c.total, c.successful) for q, c in _counts_from_summary(summary).items()}
+    for q in sorted(set(csv_counts) | set(from_logs)):
+        a, b = csv_counts.get(q, (0, 0)), from_logs.get(q, (0, 0))
+        if a != b:
+            warnings.append(
+                f"{path}: {q}: the summary CSV counts {a[0]} executions, {a[1]} successful; "
+                f"the .log lines {b[0]}, {b[1]}"
+            )
+
+
 def load_session(path: Path, warnings: list[str], summary_path: Path | None = None) -> QuerySessionDir:
+    """One query session directory: tsload's (``session.json``, ``.hdr``) or the sample's
+    (latencies and counts from its ``.log`` lines, counts checked against its summary CSV)."""
     meta = _read_json(path / SESSION_JSON) if (path / SESSION_JSON).is_file() else None
     histograms: dict[str, Any] = {}
     service: dict[str, Any] = {}
@@ -187,8 +213,33 @@ def load_session(path: Path, warnings: list[str], summary_path: Path | None = No
         summary_path = found[0] if found else None
     summary = _read_summary(summary_path) if summary_path is not None else None
     counts = _counts_from_meta(meta) if meta else {}
-    if not counts and summary is not None:
-        counts = _counts_from_summary(summary)
+    logs = samplelogs.query_logs(path)
+    exact: dict[str, dict[int, int]] = {}
+    log_span: list[float] = []
+    log_counts: dict[str, tuple[int, int]] = {}
+    if not histograms and meta is None and logs:
+        # the sample's session: its .log lines are the only record of each execution
+        for q, p in logs.items():
+            ql = samplelogs.read_query_log(p)
+            if ql.bad_lines:
+                warnings.append(f"{p}: {ql.bad_lines} line(s) not in the sample's .log format, not counted")
+            log_counts[q] = (ql.total, ql.successful)
+            counts[q] = QueryCounts(ql.total, ql.successful, failed=ql.total - ql.successful)
+            if ql.latencies_ms:
+                exact[q] = {ms * 1000: n for ms, n in ql.latencies_ms.items()}
+                histograms[q] = _histogram_ms(ql.latencies_ms)
+                service[q] = _histogram_ms(ql.latencies_ms)  # the sample times from the send
+            log_span += [t for t in (ql.first_start_s, ql.last_end_s) if t is not None]
+    elif summary is not None and logs:
+        for q, p in logs.items():
+            total, failed = samplelogs.count_lines(p)
+            log_counts[q] = (total, total - failed)
+    if summary is not None and logs:
+        _check_counts(path, summary, log_counts, warnings)
+    if summary is not None and (not counts or (log_counts and meta is None)):
+        # a query of the summary without a .log file (removed, or never written) keeps its counts
+        for q, c in _counts_from_summary(summary).items():
+            counts.setdefault(q, c)
     for name, h in histograms.items():
         if name not in counts:
             n = int(h.get_total_count())
@@ -197,6 +248,8 @@ def load_session(path: Path, warnings: list[str], summary_path: Path | None = No
     hlogs = tuple(p for p in all_hlogs if not p.stem.endswith(SERVICE_TIME_SUFFIX))
     started = parse_time(meta.get("started")) if meta else None
     ended = parse_time(meta.get("ended")) if meta else None
+    if (started is None or ended is None) and log_span:
+        started, ended = min(log_span), max(log_span)
     if started is None or ended is None:
         started, ended = _span_from_hlogs(hlogs)
     return QuerySessionDir(
@@ -210,6 +263,7 @@ def load_session(path: Path, warnings: list[str], summary_path: Path | None = No
         summary=summary,
         service_histograms=service,
         service_hlogs=tuple(p for p in all_hlogs if p.stem.endswith(SERVICE_TIME_SUFFIX)),
+        exact_us=exact,
     )
 
 
@@ -297,13 +351,19 @@ def find_run_dirs(
                     seen.add(key)
                     s = load_session(d, warnings, summary_path=csvs[0])
                     if not s.histograms and any(c.successful for c in s.counts.values()):
-                        warnings.append(f"{d}: no .hdr histograms beside {csvs[0].name}: its latencies are "
-                                        "not in the merged figures")
+                        warnings.append(f"{d}: no .hdr histograms or .log lines beside {csvs[0].name}: "
+                                        "its latencies are not in the merged figures")
                     sessions.append(s)
                     subdirs.clear()
                 continue
-            if SESSION_JSON in names or any(f.endswith(".hdr") and f not in _INGEST_HDRS for f in names):
+            if (SESSION_JSON in names or any(f.endswith(".hdr") and f not in _INGEST_HDRS for f in names)
+                    or samplelogs.looks_like_sample_session(d.name, names)):
                 seen.add(key)
                 sessions.append(load_session(d, warnings))
                 subdirs.clear()
+    from_logs = sum(1 for s in sessions if s.exact_us)
+    if from_logs:
+        warnings.append(
+            f"{from_logs} session(s) without .hdr histograms: their latencies are read from their .log "
+            "lines, to the millisecond (the sample's resolution), and merged exactly")
     return RunDirs(tuple(sessions), tuple(ingests), tuple(warnings))

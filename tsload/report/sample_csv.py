@@ -1,11 +1,8 @@
-"""The sample's CSV formats: the per-session ``<dir>-summary.csv`` and its averaging summariser.
+"""Reading the sample's CSV files: the per-session ``<dir>-summary.csv`` and its averaging summariser.
 
-`summary_csv` reproduces the sample query driver byte for byte: the exact header, rows joined
-with ``", "``, numpy's average / population std / linear-interpolated percentiles, scipy's
-geometric mean (``exp(mean(log x))``), each rounded with numpy to 3 decimals and printed as
-Python prints a float; lines joined with ``\\n`` and no newline at the end. One deliberate
-difference: a query without a success gets six empty latency columns (the sample wrote five,
-one column short, which its own summariser then failed on).
+`parse_summary_csv` reads a per-session summary (the sample's or tsload's, which writes it with
+`tsload.query.samplefmt`), including the sample's row for a query without a success
+(``do-q5, 0, 0, , , , ,``: one cell short, empty cells), on which the sample's own summariser crashes.
 
 `averaged_table` is the sample's ``summarize_results`` arithmetic (column-wise average over
 all files) kept only for comparison; it skips empty cells instead of crashing on them.
@@ -15,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,42 +22,11 @@ SAMPLE_HEADER = (
     "Median, 90th perc (in secs), 99th Perc (in secs), Geo Mean (in secs)"
 )
 SAMPLE_COLUMNS: tuple[str, ...] = tuple(c.strip() for c in SAMPLE_HEADER.split(","))
-_N_LATENCY_COLUMNS = 6
 
 
 def fmt3(x: float) -> str:
     """Round as the sample did (numpy ``round(x, 3)``) and print as Python prints the float."""
     return str(float(np.round(np.float64(x), 3)))
-
-
-def latency_cells(latencies_s: Sequence[float]) -> list[str]:
-    """The six latency cells of a sample summary row (avg, std, median, p90, p99, geo mean)."""
-    a = np.asarray(latencies_s, dtype=np.float64)
-    return [
-        fmt3(float(np.average(a))),
-        fmt3(float(np.std(a))),
-        fmt3(float(np.percentile(a, 50))),
-        fmt3(float(np.percentile(a, 90))),
-        fmt3(float(np.percentile(a, 99))),
-        fmt3(float(np.exp(np.mean(np.log(a))))),
-    ]
-
-
-def summary_csv(rows_by_query: Mapping[str, Sequence[float]], totals: Mapping[str, int]) -> str:
-    """The per-session summary CSV of the sample (spec §5).
-
-    ``rows_by_query``: query name → latencies in seconds of its successful executions;
-    ``totals``: query name → executions (successful + failed + timed out). Rows follow the order
-    of ``rows_by_query``, then queries only present in ``totals``. Successful = len(latencies).
-    """
-    lines = [SAMPLE_HEADER]
-    names = list(rows_by_query) + [q for q in totals if q not in rows_by_query]
-    for q in names:
-        lat = rows_by_query.get(q, ())
-        total = int(totals.get(q, len(lat)))
-        cells = latency_cells(lat) if len(lat) > 0 else [""] * _N_LATENCY_COLUMNS
-        lines.append(", ".join([q, str(total), str(len(lat)), *cells]))
-    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
