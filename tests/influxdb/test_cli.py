@@ -52,6 +52,8 @@ def test_run_creates_the_database_and_runs_the_whole_experiment(
     assert res.returncode == 0, res.stderr[-3000:]
     assert "database runcli created" in res.stderr
     assert "tsload model --target influxdb" in res.stdout  # the cost pointer, not Timestream's estimate
+    run_json = (tmp_path / "run" / "run.json").read_text()
+    assert '"target": "influxdb"' in run_json and '"influx_api": "v1"' in run_json
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert sum(q["successful"] for q in report["queries"]) > 0
     assert all(q["failed"] == 0 for q in report["queries"])

@@ -172,6 +172,9 @@ class RunConfig:
         """JSON-able, for run.json (no credentials: the profile name at most)."""
         i, q = self.ingest, self.query or run_query_defaults()
         return {
+            # which database product: what a comparison of two runs (Timestream vs InfluxDB) keys on
+            "target": i.target.kind,
+            "influx_api": i.target.influx_api if i.target.kind == "influxdb" else None,
             "region": i.target.region,
             "endpoint": i.target.endpoint,
             "profile": i.target.profile,

@@ -128,6 +128,8 @@ class QueryConfig:
     def as_dict(self) -> dict[str, Any]:
         """JSON-able, for session.json."""
         return {
+            "target": self.target.kind,
+            "influx_api": self.target.influx_api if self.target.kind == "influxdb" else None,
             "region": self.target.region,
             "endpoint": self.target.endpoint,
             "database": self.database,
