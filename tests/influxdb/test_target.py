@@ -189,3 +189,22 @@ def test_settings_refused_with_the_flag(no_influx_env: None, tmp_path: Path) -> 
 async def _open(cfg: TargetConfig) -> None:
     async with open_target(cfg, ClientOptions()):
         pass
+
+
+async def test_open_model_arrival_runs_unchanged(influxd: InfluxServer, no_influx_env: None, tmp_path: Path) -> None:
+    db = "open_model"
+    await ingest(_cfg(influxd, db, backfill_s=10 * 60))
+    cfg = QueryConfig(
+        target=TargetConfig(endpoint=influxd.url, kind="influxdb"),
+        database=db,
+        log_dir=tmp_path / "logs",
+        concurrency=4,
+        params="model",
+        host_scale=1,
+        arrival_rate=20.0,
+        duration_s=2.0,
+        seed=5,
+    )
+    result = await run_query_workload(cfg)
+    ok = sum(q.successful for q in result.queries.values())
+    assert ok >= 20 and all(q.failed == 0 for q in result.queries.values())
