@@ -191,7 +191,9 @@ async def _open(cfg: TargetConfig) -> None:
         pass
 
 
-async def test_open_model_arrival_runs_unchanged(influxd: InfluxServer, no_influx_env: None, tmp_path: Path) -> None:
+async def test_open_model_arrival_runs_unchanged(
+    influxd: InfluxServer, no_influx_env: None, tmp_path: Path
+) -> None:
     db = "open_model"
     await ingest(_cfg(influxd, db, backfill_s=10 * 60))
     cfg = QueryConfig(
