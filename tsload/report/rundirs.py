@@ -2,7 +2,9 @@
 
 A directory is
 - an ingest run dir when it holds ``ingest-summary.json`` (or, from a crashed run, ``write-latency.hdr``);
-- a query session dir when it holds ``session.json`` or any ``<query>.hdr``;
+- a query session dir when it holds ``session.json`` or any ``<query>.hdr`` (tsload's), or when the
+  AWS sample's query driver wrote it (its ``<dir>-summary.csv``, or a ``<query>.sql`` beside its
+  ``<query>.log``): then latencies and counts come from the ``.log`` lines (`samplelogs`);
 - in summariser-compatibility mode (a ``-p`` pattern), the directory of every summary CSV the
   pattern matches is a query session dir, histograms or not, provided it looks like one
   (``<dir>-summary.csv``, or ``.sql``/``.log``/``.hdr`` files beside it).
