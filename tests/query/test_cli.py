@@ -67,6 +67,12 @@ def test_processes_and_sessions_write_their_dirs(tmp_path: Path, moto_url: str) 
         meta = orjson.loads((d / "session.json").read_bytes())
         total += sum(c["successful"] for c in meta["queries"].values())
         assert meta["session"] == f"{meta['process']}-{meta['session_index']}"
+        # the sample's files, line for line; its summary is written even with a URL as the prefix
+        lines = [x for f in d.glob("q-*.log") for x in f.read_text().splitlines()]
+        assert len(lines) == 5 and all(check_log_line(x)[0] == f"[{meta['session']}]" for x in lines)
+        head, *rows = (d / f"{d.name}-summary.csv").read_text().split("\n")
+        assert head.startswith("Query type, ") and [r.split(", ")[0] for r in rows] == ["q-a", "q-b"]
+        assert sum(int(r.split(", ")[1]) for r in rows) == 5  # --repetitions honoured
     assert total == 20
     assert "q-a" in proc.stdout and "q-b" in proc.stdout  # the final table
     assert "tsload query" in proc.stdout
