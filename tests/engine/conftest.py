@@ -1,5 +1,5 @@
-"""Engines for the tests: in a background thread (same process, so Query can use a stand-in SQL
-module) or as a `python -m tsload serve` subprocess. Clients are stock boto3/aioboto3 over real
+"""Engines for the tests: in a background thread (same process, so a test can look at the engine's
+state) or as a `python -m tsload serve` subprocess. Clients are stock boto3/aioboto3 over real
 loopback sockets; SDK retries are off so every error reaches the test as the engine sent it."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import types
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,43 +75,39 @@ def make_config(tmp: Path, **kw: Any) -> EngineConfig:
     return replace(EngineConfig(data_dir=tmp / "data"), **kw)
 
 
-def standin_sql() -> types.SimpleNamespace:
-    """A stand-in for helper S's `tsload.engine.query` (CONTRACTS.md section 3) that runs the SQL on
-    DuckDB as is: enough to look at what the engine stored and to exercise paging."""
-
-    class QueryValidationError(Exception):
-        pass
-
-    class QueryExecutionError(Exception):
-        pass
-
-    def execute_query(cur: Any, sql: str, *, now: Any) -> Any:
-        if "unsupported_thing" in sql:
-            raise QueryValidationError("unsupported_thing is not supported")
-        try:
-            cur.execute(sql)
-        except Exception as exc:
-            raise QueryExecutionError(str(exc)) from exc
-        names = [d[0] for d in cur.description]
-        rows = [
-            {"Data": [{"NullValue": True} if v is None else {"ScalarValue": str(v)} for v in rec]}
-            for rec in cur.fetchall()
-        ]
-        info = [{"Name": n, "Type": {"ScalarType": "VARCHAR"}} for n in names]
-        return types.SimpleNamespace(column_info=info, rows=rows, bytes_scanned=123, bytes_metered=10_000_000)
-
-    return types.SimpleNamespace(
-        execute_query=execute_query,
-        QueryValidationError=QueryValidationError,
-        QueryExecutionError=QueryExecutionError,
-    )
+V = '"measure_value::bigint"'
 
 
-@pytest.fixture
-def standin(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
-    mod = standin_sql()
-    monkeypatch.setattr("tsload.engine.queries._sql_engine", lambda: mod)
-    return mod
+def fill_numbers(tsw: Any, db: str, table: str, n: int) -> None:
+    """Table `db.table` with the BIGINT values 0..n-1 (one host, one record per millisecond)."""
+    tsw.create_database(DatabaseName=db)
+    tsw.create_table(DatabaseName=db, TableName=table)
+    t0 = int(time.time() * 1000) - 60_000
+    for start in range(0, n, 100):
+        tsw.write_records(
+            DatabaseName=db,
+            TableName=table,
+            CommonAttributes={"Dimensions": [{"Name": "host", "Value": "h"}], "MeasureValueType": "BIGINT"},
+            Records=[
+                {"MeasureName": "n", "MeasureValue": str(i), "Time": str(t0 + i)}
+                for i in range(start, min(start + 100, n))
+            ],
+        )
+
+
+def slow_sql(db: str, table: str) -> str:
+    """Timestream SQL that runs for minutes over `fill_numbers(..., 2000)`: a three-way cross join
+    of 8e9 rows (the tests cancel it or stop the engine under it)."""
+    t = f"{db}.{table}"
+    return f"SELECT sum(a.{V} * b.{V} * c.{V}) AS s FROM {t} a CROSS JOIN {t} b CROSS JOIN {t} c"
+
+
+def quick_sql(db: str, table: str) -> str:
+    """About a second over `fill_numbers(..., 2000)`, longer than a 50 ms query_wait: a sum over
+    2000 x 2000 x 20 = 80,000,000 rows, equal to 1,999,000² x 190."""
+    t = f"{db}.{table}"
+    return (f"SELECT sum(a.{V} * b.{V} * c.{V}) AS s FROM {t} a CROSS JOIN {t} b "
+            f"CROSS JOIN (SELECT {V} FROM {t} WHERE {V} < 20) c")
 
 
 def scalar_rows(resp: dict[str, Any]) -> list[list[str | None]]:

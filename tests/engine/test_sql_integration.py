@@ -1,6 +1,6 @@
-"""Real Timestream SQL through helper S's `tsload.engine.query` (no stand-in), end to end over
-the wire: the engine stores what boto3 wrote, S's module translates and runs the SQL, the engine
-pages the result. Expected values are computed here from the records written."""
+"""Real Timestream SQL through the engine's `tsload.engine.query`, end to end over the wire: the
+engine stores what boto3 wrote, its SQL module translates and runs the SQL, the engine pages the
+result. Expected values are computed here from the records written."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from typing import Any
 import pytest
 
 from tests.engine.conftest import Running, scalar_rows
-
-pytest.importorskip("tsload.engine.query", reason="helper S's SQL module is not in this checkout yet")
 
 DB = "sqldb"
 

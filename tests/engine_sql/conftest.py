@@ -1,4 +1,5 @@
-"""A seeded DevOps-like data set in an in-process DuckDB laid out per CONTRACTS.md section 2."""
+"""A seeded DevOps-like data set in an in-process DuckDB laid out as the engine stores tables
+(docs/engine.md, "Storage (DuckDB)")."""
 
 from __future__ import annotations
 

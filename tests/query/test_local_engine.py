@@ -5,7 +5,6 @@ spec's layout in the contract's formats."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -21,25 +20,6 @@ from tsload.report.sample_csv import SAMPLE_HEADER
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 REPO = Path(__file__).resolve().parents[2]
 
-# Needs helper S's parts (CONTRACTS §3/§4): the engine's SQL module and the workload's .sql files.
-# Without them `tsload serve` answers every Query with a ValidationException, so this suite can only
-# say "not there yet"; it runs as soon as both exist.
-_missing = [
-    what
-    for what, ok in (
-        ("tsload/engine/query.py", importlib.util.find_spec("tsload.engine.query") is not None),
-        (
-            "workloads/devops/queries/{single,multi}/do-q1..6.sql",
-            all(
-                (REPO / "workloads/devops/queries" / m / f"{q}.sql").is_file()
-                for m in ("single", "multi")
-                for q in (f"do-q{i}" for i in range(1, 7))
-            ),
-        ),
-    )
-    if not ok
-]
-pytestmark = pytest.mark.skipif(bool(_missing), reason=f"helper S's parts are not in this build: {_missing}")
 QUERIES = [f"do-q{i}" for i in range(1, 7)]
 
 

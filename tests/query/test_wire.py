@@ -1,6 +1,5 @@
 """Over real loopback sockets: moto's server as an independent wire peer (both transports), and
-the engine (in a thread, with a stand-in SQL module until helper S's lands) for paging, timeouts
-and CancelQuery."""
+the engine (in a thread, with its own SQL translation) for paging, timeouts and CancelQuery."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.engine.conftest import slow_sql
 from tests.sample_format import check_log_line
 from tsload.query import QueryConfig
 from tsload.query.runner import run_query_workload
@@ -63,17 +63,18 @@ async def test_moto_wire(tmp_path: Path, moto_url: str, transport: str) -> None:
         assert (d / "numDatapoints-begin.log").exists() and (d / "numDatapoints-end-result.txt").exists()
 
 
-# -- the engine in a thread (CONTRACTS §3's SQL module stood in by DuckDB as is) ------------------
+# -- the engine in a thread -----------------------------------------------------------------------
 
 
 @pytest.fixture
-def engine_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
-    from tests.engine.conftest import engine_in_thread, standin_sql
+def engine_url(tmp_path: Path) -> Iterator[tuple[str, Any]]:
+    from tests.engine.conftest import engine_in_thread, fill_numbers
     from tsload.engine import EngineConfig
 
-    mod = standin_sql()
-    monkeypatch.setattr("tsload.engine.queries._sql_engine", lambda: mod)
     with engine_in_thread(EngineConfig(data_dir=tmp_path / "data", query_wait=0.05)) as running:
+        fill_numbers(running.client("timestream-write"), "wdb", "nums", 2345)
+        # the first query imports the SQL translation (~0.3 s): not inside the 0.4 s timeouts below
+        running.client("timestream-query").query(QueryString="SELECT 1 AS x")
         yield running.url, running
 
 
@@ -91,9 +92,9 @@ async def test_engine_paging_timeout_and_cancel(
     wl = tiny_workload(
         tmp_path / "wl",
         {
-            "pages": "SELECT range AS x, {region} AS r FROM range(2345)",
+            "pages": 'SELECT "measure_value::bigint" AS x, {region} AS r FROM wdb.nums',
             # long enough to outlast the timeout; the engine interrupts it on CancelQuery
-            "slow": "SELECT sum(a.range * b.range) FROM range(200000) a, range(200000) b",
+            "slow": slow_sql("wdb", "nums"),
         },
     )
     cfg = QueryConfig(
@@ -130,13 +131,11 @@ async def test_engine_paging_timeout_and_cancel(
     assert after["cancelled_queries"] - before.get("cancelled_queries", 0) >= slow.total
 
 
-async def test_throttling_retries_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.engine.conftest import engine_in_thread, standin_sql
+async def test_throttling_retries_counted(tmp_path: Path) -> None:
+    from tests.engine.conftest import engine_in_thread
     from tsload.engine import EngineConfig
     from tsload.engine.config import FaultConfig
 
-    mod = standin_sql()
-    monkeypatch.setattr("tsload.engine.queries._sql_engine", lambda: mod)
     faults = FaultConfig(throttle_rate=0.3, seed=4)
     with engine_in_thread(EngineConfig(data_dir=tmp_path / "data", faults=faults)) as running:
         wl = tiny_workload(tmp_path / "wl", {"one": "SELECT {region} AS r"})

@@ -160,8 +160,8 @@ def test_latency_flag_raises_only_config_errors(text: str | None) -> None:
 
 
 # -- Query: Timestream-flavoured SQL through the engine's translation ------------------------------------
-# Token soup in the style of the workload's queries. Whatever the engine's SQL layer (helper S's
-# `tsload.engine.query` / `tsload.engine.sql`, the pre-pass for durations, `measure_value::double`,
+# Token soup in the style of the workload's queries. Whatever the engine's SQL layer
+# (`tsload.engine.query` / `tsload.engine.sql`, the pre-pass for durations, `measure_value::double`,
 # `"db"."table"`) makes of it, the answer must be a result or a ValidationException, never a 5xx.
 SQL_TOKENS = [
     "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "GROUP BY", "ORDER BY", "LIMIT", "WITH", "AS", "(", ")",

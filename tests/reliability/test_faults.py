@@ -299,24 +299,23 @@ def _query_workload(root: Path, queries: dict[str, tuple[str, float]], retries: 
     return root
 
 
-async def test_query_sessions_survive_throttling_errors_and_timeouts(
-    tmp_path: Path, monkeypatch: Any
-) -> None:
+async def test_query_sessions_survive_throttling_errors_and_timeouts(tmp_path: Path) -> None:
     """8 sessions x 30 queries against an engine that throttles 30%, fails 5% and delays 0-20 ms; one
     query in twenty runs until the 1 s timeout cancels it."""
-    from tests.engine.conftest import engine_in_thread, standin_sql
+    from tests.engine.conftest import engine_in_thread, fill_numbers, slow_sql
     from tsload.engine import EngineConfig
     from tsload.engine.config import FaultConfig
     from tsload.query import QueryConfig
     from tsload.query.runner import run_query_workload
 
-    # The engine's own SQL module is helper S's; a stand-in running the SQL on DuckDB as is does here.
-    sql = standin_sql()
-    monkeypatch.setattr("tsload.engine.queries._sql_engine", lambda: sql)
+    # the slow query's table, written before the faults are on (so every injected fault counted
+    # below is one tsload saw)
+    with engine_in_thread(EngineConfig(data_dir=tmp_path / "data")) as eng:
+        fill_numbers(eng.client("timestream-write"), "fdb", "nums", 2000)
     faults = FaultConfig(throttle_rate=0.3, error_rate=0.05, latency_ms=(0.0, 20.0), seed=5)
     wl = _query_workload(tmp_path / "wl", {
         "fast": ("SELECT {region} AS r, 42 AS answer", 95),
-        "slow": ("SELECT sum(a.range * b.range) FROM range(200000) a, range(200000) b", 5),
+        "slow": (slow_sql("fdb", "nums"), 5),
     }, retries=20)
     sessions, reps = 8, 30
     with engine_in_thread(EngineConfig(data_dir=tmp_path / "data", faults=faults, query_wait=0.05)) as eng:
