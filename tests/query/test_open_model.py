@@ -122,3 +122,50 @@ async def test_closed_model_latency_equals_service_time(tmp_path: Path) -> None:
     assert q.latency == q.service_time and q.latency is not None and q.latency.count == 5
     (d,) = (tmp_path / "logs").iterdir()
     assert (d / "a.hdr").read_text() == (d / "a.service-time.hdr").read_text()
+
+
+def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from tsload.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+def test_query_cli_abort_on_fail(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A breach on the running totals stops a 60 s run as Ctrl-C would: files written, exit 3."""
+    wl = tiny_workload(tmp_path / "wl", {"a": "SELECT {region} AS r", "b": "SELECT {cell} AS c"})
+    logs = tmp_path / "logs"
+    code, out, err = _cli([
+        "query", "--local-data", str(tmp_path / "data"), "--workload", str(wl), "--fixed-params",
+        "--no-datapoint-counts", "-l", str(logs), "--arrival-rate", "20", "-c", "4", "--duration", "60",
+        "--stats-interval", "0.2", "--slo", "queries.p99<0.001ms", "--slo", "queries.failed<=0",
+        "--abort-on-fail", "--slo-grace", "1s", "--seed", "2",
+    ], capsys)
+    assert code == 3, err
+    assert "--abort-on-fail: SLO failed: queries.p99<0.001ms" in err
+    assert err.strip().splitlines()[-1].startswith("SLO failed: queries.p99<0.001ms (measured ")
+    assert "(stopped early)" in out and "arrival rate: requested 20.00/s (constant)" in out
+    assert "SLO: 1 of 2 FAILED" in out and "pass  queries.failed<=0" in out
+    dirs = sorted(logs.iterdir())
+    assert len(dirs) == 4 and all((d / "session.json").is_file() for d in dirs)
+    first = orjson.loads((dirs[0] / "session.json").read_bytes())
+    assert first["arrival"]["started"] > 0 and first["config"]["arrival_rate"] == 20.0
+
+
+@pytest.mark.parametrize(("slo", "needle"), [
+    ("a.p99<5", "latency.p99 is a latency: give the threshold in ms or s"),
+    ("do-q9.p99<5s", "no query 'do-q9' in the workload (queries: a)"),
+    ("ingest.lag.p99<5s", "this command does not ingest"),
+    ("queries.p99 = 5s", "not of the form"),
+])
+def test_query_cli_bad_slo_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str], slo: str,
+                                           needle: str) -> None:
+    wl = tiny_workload(tmp_path / "wl", {"a": "SELECT {region} AS r"})
+    code, out, err = _cli(["query", "--local-data", str(tmp_path / "data"), "--workload", str(wl),
+                           "-l", str(tmp_path / "logs"), "--slo", slo], capsys)
+    assert code == 2 and out == ""
+    (line,) = err.strip().splitlines()
+    assert line.startswith("tsload: error: --slo ") and needle in line
+    assert not (tmp_path / "logs").exists() and not (tmp_path / "data").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pytest
 
 from tests.report.synth import T0, IngestRun, Session, write_ingest, write_session
@@ -127,3 +128,44 @@ def test_nothing_measured_fails(tmp_path: Path) -> None:
     assert r.value is None and not r.passed
     (r,) = evaluate(parse_slos(["do-q1.service_time.p99<5s"]), report)  # an old session: no service time
     assert r.value is None and not r.passed
+
+
+def _two_shards(root: Path) -> None:
+    rng = np.random.default_rng(8)
+    for k in range(2):
+        s = Session({"do-q1": rng.lognormal(np.log(0.05), 0.3, 200)}, started=T0, duration=30.0,
+                    process=k + 1, failed={"do-q1": k})
+        write_session(root / f"shard-{k}", s)
+
+
+def test_report_cli_gates_on_merged_shards(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.report.test_report import run_cli
+
+    _two_shards(tmp_path)
+    code, out, err = run_cli([str(tmp_path), "--slo", "do-q1.p50<1s", "--slo", "queries.failed<0.1%",
+                              "--format", "json"], capsys)
+    assert code == 3
+    data = orjson.loads(out)  # stdout stays JSON: the block goes to stderr
+    verdicts = [(r["expr"], r["pass"]) for r in data["slo"]]
+    assert verdicts == [("do-q1.p50<1s", True), ("queries.failed<0.1%", False)]
+    assert data["slo"][1]["value"] == pytest.approx(100 / 401) and data["slo"][1]["threshold"] == 0.1
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith("SLO failed: queries.failed<0.1% (measured 0.249%)")
+    assert "SLO: 1 of 2 FAILED" in err
+    code, out, err = run_cli([str(tmp_path), "--slo", "do-q1.p50<1s"], capsys)
+    assert code == 0 and "SLO: all 1 passed" in out and "pass  do-q1.p50<1s" in out
+
+
+@pytest.mark.parametrize(("slo", "needle"), [
+    ("do-q1.p99<5", "--slo 'do-q1.p99<5': latency.p99 is a latency"),
+    ("do-q9.p99<5s", "no query 'do-q9' in these runs"),
+])
+def test_report_cli_bad_slo_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], slo: str,
+                                      needle: str) -> None:
+    from tests.report.test_report import run_cli
+
+    _two_shards(tmp_path)
+    code, out, err = run_cli([str(tmp_path), "--slo", slo], capsys)
+    assert code == 2 and out == ""
+    (line,) = err.strip().splitlines()
+    assert line.startswith("tsload: error: ") and needle in line

@@ -227,3 +227,23 @@ def test_run_against_an_unreachable_endpoint_leaves_no_run_directory(tmp_path: P
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "cannot reach" in lines[0] and "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+def test_run_open_model_and_slos_in_report_json(engine: Engine, tmp_path: Path) -> None:
+    out = tmp_path / "open"
+    proc = tsload("run", "-e", engine.url, "--backfill", "10m", "--duration", "3s", "--query-sessions", "3",
+                  "--arrival-rate", "8", "--arrival", "poisson", "--stats-interval", "1", "--out", str(out),
+                  "--slo", "queries.failed<=0", "--slo", "ingest.records_per_s>0",
+                  "--slo", "ingest.latency.p50<0.001ms", cwd=tmp_path)
+    assert proc.returncode == 3, proc.stderr[-3000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("SLO failed: ingest.latency.p50<0.001ms (measured ")
+    report = orjson.loads((out / "report.json").read_bytes())
+    assert [(s["expr"], s["pass"]) for s in report["slo"]] == [
+        ("queries.failed<=0", True), ("ingest.records_per_s>0", True), ("ingest.latency.p50<0.001ms", False)]
+    arrival = report["arrival"]
+    assert arrival["requested_per_s"] == 8 and arrival["arrival"] == "poisson" and arrival["started"] > 0
+    assert arrival["scheduled"] == arrival["started"] + arrival["dropped"]
+    assert all(q["service_time"] is not None for q in report["queries"] if q["successful"])
+    assert report["ingest"]["latency_from_schedule_ms"]["count"] > 0
+    assert "arrival rate: requested 8.00/s (poisson)" in proc.stdout

@@ -198,6 +198,49 @@ Repetitions = Annotated[
     typer.Option("--repetitions", help="Queries per session (0: the config's, or until --duration ends)."),
 ]
 
+# -- the open model (query.arrival)
+
+ArrivalRate = Annotated[
+    float | None,
+    typer.Option(
+        "--arrival-rate", metavar="R",
+        help="Open model: queries/s of the whole run, split exactly over -p and --shard; -c is then the "
+        "pool of sessions in flight, and think time is not used.",
+    ),
+]
+Arrival = Annotated[
+    str, typer.Option("--arrival", help="Open-model arrivals: constant (every 1/R s) or poisson.")
+]
+ArrivalQueue = Annotated[
+    int,
+    typer.Option(
+        "--arrival-queue", metavar="N",
+        help="Open model: scheduled starts that may wait for a free session, per process; more are dropped.",
+    ),
+]
+
+# -- SLO thresholds (report.slo)
+
+Slo = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--slo", metavar="EXPR",
+        help="Threshold, repeatable: do-q1.p99<500ms, queries.failed<1%, do-q3.service_time.p50<200ms, "
+        "ingest.lag.p99<5s, ingest.records_per_s>1000. Any failure: exit 3.",
+    ),
+]
+AbortOnFail = Annotated[
+    bool,
+    typer.Option(
+        "--abort-on-fail",
+        help="Stop at the first --slo breach on the running totals (drain as Ctrl-C, write, exit 3).",
+    ),
+]
+SloGrace = Annotated[
+    str,
+    typer.Option("--slo-grace", metavar="D", help="With --abort-on-fail: no evaluation before D (10s, 2m)."),
+]
+
 # -- the run: processes, progress, output
 
 Concurrency = Annotated[

@@ -70,6 +70,9 @@ def command(
         "--sdk-writes", help="Send with aioboto3 write_records (comparison).")] = False,
     local_data: o.LocalData = "./tsload-data",
     drain_timeout: o.DrainTimeout = 10.0,
+    slo: o.Slo = None,
+    abort_on_fail: o.AbortOnFail = False,
+    slo_grace: o.SloGrace = "10s",
 ) -> None:
     from tsload._errors import ConfigError
     from tsload._units import parse_duration
@@ -131,11 +134,14 @@ def command(
         drain_timeout_s=drain_timeout,
     )
     cfg.validate()
-    code = _run(cfg)
+    from tsload.cli._slo import gate_from_flags
+
+    gate = gate_from_flags(slo, abort_on_fail, slo_grace, query_side=False)
+    code = _run(cfg, gate)
     raise typer.Exit(code)
 
 
-def _run(cfg: Any) -> int:
+def _run(cfg: Any, gate: Any) -> int:
     import asyncio
 
     from tsload.cli._console import err_console, info, is_interactive, warn
@@ -144,9 +150,14 @@ def _run(cfg: Any) -> int:
 
     view = ProgressView(err_console, live=is_interactive())
 
+    def on_progress(p: Any) -> None:
+        view.update(p)
+        gate.on_ingest(p)
+
     async def body(stop: asyncio.Event) -> Any:
+        gate.watch(stop)
         with view:
-            return await ingest(cfg, stop=stop, on_progress=view.update, on_message=view.note)
+            return await ingest(cfg, stop=stop, on_progress=on_progress, on_message=view.note)
 
     def on_first_signal() -> None:
         view.note(
@@ -163,6 +174,13 @@ def _run(cfg: Any) -> int:
     if not summary.balanced:
         warn("generated != ingested + rejected + failed + dropped: a tsload bug, please report it")
         return 1
+    if gate.slos:
+        from tsload.cli._slo import finish
+        from tsload.report.live import ingest_report
+
+        failed = finish(gate.results(ingest_report(summary)))
+        if failed:
+            return failed
     return 130 if summary.drain_deadline_hit else 0
 
 

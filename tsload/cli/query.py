@@ -9,6 +9,7 @@ import typer
 
 from tsload.cli import _options as o
 from tsload.cli._live import LiveView
+from tsload.query.arrival import DEFAULT_QUEUE
 
 HELP = """Run query sessions against Timestream, the local engine or any endpoint, as the sample's users do.
 
@@ -27,6 +28,18 @@ Examples:
   tsload query --shard 0/4 -r us-east-1 -c 50 --params model --seed 7   # machine 1 of 4
   tsload query --workload ./my-workload --config ./my-workload/config_row_count.ini
   tsload report ~/timestream_perf                                         # merge what it wrote
+  tsload query --arrival-rate 50 -c 32 --duration 5m --params model        # open model: 50 queries/s
+  tsload query --arrival-rate 50 --arrival poisson --slo 'queries.p99<1s' --slo 'queries.failed<1%'
+
+Closed model (default): each session waits for its answer, thinks, sends the next. Open model
+(--arrival-rate R): queries start on a schedule of R/s for the whole run (split exactly over -p and
+--shard), whatever the target does; -c sessions are the pool that serves it and think time is not
+used. Latency is measured from each query's intended start, service time from its send (equal
+in the closed model); starts more than 10 ms behind schedule are counted late, and starts that
+find --arrival-queue (default 1000 per process) full are dropped and counted.
+
+--slo EXPR (repeatable) checks thresholds at the end: exit 3 when one fails, the last line naming
+it; --abort-on-fail stops at the first breach after --slo-grace (as Ctrl-C does).
 
 --shard K/N: machine K of N. Its sessions are numbered K*P*C .. (K+1)*P*C-1 over all shards and
 seeded from (--seed, that number) only, so N shards run with the same --seed reproduce exactly the
@@ -84,6 +97,12 @@ def command(
         "--sdk-queries", help="Send through aioboto3's query client even to a fixed endpoint.")] = False,
     no_datapoint_counts: Annotated[bool, typer.Option(
         "--no-datapoint-counts", help="Skip the numDatapoints-begin/end counts of each session.")] = False,
+    arrival_rate: o.ArrivalRate = None,
+    arrival: o.Arrival = "constant",
+    arrival_queue: o.ArrivalQueue = DEFAULT_QUEUE,
+    slo: o.Slo = None,
+    abort_on_fail: o.AbortOnFail = False,
+    slo_grace: o.SloGrace = "10s",
 ) -> None:
     from tsload._errors import ConfigError
     from tsload._units import parse_duration
@@ -128,12 +147,20 @@ def command(
         count_datapoints=not no_datapoint_counts,
         transport="sdk" if sdk_queries else "auto",
         shard=parse_shard(shard) if shard is not None else None,
+        arrival_rate=arrival_rate,
+        arrival=arrival,
+        arrival_queue=arrival_queue,
     )
     cfg.validate()
-    raise typer.Exit(_run(cfg))
+    from tsload.cli._slo import gate_from_flags
+    from tsload.query.runner import resolve_workload
+
+    names = set(resolve_workload(cfg).templates)
+    gate = gate_from_flags(slo, abort_on_fail, slo_grace, queries=names, ingest=False)
+    raise typer.Exit(_run(cfg, gate))
 
 
-def _run(cfg: Any) -> int:
+def _run(cfg: Any, gate: Any) -> int:
     import asyncio
 
     from tsload.cli._console import err_console, info, is_interactive, out_console
@@ -142,9 +169,14 @@ def _run(cfg: Any) -> int:
 
     view = ProgressView(err_console, live=is_interactive())
 
+    def on_progress(p: Any) -> None:
+        view.update(p)
+        gate.on_query(p)
+
     async def body(stop: asyncio.Event) -> Any:
+        gate.watch(stop)
         with view:
-            return await run_query_workload(cfg, stop=stop, on_progress=view.update, on_message=view.note)
+            return await run_query_workload(cfg, stop=stop, on_progress=on_progress, on_message=view.note)
 
     def on_first_signal() -> None:
         view.note("stopping: cancelling queries in flight and writing the logs (Ctrl-C again to quit now)")
@@ -159,11 +191,25 @@ def _run(cfg: Any) -> int:
     # not a terminal: no width to fit, so do not squeeze columns
     console = out_console if sys.stdout.isatty() else Console(width=160, highlight=False)
     console.print(final_table(result))
+    if result.arrival is not None:
+        console.print(result.arrival.verdict(), markup=False, soft_wrap=True)
     for d in result.log_dirs[:3]:
         info(f"session directory: {d}")
     if len(result.log_dirs) > 3:
         info(f"... and {len(result.log_dirs) - 3} more; merge them with: tsload report {cfg.log_dir}")
-    return 0
+    if not gate.slos:
+        return 0
+    from tsload.cli._slo import finish
+    from tsload.report import load_report
+
+    # evaluated on what the sessions wrote, merged exactly as `tsload report` merges it
+    dirs = [Path(d) for d in result.log_dirs]
+    report = load_report(dirs)[0] if dirs else None
+    from tsload.report.merge import Report
+
+    empty = Report(sources=(), sessions=0, wall_s=None, started_s=None, ended_s=None, queries=(), ingest=None,
+                   histograms={})
+    return finish(gate.results(report or empty))
 
 
 # -- progress (stderr) and the final table (stdout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tsload._errors import ConfigError
+from tsload.cli import _options as o
 
 if TYPE_CHECKING:
     from tsload.report.merge import Report
@@ -23,6 +25,7 @@ Examples:
 
 \b
   tsload report ./tsload-runs/latest                      # table on the terminal
+  tsload report shard-*/ --slo 'queries.p99<1s' --slo 'ingest.rejected<0.1%'   # CI gate: exit 3 on a failure
   tsload report runs/host-a runs/host-b --format md       # several machines, Markdown
   tsload report runs/ --format json > report.json
   tsload report runs/ --format html -o report.html        # one self-contained page with charts
@@ -67,6 +70,7 @@ def command(
         "csv with -d).")] = None,
     averaged: Annotated[bool, typer.Option(
         "--averaged", help="Also print the sample's column-wise averaged table, for comparison.")] = False,
+    slo: o.Slo = None,
 ) -> None:
     from tsload.cli._console import err_console, info, warn
     from tsload.report.merge import build_report
@@ -109,6 +113,9 @@ def command(
             fmt = "table"
     if pattern is None and directory is not None:
         pattern = "*.csv"
+    from tsload.report.slo import check_subjects, evaluate, parse_slos
+
+    slos = parse_slos(slo or ())  # a malformed threshold fails before any directory is read
 
     found = find_run_dirs(roots, pattern=pattern, exclude=[out_path] if out_path is not None else [])
     if not found.sessions and not found.ingests:
@@ -116,6 +123,10 @@ def command(
         what = f"summary CSVs matching {pattern!r}" if pattern else "query session or ingest run directories"
         raise ConfigError("DIR", f"directories holding {what}", got=where)
     report = build_report(found, [str(r) for r in roots])
+    if slos:
+        check_subjects(slos, report)
+        # on the exactly merged histograms of every session, process, shard and machine found
+        report = dataclasses.replace(report, slo=evaluate(slos, report))
     for w in report.warnings:
         warn(w)
 
@@ -160,3 +171,9 @@ def command(
         sys.stdout.write(text)
         if avg is not None and fmt in ("csv", "json", "html"):
             err_console.print(averaged_renderable(avg))  # stdout carries the data; the comparison goes aside
+    if slos:
+        from tsload.cli._slo import finish
+
+        code = finish(report.slo, block_to_stderr=out_path is None and fmt != "table")
+        if code:
+            raise typer.Exit(code)

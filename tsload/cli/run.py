@@ -9,6 +9,7 @@ import typer
 
 from tsload.cli import _options as o
 from tsload.cli._live import LiveView
+from tsload.query.arrival import DEFAULT_QUEUE
 
 HELP = """Run the whole DevOps workload: create the table, backfill history, then live ingestion and
 query sessions side by side for --duration, then print and save the merged report.
@@ -81,6 +82,12 @@ def command(
     stats_interval: o.StatsInterval = 2.0,
     drain_timeout: o.DrainTimeout = 10.0,
     prices: o.Prices = None,
+    arrival_rate: o.ArrivalRate = None,
+    arrival: o.Arrival = "constant",
+    arrival_queue: o.ArrivalQueue = DEFAULT_QUEUE,
+    slo: o.Slo = None,
+    abort_on_fail: o.AbortOnFail = False,
+    slo_grace: o.SloGrace = "10s",
 ) -> None:
     from tsload._errors import ConfigError
     from tsload._units import parse_duration
@@ -144,6 +151,9 @@ def command(
             params=params,
             repetitions=repetitions or None,
             timeout_s=query_timeout,
+            arrival_rate=arrival_rate,
+            arrival=arrival,
+            arrival_queue=arrival_queue,
         )
         if query_sessions > 0
         else None
@@ -153,7 +163,13 @@ def command(
     )
     cfg.validate()
     price_list = load_prices(prices)  # a bad --prices fails before anything runs
-    code = _run(cfg, price_list)
+    from tsload.cli._slo import gate_from_flags
+    from tsload.query.workload import load_workload
+
+    q = cfg.query_config()
+    names = set(load_workload(q.workload_dir, config=q.config_file, multi=q.multi).templates)
+    gate = gate_from_flags(slo, abort_on_fail, slo_grace, queries=names, query_side=cfg.query is not None)
+    code = _run(cfg, price_list, gate)
     if out is None and (cfg.out_dir / "run.json").is_file():
         _link_latest(cfg.out_dir)
     raise typer.Exit(code)
@@ -217,7 +233,7 @@ def _cost_lines(cfg: Any, prices: Any, result: Any | None) -> list[str]:
     return lines
 
 
-def _run(cfg: Any, prices: Any) -> int:
+def _run(cfg: Any, prices: Any, gate: Any) -> int:
     import asyncio
     import sys
 
@@ -230,15 +246,25 @@ def _run(cfg: Any, prices: Any) -> int:
             info(line)
     view = RunView(err_console, live=is_interactive())
 
+    def on_ingest(p: Any) -> None:
+        view.ingest(p)
+        gate.on_ingest(p)
+
+    def on_queries(p: Any) -> None:
+        view.queries(p)
+        gate.on_query(p)
+
     async def body(stop: asyncio.Event) -> Any:
+        gate.watch(stop)
         with view:
             return await run_experiment(
                 cfg,
                 stop=stop,
                 on_message=view.note,
                 on_phase=view.phase,
-                on_ingest_progress=view.ingest,
-                on_query_progress=view.queries,
+                on_ingest_progress=on_ingest,
+                on_query_progress=on_queries,
+                slos=gate.slos,
             )
 
     def on_first_signal() -> None:
@@ -268,6 +294,19 @@ def _run(cfg: Any, prices: Any) -> int:
     if not result.balanced:
         warn("generated != ingested + rejected + failed + dropped: a tsload bug, please report it")
         return 1
+    if result.queries is not None and result.queries.arrival is not None:
+        console.print(result.queries.arrival.verdict(), markup=False, soft_wrap=True)
+    if gate.slos:
+        from tsload.cli._slo import finish
+
+        if result.report is None:  # stopped during the backfill: nothing live to judge
+            from tsload.report.slo import SloResult
+
+            failed = finish([SloResult(s.expr, None, s.threshold, s.unit, False) for s in gate.slos])
+        else:
+            failed = finish(result.report.slo)
+        if failed:
+            return failed
     drained = any(s is not None and s.drain_deadline_hit for s in (result.backfill, result.live))
     return 130 if drained else 0
 

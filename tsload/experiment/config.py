@@ -202,6 +202,8 @@ class RunConfig:
             "config": str(q.config_file) if q.config_file else None,
             "params": q.params,
             "repetitions": q.repetitions,
+            "arrival_rate": q.arrival_rate,
+            "arrival": q.arrival if q.arrival_rate is not None else None,
             "memory_store_retention_hours": i.memory_store_retention_hours,
             "magnetic_store_retention_days": i.magnetic_store_retention_days,
             "enable_magnetic_writes": i.enable_magnetic_writes,

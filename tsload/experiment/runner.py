@@ -15,9 +15,10 @@ graceful end (the backfill stops, or the live phase drains and the report is sti
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from tsload.ingest import IngestSummary, Progress
 from tsload.ingest.runner import ingest
 from tsload.query.runner import QueryProgress, QueryRunResult, run_query_workload
 from tsload.report import Report, RunDirs, load_report
+from tsload.report.slo import Slo, evaluate
 from tsload.targets import open_target
 
 log = logging.getLogger(__name__)
@@ -69,8 +71,12 @@ async def run_experiment(
     on_phase: OnPhase | None = None,
     on_ingest_progress: OnIngestProgress | None = None,
     on_query_progress: OnQueryProgress | None = None,
+    slos: Sequence[Slo] = (),
 ) -> RunResult:
-    """Run one experiment; return its summaries and merged report (also written under cfg.out_dir)."""
+    """Run one experiment; return its summaries and merged report (also written under cfg.out_dir).
+
+    ``slos`` are evaluated on the live phase's merged report (``Report.slo``, report.json's ``slo``).
+    """
     cfg.validate()
     stop = stop or asyncio.Event()
     say = on_message or (lambda text: log.info("%s", text))
@@ -139,6 +145,8 @@ async def run_experiment(
     if live is not None:
         dirs = [cfg.out_dir / "ingest"] + ([cfg.out_dir / "queries"] if queries is not None else [])
         report, found = load_report([d for d in dirs if d.exists()])
+        if slos:
+            report = dataclasses.replace(report, slo=evaluate(slos, report))
         _write_reports(cfg.out_dir, report, found, say)
     run_json["ended"] = time.time()
     run_json["target"] = resolved.description

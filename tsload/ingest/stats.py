@@ -94,6 +94,14 @@ class Progress:
     throttled: int
     retries: int
     warnings: tuple[str, ...] = ()
+    requests: int = 0
+    dropped: int = 0
+    generated_measures: int = 0
+    ingested_measures: int = 0
+    # the run's totals so far (HDR, µs; live objects of the aggregator: read them in the callback)
+    latency_total: Any = field(default=None, repr=False)
+    lag_total: Any = field(default=None, repr=False)
+    from_schedule_total: Any = field(default=None, repr=False)
 
 
 def _ms(h: Any, q: float) -> float | None:
@@ -201,6 +209,13 @@ class Aggregator:
             throttled=totals["throttled"],
             retries=totals["retries"],
             warnings=tuple(warnings),
+            requests=totals["requests"],
+            dropped=totals["dropped"],
+            generated_measures=totals["generated_measures"],
+            ingested_measures=totals["ingested_measures"],
+            latency_total=self.latency_total,
+            lag_total=self.lag_total,
+            from_schedule_total=self.from_schedule_total,
         )
         self._last_tick_mono = now
         self._last_totals = totals

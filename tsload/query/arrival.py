@@ -25,8 +25,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 ARRIVALS = ("constant", "poisson")
 LATE_AFTER_S = 0.010
 DEFAULT_QUEUE = 1000
@@ -50,6 +48,8 @@ def arrivals(
     parts: int = 1,
 ) -> Iterator[Arrival]:
     """This part's arrivals (j ≡ part mod parts) of the run's stream, in order, forever."""
+    import numpy as np  # here: the CLI imports this module for its defaults
+
     names = [n for n, w in weights if w > 0]
     cum = np.cumsum([w for _, w in weights if w > 0], dtype=np.float64)
     cum /= cum[-1]
