@@ -258,3 +258,29 @@ def test_tsload_writes_the_same_bytes(tmp_path: Path) -> None:
     # no service answer: the error, then traceback-style lines and a blank line (no ids line)
     assert block[0] == "ConnectionError: reset by peer" and block[1] == "Traceback (most recent call last):"
     assert block[-2:] == ["", ""]
+
+
+def test_the_writer_and_the_reader_agree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tsload.query.samplefmt import log_line
+    from tsload.report.samplelogs import parse_line, read_query_log
+
+    cases = [(0.0, 5, "AEDQ1"), (0.0004, 1, "AEDQ2"), (1.0, 0, "AEDQ3"), (12.3456, 7, "AEDQ4"),
+             (0.5, None, None)]
+    text = "".join(log_line("[2-7]", n, T0, qid, t, rows) for n, (t, rows, qid) in enumerate(cases, 1))
+    for n, (line, (t, rows, qid)) in enumerate(zip(text.splitlines(), cases, strict=True), 1):
+        check_log_line(line)
+        parsed = parse_line(line)
+        assert parsed is not None
+        assert (parsed.tag, parsed.execution, parsed.query_id, parsed.rows) == ("2-7", n, qid, rows)
+        assert parsed.time_s == round(t, 3) and parsed.when_s == T0.timestamp()
+    # an old tsload line (before the sample's format) is not silently taken: counted and warned about
+    d = tmp_path / "us-east-1-2026-12-04-11-51-04-2-7"
+    d.mkdir(parents=True)
+    (d / "do-q1.sql").write_text("SELECT 1")
+    (d / "do-q1.log").write_text(text + "1-1, 1, 2026-12-04T11:51:04.292Z, AEDQ, 0.059038, 59\n")
+    ql = read_query_log(d / "do-q1.log")
+    assert (ql.total, ql.successful, ql.bad_lines) == (5, 4, 1)
+    assert ql.latencies_ms == {0: 2, 1000: 1, 12346: 1}
+    code, out, err = run_report([str(tmp_path), "--format", "json"], capsys)
+    assert code == 0, err
+    assert any("1 line(s) not in the sample's .log format" in w for w in orjson.loads(out)["warnings"])

@@ -12,8 +12,8 @@ check one against the other, and the report does not depend on the query package
 from __future__ import annotations
 
 import calendar
+import functools
 import re
-import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,7 @@ from pathlib import Path
 LOG_LINE = re.compile(
     r"^\[(?P<tag>[^\]]*)\] (?P<execution>\d+)\. "
     r"(?P<when>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\. "
-    r"QueryId: (?P<query_id>.*)\. Time: (?P<time>[0-9.eE+-]+)\. Rows: (?P<rows>\d+|None)$"
+    r"QueryId: (?P<query_id>\S*)\. Time: (?P<time>[0-9.eE+-]+)\. Rows: (?P<rows>\d+|None)$"
 )
 DATAPOINTS_PREFIX = "numDatapoints-"
 
@@ -40,23 +40,31 @@ class LogLine:
         return self.rows is not None
 
 
+@functools.lru_cache(maxsize=4096)
+def _epoch(w: str) -> float:
+    """Epoch seconds of ``%Y-%m-%d %H:%M:%S`` (UTC), by slicing: consecutive lines share their second,
+    and time.strptime would be most of the cost of reading a large run."""
+    return float(calendar.timegm((int(w[0:4]), int(w[5:7]), int(w[8:10]), int(w[11:13]), int(w[14:16]),
+                                  int(w[17:19]), 0, 0, 0)))
+
+
 def parse_line(line: str) -> LogLine | None:
     m = LOG_LINE.match(line.rstrip("\r\n"))
     if m is None:
         return None
+    tag, execution, when, qid, time_s, rows = m.groups()
     try:
-        when = calendar.timegm(time.strptime(m["when"], "%Y-%m-%d %H:%M:%S"))
-        seconds = float(m["time"])
+        seconds = float(time_s)
+        when_s = _epoch(when)
     except ValueError:
         return None
-    qid = m["query_id"]
     return LogLine(
-        tag=m["tag"],
-        execution=int(m["execution"]),
-        when_s=float(when),
+        tag=tag,
+        execution=int(execution),
+        when_s=when_s,
         query_id=None if qid == "None" else qid,
         time_s=seconds,
-        rows=None if m["rows"] == "None" else int(m["rows"]),
+        rows=None if rows == "None" else int(rows),
     )
 
 
@@ -77,21 +85,25 @@ def read_query_log(path: Path) -> QueryLog:
     lat: Counter[int] = Counter()
     first: float | None = None
     last: float | None = None
+    match = LOG_LINE.match
     with open(path, encoding="utf-8", errors="replace") as f:
         for raw in f:
-            if not raw.strip():
+            m = match(raw.rstrip("\r\n"))
+            if m is None:
+                bad += bool(raw.strip())
                 continue
-            line = parse_line(raw)
-            if line is None:
+            _, _, when, _, time_s, rows = m.groups()
+            try:
+                seconds, end = float(time_s), _epoch(when)
+            except ValueError:
                 bad += 1
                 continue
             total += 1
-            start = line.when_s - line.time_s
-            first = start if first is None else min(first, start)
-            last = line.when_s if last is None else max(last, line.when_s)
-            if line.ok:
+            first = end - seconds if first is None else min(first, end - seconds)
+            last = end if last is None else max(last, end)
+            if rows != "None":
                 ok += 1
-                lat[round(line.time_s * 1000)] += 1
+                lat[round(seconds * 1000)] += 1
     return QueryLog(total, ok, dict(lat), first, last, bad)
 
 
