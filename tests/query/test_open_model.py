@@ -19,6 +19,7 @@ from tsload.stats import hdr
 from tsload.targets import TargetConfig
 
 WEIGHTS = (("a", 1.0), ("b", 3.0))
+WEIGHTS_AB = (("a", 1.0), ("b", 2.0))  # tiny_workload's weights for queries a, b
 FLOOR_S = 0.100  # the engine's injected latency: no execution is shorter
 
 
@@ -169,3 +170,28 @@ def test_query_cli_bad_slo_before_any_work(tmp_path: Path, capsys: pytest.Captur
     (line,) = err.strip().splitlines()
     assert line.startswith("tsload: error: --slo ") and needle in line
     assert not (tmp_path / "logs").exists() and not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("transport", ["sdk", "fast"])
+async def test_open_model_over_moto(tmp_path: Path, moto_url: str, transport: str) -> None:
+    """The AWS wire (SigV4, the Query JSON protocol, both clients) against moto's server: the
+    schedule is kept exactly in counts, poisson arrivals split over 2 processes."""
+    wl = tiny_workload(tmp_path / "wl", {"a": "SELECT {region} AS r", "b": "SELECT {cell} AS c"})
+    cfg = QueryConfig(
+        target=TargetConfig(endpoint=moto_url), workload_dir=wl, params="fixed", log_dir=tmp_path / "logs",
+        seed=4, repetitions=3, concurrency=2, processes=2, count_datapoints=False, transport=transport,
+        arrival_rate=10.0, arrival="poisson",
+    )
+    res = await run_query_workload(cfg)
+    arr = res.arrival
+    assert arr is not None and arr.scheduled == 2 * 2 * 3 and arr.started + arr.dropped == arr.scheduled
+    assert sum(q.successful for q in res.queries.values()) == arr.started
+    # the query of each arrival comes from the run's one stream, whatever the split
+    expected = [a.query for a in itertools.islice(arrivals(10.0, "poisson", 4, WEIGHTS_AB), 12)]
+    got = {name: q.total + q.dropped for name, q in res.queries.items()}
+    assert got == {n: expected.count(n) for n in set(expected)}
+    report, _ = load_report([tmp_path / "logs"])
+    assert report.arrival is not None and report.arrival.started == arr.started
+    for row in report.queries:
+        assert row.service_time is not None and row.latency is not None
+        assert row.latency.max >= row.service_time.max * 0.999
