@@ -298,12 +298,11 @@ class Session:
 
     async def _open_queries(self, state: ArrivalState) -> None:
         """Take scheduled starts from the process's queue until it says the schedule is over."""
-        loop = asyncio.get_running_loop()
         while True:
             item = await state.queue.get()
             if item is None:
                 return
-            lag = state.take(item, loop.time())
+            lag = state.take(item, time.perf_counter())
             name = item.arrival.query
             out = await self.executor.run(self.sql[name])
             self.executed += 1
