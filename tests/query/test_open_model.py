@@ -13,7 +13,7 @@ import pytest
 
 from tests.query.test_wire import tiny_workload
 from tsload.query import QueryConfig, run_query_workload
-from tsload.query.arrival import LATE_AFTER_S, arrivals
+from tsload.query.arrival import arrivals
 from tsload.report import load_report
 from tsload.stats import hdr
 from tsload.targets import TargetConfig
@@ -51,15 +51,16 @@ def _cfg(tmp_path: Path, rate: float, sessions: int, reps: int, **kw: object) ->
 
 
 async def test_both_regimes_against_a_100ms_engine(tmp_path: Path) -> None:
-    # A: 20/s needs 2 queries in flight; the pool has 6: latency ≈ service time, rate kept.
-    ok = await run_query_workload(_cfg(tmp_path / "a", 20.0, 6, 5))  # 30 arrivals over 1.5 s
+    # A: 20/s needs 2 queries in flight; the pool has 15 (room for a loaded machine's slow
+    # answers, seen at 0.5 s): latency ≈ service time, rate kept.
+    ok = await run_query_workload(_cfg(tmp_path / "a", 20.0, 15, 2))  # 30 arrivals over 1.5 s
     arr = ok.arrival
     assert arr is not None and arr.scheduled == arr.started == 30 and arr.dropped == 0
     assert sum(q.total for q in ok.queries.values()) == 30
     assert arr.kept_up and arr.achieved_per_s == pytest.approx(20.0, rel=0.02)
     for q in ok.queries.values():
         assert q.latency and q.service_time and q.service_time.min >= FLOOR_S * 0.99
-        assert q.latency.p50 - q.service_time.p50 < LATE_AFTER_S
+        assert q.latency.p50 - q.service_time.p50 < FLOOR_S / 2  # (B: seconds)
     assert arr.late < arr.started // 4  # the schedule asks for none; a busy machine starts a few late
 
     # B: 100/s against 2 sessions of >= 100 ms each: at most 20/s can start.
