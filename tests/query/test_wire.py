@@ -73,7 +73,7 @@ def engine_url(tmp_path: Path) -> Iterator[tuple[str, Any]]:
 
     with engine_in_thread(EngineConfig(data_dir=tmp_path / "data", query_wait=0.05)) as running:
         fill_numbers(running.client("timestream-write"), "wdb", "nums", 2345)
-        # the first query imports the SQL translation (~0.3 s): not inside the 0.4 s timeouts below
+        # the first query imports the SQL translation (~0.3 s): not inside the timeouts below
         running.client("timestream-query").query(QueryString="SELECT 1 AS x")
         yield running.url, running
 
@@ -106,7 +106,7 @@ async def test_engine_paging_timeout_and_cancel(
         log_dir=tmp_path / "logs",
         seed=11,
         transport=transport,
-        timeout_s=0.4,
+        timeout_s=1.0,  # the first answer (translation + query_wait) comes well before it
         count_datapoints=False,
         repetitions=4,
     )
