@@ -255,7 +255,7 @@ async def _transport_round(url: str, kind: str, seconds: float, concurrency: int
 
     from tsload.model.encode import EncodeOptions, RequestEncoder
     from tsload.model.fleet import Fleet, FleetConfig
-    from tsload.targets.timestream.http import HttpClient
+    from tsload.targets.http import HttpClient
     from tsload.targets.timestream.sigv4 import SigV4Signer
 
     fleet = Fleet(FleetConfig(host_scale=1))

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from tsload.targets.timestream.http import HttpClient, HttpError
+from tsload.targets.http import HttpClient, HttpError
 
 Responder = Callable[[bytes], list[bytes]]
 

@@ -69,6 +69,19 @@ def test_only_the_registry_imports_target_packages() -> None:
     assert importers == set(), importers
 
 
+def test_a_target_package_imports_no_other_target_package() -> None:
+    """One folder per target: what two targets share lives in tsload/targets/ itself (http.py)."""
+    packages = sorted(p.name for p in (PACKAGE / "targets").iterdir() if (p / "__init__.py").is_file())
+    assert "timestream" in packages
+    offenders = []
+    for package in packages:
+        others = tuple(f"tsload.targets.{o}" for o in packages if o != package)
+        for path in sorted((PACKAGE / "targets" / package).rglob("*.py")):
+            bad = [n for n in _imports(path) if n in others or n.startswith(tuple(o + "." for o in others))]
+            offenders += [f"{path.relative_to(PACKAGE.parent)}: {n}" for n in bad]
+    assert not offenders, offenders
+
+
 def test_the_interface_loads_no_sdk() -> None:
     code = (
         "import sys, tsload.targets\n"

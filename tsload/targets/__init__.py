@@ -91,10 +91,9 @@ def reopen(handoff: Handoff, options: ClientOptions | None = None) -> Target:
 
 
 def query_language(cfg: TargetConfig) -> QueryLanguage | None:
-    """The query dialect of the target `cfg` names, or None for Timestream SQL (the query side's own)."""
-    if cfg.kind == "influxdb":
-        from tsload.targets.influxdb.dialect import dialect_for_api
-
-        return dialect_for_api(cfg.influx_api)
-    _factory(cfg.kind, "target")  # an unknown name is an error here too
-    return None
+    """The query dialect of the target `cfg` names (its class's optional ``query_language(cfg)``),
+    or None for Timestream SQL (the query side's own)."""
+    language: Callable[[TargetConfig], QueryLanguage] | None = getattr(
+        _factory(cfg.kind, "target.kind"), "query_language", None
+    )
+    return None if language is None else language(cfg)

@@ -67,6 +67,9 @@ retryable-error policy is the target's (``retryable_codes``), the back-off is `R
 Optional abilities (check with ``isinstance``; these Protocols are ``runtime_checkable``):
 - `CancelsQueries`: ``cancel_query(query_id)`` stops a query that failed or timed out after the
   server gave it an id (Timestream's CancelQuery).
+A target whose queries are not Timestream SQL gives its class a ``query_language(cfg)`` class
+method returning its `QueryLanguage` (``tsload.targets.query_language`` asks for it before any
+target is opened: the query side renders its workload with it).
 
 Errors: opening or a schema call that cannot succeed raises `TargetError` (or `ConfigError` for a
 bad setting) with one line naming what failed; never an SDK's exception type.

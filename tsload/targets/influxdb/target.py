@@ -26,11 +26,13 @@ from tsload.targets.base import (
     ClientOptions,
     Handoff,
     Page,
+    QueryLanguage,
     Schema,
     TargetConfig,
     WriteKind,
     WriteOutcome,
 )
+from tsload.targets.http import HttpClient, HttpError, HttpResponse
 from tsload.targets.influxdb.wire import (
     APIS,
     FATAL_HINTS,
@@ -44,7 +46,6 @@ from tsload.targets.influxdb.wire import (
     resolve_auth,
     write_path,
 )
-from tsload.targets.timestream.http import HttpClient, HttpError, HttpResponse
 
 if TYPE_CHECKING:
     from tsload.model.encode import EncodeOptions
@@ -101,6 +102,13 @@ class InfluxTarget:
         self.description = wire.description if wire is not None else "influxdb"
         self._http: HttpClient | None = None
         self._database = wire.database if wire is not None else cfg.database
+
+    @classmethod
+    def query_language(cls, cfg: TargetConfig) -> QueryLanguage:
+        """InfluxQL or InfluxDB SQL by API version (`tsload.targets.query_language` asks for it)."""
+        from tsload.targets.influxdb.dialect import dialect_for_api
+
+        return dialect_for_api(cfg.influx_api)
 
     @classmethod
     def reopen(cls, handoff: Handoff, options: ClientOptions) -> InfluxTarget:

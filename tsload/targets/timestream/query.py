@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import orjson
 
 from tsload.targets.base import CallError, Page
-from tsload.targets.timestream.http import HttpClient, HttpError
+from tsload.targets.http import HttpClient, HttpError
 from tsload.targets.timestream.outcome import CONNECTION_ERROR, THROTTLED, error_code, retryable
 from tsload.targets.timestream.sdk import SdkClient
 from tsload.targets.timestream.sigv4 import SigV4Signer

@@ -12,8 +12,8 @@ from typing import Any, Protocol
 import orjson
 
 from tsload.targets.base import WriteKind, WriteOutcome
+from tsload.targets.http import HttpClient, HttpError
 from tsload.targets.timestream.discovery import EndpointDiscovery
-from tsload.targets.timestream.http import HttpClient, HttpError
 from tsload.targets.timestream.outcome import CONNECTION_ERROR, classify_error, classify_http
 from tsload.targets.timestream.sdk import SdkClient
 from tsload.targets.timestream.sigv4 import SigV4Signer
