@@ -203,3 +203,34 @@ def test_unreachable_endpoint_is_one_line_not_a_traceback(tmp_path: Path) -> Non
         assert proc.returncode == 1, stderr
         lines = stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"tsload: error: cannot reach {url}"), stderr
+
+
+@pytest.mark.parametrize(("slo", "needle"), [
+    ("queries.p99<1s", "this command runs no queries"),
+    ("ingest.lag.p99<5", "give the threshold in ms or s"),
+    ("ingest.late<1%", "unknown metric 'late'"),
+])
+def test_bad_slo_exit_2_before_any_work(slo: str, needle: str, tmp_path: Path) -> None:
+    r = run("ingest", "--local-data", str(tmp_path / "d"), "--slo", slo, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith("tsload: error: --slo ") and needle in line
+    assert not (tmp_path / "d").exists()
+
+
+def test_slo_abort_on_fail_stops_early_and_exits_3(tmp_path: Path) -> None:
+    """A breach on the running totals after the grace period drains the run like Ctrl-C: the
+    summary is written, far fewer than the 60 s schedule's records were generated, exit 3."""
+    out = tmp_path / "run"
+    r = run("ingest", "--local-data", str(tmp_path / "d"), "--host-scale", "1", "--interval-millis", "1000",
+            "--shard", "0/20", "--duration", "60", "--stats-interval", "0.3", "--out", str(out),
+            "--slo", "ingest.service_time.p50<0.001ms", "--slo", "ingest.rejected<=0",
+            "--abort-on-fail", "--slo-grace", "1s", cwd=tmp_path)
+    assert r.returncode == 3, r.stderr
+    assert "--abort-on-fail: SLO failed: ingest.service_time.p50<0.001ms" in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("SLO failed: ingest.service_time.p50<0.001ms")
+    assert "SLO: 1 of 2 FAILED" in r.stdout and "pass  ingest.rejected<=0" in r.stdout
+    summary = json.loads((out / "ingest-summary.json").read_text())
+    # shard 0/20 of host-scale 1: 50 hosts x 20 records + 60 event sets x 5 per second
+    assert 0 < summary["generated"] < 30 * (50 * 20 + 60 * 5)
+    assert summary["generated"] == summary["ingested"] + summary["failed"] + summary["dropped"]
