@@ -144,7 +144,8 @@ async def test_partial_writes_count_as_rejected_with_their_reason(
 ) -> None:
     db = "partial"
     # a string cpu_user already in the shard: every later float cpu_user conflicts
-    influxd.query(f"CREATE DATABASE {db}")
+    # one shard group for ~10 years, so the planted point and the backfill never straddle a boundary
+    influxd.query(f"CREATE DATABASE {db} WITH SHARD DURATION 520w")
     now_ms = time.time_ns() // 1_000_000
     status, body = influxd.write(db, f'metrics,seed=x cpu_user="text" {now_ms - 600_000}\n'.encode())
     assert status == 204, body
