@@ -14,7 +14,8 @@ naming the flag they typed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -124,6 +125,19 @@ def target_config(
         influx_org=influx_org,
         token_file=Path(token_file) if token_file is not None else None,
         gzip=gzip,
+    )
+
+
+_TARGET_PARAMETERS = (
+    "region", "endpoint", "profile", "local_data", "influx_api", "influx_org", "token_file", "gzip"
+)
+
+
+def target_config_of(parameters: Mapping[str, Any]) -> TargetConfig:
+    """`target_config` of a command's own parameters (its ``locals()``): every command declares the
+    target options with the types above, under these names, and builds its target the same way."""
+    return target_config(
+        parameters["target"], **{k: parameters[k] for k in _TARGET_PARAMETERS if k in parameters}
     )
 
 

@@ -32,16 +32,7 @@ def command(
 
     from tsload.targets import Schema, open_target
 
-    base = o.target_config(
-        target,
-        region=region,
-        endpoint=endpoint,
-        profile=profile,
-        local_data=local_data,
-        influx_api=influx_api,
-        influx_org=influx_org,
-        token_file=token_file,
-    )
+    base = o.target_config_of(locals())
     cfg = replace(base, database=database_name)
 
     async def main() -> list[str]:

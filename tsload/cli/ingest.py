@@ -97,17 +97,7 @@ def command(
             print(line)
         raise typer.Exit(0)
     cfg = IngestConfig(
-        target=o.target_config(
-            target,
-            region=region,
-            endpoint=endpoint,
-            profile=profile,
-            local_data=local_data,
-            influx_api=influx_api,
-            influx_org=influx_org,
-            token_file=token_file,
-            gzip=gzip,
-        ),
+        target=o.target_config_of(locals()),
         database=database_name,
         table=table_name,
         memory_store_retention_hours=memory_store_retention_hours,

@@ -114,16 +114,7 @@ def command(
     if repetitions < 0:
         raise ConfigError("--repetitions", "a positive integer (or 0 to keep the config's)", got=repetitions)
     cfg = QueryConfig(
-        target=o.target_config(
-            target,
-            region=region,
-            endpoint=endpoint,
-            profile=profile,
-            local_data=local_data,
-            influx_api=influx_api,
-            influx_org=influx_org,
-            token_file=token_file,
-        ),
+        target=o.target_config_of(locals()),
         database=database_name,
         table=table_name,
         workload_dir=Path(workload) if workload else None,

@@ -105,17 +105,7 @@ def command(
         from tsload.ingest.config import INFLUX_DEFAULT_BATCH_LINES
 
         batch_size = INFLUX_DEFAULT_BATCH_LINES if target == "influxdb" else 100
-    target_cfg = o.target_config(
-        target,
-        region=region,
-        endpoint=endpoint,
-        profile=profile,
-        local_data=local_data,
-        influx_api=influx_api,
-        influx_org=influx_org,
-        token_file=token_file,
-        gzip=gzip,
-    )
+    target_cfg = o.target_config_of(locals())
     ingest = IngestConfig(
         target=target_cfg,
         database=database_name,
