@@ -29,7 +29,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_holds_the_workload_and_prices(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {"tsload/_workloads/devops/config.ini", "tsload/_workloads/devops/config_row_count.ini",
-                "tsload/model/prices/us-east-1.json", "tsload/py.typed"}
+                "tsload/model/prices/us-east-1.json", "tsload/model/prices/influxdb-us-east-1.json",
+                "tsload/py.typed"}
     folders = ("single", "multi", "influxql", "influxdb-sql")
     expected |= {f"tsload/_workloads/devops/queries/{m}/do-q{i}.sql" for m in folders for i in range(1, 7)}
     assert expected <= names, sorted(expected - names)
