@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tsload._errors import ConfigError
@@ -53,9 +53,7 @@ class IngestConfig:
     request_id_nonce: int | None = None
 
     def __post_init__(self) -> None:
-        # A target that names the database in its URLs (InfluxDB) learns it from -d.
-        if self.target.database is None:
-            object.__setattr__(self, "target", replace(self.target, database=self.database))
+        object.__setattr__(self, "target", self.target.defaulting_database(self.database))
 
     def validate(self) -> None:
         """Raise a ConfigError naming the first field that is not allowed (fields, not flags)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +50,7 @@ class QueryConfig:
     arrival_queue: int = DEFAULT_QUEUE  # scheduled starts waiting for a free session, per process
 
     def __post_init__(self) -> None:
-        # A target that names the database in its URLs (InfluxDB) learns it from -d.
-        if self.target.database is None:
-            object.__setattr__(self, "target", replace(self.target, database=self.database))
+        object.__setattr__(self, "target", self.target.defaulting_database(self.database))
 
     def validate(self) -> None:
         """Raise a ConfigError naming the first field that is not allowed (fields, not flags)."""

@@ -80,7 +80,7 @@ from __future__ import annotations
 import enum
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
@@ -130,6 +130,11 @@ class TargetConfig:
     influx_org: str | None = None
     token_file: Path | None = None
     gzip: bool = False
+
+    def defaulting_database(self, database: str) -> TargetConfig:
+        """This config, with ``database`` filled from the command's own when it was left None (a
+        target that names the database in its URLs, InfluxDB, learns it from -d)."""
+        return self if self.database is not None else replace(self, database=database)
 
 
 @dataclass(frozen=True)
