@@ -88,11 +88,17 @@ def _series_value_type(t: pa.DataType) -> pa.DataType | None:
     return vt
 
 
+def _integral(t: pa.DataType) -> bool:
+    """Integer types, and DECIMAL(p, 0): DuckDB's SUM / COUNT_IF of integers give HUGEINT, which
+    Arrow carries as decimal128(38, 0); Trino keeps BIGINT for those (SUM(bigint) is BIGINT '45')."""
+    return bool(pa.types.is_integer(t) or (pa.types.is_decimal(t) and t.scale == 0))
+
+
 def _ts_type(t: pa.DataType) -> dict[str, Any]:
     series = _series_value_type(t)
     if series is not None:
         return {"TimeSeriesMeasureValueColumnInfo": {"Type": _ts_type(series)}}
-    if pa.types.is_integer(t):
+    if _integral(t):
         return {"ScalarType": "BIGINT"}
     if pa.types.is_floating(t) or pa.types.is_decimal(t):
         return {"ScalarType": "DOUBLE"}
@@ -116,7 +122,7 @@ def _ts_type(t: pa.DataType) -> dict[str, Any]:
 def _datum(value: Any, t: pa.DataType) -> dict[str, Any]:
     if value is None:
         return {"NullValue": True}
-    if pa.types.is_integer(t):
+    if _integral(t):
         return {"ScalarValue": str(int(value))}
     if pa.types.is_floating(t) or pa.types.is_decimal(t):
         return {"ScalarValue": _java_double(float(value))}

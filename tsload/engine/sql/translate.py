@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Mapping
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from tsload.engine.sql import timeseries
+from tsload.engine.sql import scalar, timeseries
 from tsload.engine.sql.errors import QueryValidationError
+from tsload.engine.sql.functions import REFUSED
 from tsload.engine.sql.prepass import prepass
 
 # Functions sqlglot does not know and that we rewrite ourselves; any other unknown function is refused.
@@ -23,13 +25,7 @@ _OWN = {
     "time_bucket",
     "epoch_ms",
     *timeseries.OWN,
-}
-# Timestream functions named in the refusal (the others are refused as "not registered").
-_NOT_SUPPORTED = {
-    "interpolate_fill",
-    "interpolate_spline_cubic",
-    "timeseries",
-    "unnest",
+    *scalar.TEMPLATES,
 }
 _FORBIDDEN_NODES = (
     exp.Insert,
@@ -62,6 +58,7 @@ def translate(
     """
     text = prepass(sql)
     try:
+        _refuse_unsupported(text)
         trees = sqlglot.parse(text, read="trino")
     except (SqlglotError, ValueError, IndexError, RecursionError) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
@@ -76,8 +73,6 @@ def translate(
             raise QueryValidationError(f"Unsupported statement: {node.key.upper()}")
         if isinstance(node, exp.Anonymous):
             name = str(node.this).lower()
-            if name in _NOT_SUPPORTED:
-                raise QueryValidationError(f"Function {name} is not supported by the local engine")
             if name not in _OWN:
                 raise QueryValidationError(f"Function {name} not registered")
         elif isinstance(node, exp.Func) and type(node).__name__.startswith("Read"):
@@ -113,7 +108,9 @@ def translate(
                 this=sqlglot.parse_one(src, read="duckdb"),
                 alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)),
             )
-        if isinstance(node, (exp.CurrentTimestamp, exp.CurrentDate)) or (
+        if isinstance(node, exp.CurrentDate):
+            return exp.cast(_ts_literal(now), "DATE")
+        if isinstance(node, (exp.CurrentTimestamp, exp.Localtimestamp)) or (
             isinstance(node, exp.Anonymous) and str(node.this).lower() == "now"
         ):
             return _ts_literal(now)
@@ -132,12 +129,27 @@ def translate(
                 return exp.Anonymous(this="epoch_ms", expressions=[exp.cast(args[0], "BIGINT")])
             if name == "to_milliseconds":
                 _arity(name, args, 1)
-                return exp.Anonymous(this="epoch_ms", expressions=[exp.cast(args[0], "TIMESTAMP")])
+                # via nanoseconds: DuckDB's epoch_ms of a TIMESTAMP_NS fails; // floors (integer division)
+                return sqlglot.parse_one(
+                    f"epoch_ns(CAST(({args[0].sql('duckdb')}) AS TIMESTAMP_NS)) // 1000000", read="duckdb"
+                )
             if name == "__tsload_iso8601":
                 _arity("from_iso8601_timestamp", args, 1)
                 return exp.Anonymous(
                     this="timezone", expressions=[exp.Literal.string("UTC"), exp.cast(args[0], "TIMESTAMPTZ")]
                 )
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() in scalar.TEMPLATES:
+            return scalar.rewrite(str(node.this).lower(), node.expressions)
+        if isinstance(node, exp.ArrayDistinct):
+            return scalar.rewrite("array_distinct", [node.this])
+        if isinstance(node, exp.ArrayExcept):
+            return scalar.rewrite("array_except", [node.this, node.expression])
+        if isinstance(node, exp.RegexpExtract):
+            return scalar.regexp_extract(node)
+        if isinstance(node, exp.ArraySlice):
+            return scalar.array_slice(node)
+        if isinstance(node, exp.Reduce) and node.args.get("finish") is not None:
+            return _reduce_finish(node)
         if isinstance(node, exp.Anonymous) and str(node.this).lower() in timeseries.OWN:
             return timeseries.rewrite(node)
         if isinstance(node, exp.Unnest):
@@ -158,6 +170,38 @@ def translate(
         raise QueryValidationError(
             f"Unsupported construct: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
         ) from None
+
+
+def _refuse_unsupported(text: str) -> None:
+    """Refuse, by name, the Timestream functions the local engine does not implement
+    (tsload.engine.sql.functions): a name followed by `(` in the token stream."""
+    tokens = sqlglot.tokenize(text, read="trino")
+    for tok, nxt in itertools.pairwise(tokens):
+        if nxt.token_type == sqlglot.TokenType.L_PAREN and tok.text.lower() in REFUSED:
+            raise QueryValidationError(f"Function {tok.text.lower()} is not supported by the local engine")
+
+
+def _reduce_finish(node: exp.Reduce) -> exp.Expr:
+    """reduce(x, init, merge, finish): DuckDB has no finishing function, so finish's body is
+    applied to the reduction by substituting its parameter."""
+    finish = node.args["finish"]
+    node.set("finish", None)
+    if not isinstance(finish, exp.Lambda) or len(finish.expressions) != 1:
+        raise QueryValidationError("reduce: the output function must be a one-parameter lambda")
+    param = finish.expressions[0].name
+    body = finish.this.copy()
+
+    def sub(n: exp.Expr) -> exp.Expr:
+        if (
+            isinstance(n, (exp.Identifier, exp.Column))
+            and n.name == param
+            and not (isinstance(n, exp.Identifier) and isinstance(n.parent, exp.Column))
+        ):
+            return exp.Paren(this=node.copy())
+        return n
+
+    out: exp.Expr = body.transform(sub)
+    return out
 
 
 def _name_expressions(tree: exp.Expr) -> None:
