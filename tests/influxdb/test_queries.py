@@ -176,6 +176,12 @@ def test_influxdb_sql_queries_run_on_datafusion(
             # do-q3 keeps only instances 20% above their cell's average: how many depends on the
             # data, so it is checked against the same computation in Python (at a fixed end time)
             assert rows == _q3_expected(tables["metrics"], _host_params(fleet), int(times[-1])), name
+    # --params table: a recent event point, then a metrics point of its instance
+    events = ctx.sql(INFLUXDB_SQL.event_rows("devops", "metrics", end)).to_arrow_table()
+    assert events.num_rows == 50 and events.column_names == ["instance_name", "process_name", "jdk_version"]
+    name = events.column("instance_name")[0].as_py()
+    metric = ctx.sql(INFLUXDB_SQL.metric_row("devops", "metrics", end, name)).to_arrow_table()
+    assert metric.num_rows == 1 and "availability_zone" in metric.column_names
     end_ms = int(times[-1]) if end.startswith("TIMESTAMP") else time.time() * 1000
     (count,) = (
         ctx.sql(INFLUXDB_SQL.datapoints("devops", "metrics", end)).to_arrow_table().column(0).to_pylist()
