@@ -13,7 +13,7 @@ from tsload.cli import main
 
 NOWHERE = ["-e", "http://127.0.0.1:9"]  # validation fails before anything would connect here
 
-CASES: list[tuple[list[str], str]] = [
+CASES: list[tuple[list[str], str | None]] = [
     # typer's own parsing errors, reworded
     (["nope"], "COMMAND: one of model, serve, ingest, query, report, run, cleanup, got nope"),
     (["model", "--no-such-flag"],
@@ -75,6 +75,16 @@ CASES: list[tuple[list[str], str]] = [
     (["report", "{tmp}", "-f", "xml"], "-f/--format: one of table, csv, md, json, html, got xml"),
     (["report", "{tmp}", "-o", "/no/such/dir/x.html"],
      "-o/--output-file: a file in an existing directory, got /no/such/dir/x.html"),
+    # the target flags (two targets) and the query-load flags of the open model and SLOs
+    (["ingest", "--target", "influxdb"],
+     "-e/--endpoint: an InfluxDB URL with --target influxdb (e.g. http://127.0.0.1:8086), got none"),
+    (["ingest", *NOWHERE, "--influx-api", "v2"], "--influx-api: only with --target influxdb"),
+    (["ingest", "--target", "mongo"], "--target: one of timestream, influxdb, got mongo"),
+    (["ingest", "--target", "influxdb", *NOWHERE, "-r", "us-east-1"],
+     "-r/--region: a Timestream setting, not used with --target influxdb, got us-east-1"),
+    (["query", *NOWHERE, "--arrival-rate", "0"], "--arrival-rate: a positive number of queries/s, got 0"),
+    (["model", "--target", "influxdb", "--influx-instance", "db.nope"], None),
+    (["query", *NOWHERE, "--slo", "a.p99<5"], None),
     # serve and cleanup
     (["serve", "--port", "70000"], "--port: 0..65535, got 70000"),
     (["serve", "--throttle-rate", "2"], "--throttle-rate: a probability in [0, 1], got 2"),
@@ -86,7 +96,7 @@ CASES: list[tuple[list[str], str]] = [
 @pytest.mark.parametrize(("args", "line"), CASES, ids=[" ".join(a) for a, _ in CASES])
 def test_bad_input_is_one_house_line(
     args: list[str],
-    line: str,
+    line: str | None,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -96,7 +106,12 @@ def test_bad_input_is_one_house_line(
         main([a.replace("{tmp}", str(tmp_path)) for a in args])
     err = capsys.readouterr().err
     assert exit_.value.code == 2, err
-    assert err == f"tsload: error: {line}\n"
+    if line is None:  # a long list of what is allowed: the shape, the flag and the value as typed
+        flag, value = args[-2], args[-1]
+        assert err.startswith(f"tsload: error: {flag}: ") and err.endswith(f", got {value}\n")
+        assert err.count("\n") == 1
+    else:
+        assert err == f"tsload: error: {line}\n"
     assert not (tmp_path / "tsload-runs").exists() and not (tmp_path / "tsload-data").exists()
 
 

@@ -97,6 +97,17 @@ class ConfigError(TsloadError):
         return err
 
 
+def checker(config: object) -> Callable[[bool, str, str], None]:
+    """`need(ok, field, allowed)` for a configuration's validate(): unless `ok`, raise a ConfigError
+    naming the field, what is allowed and the field's value."""
+
+    def need(ok: bool, field: str, allowed: str) -> None:
+        if not ok:
+            raise ConfigError(field, allowed, got=getattr(config, field))
+
+    return need
+
+
 class WorkloadError(ConfigError):
     """A workload folder, query file or query-mix INI that cannot be used."""
 

@@ -66,7 +66,7 @@ def test_run_creates_the_database_and_runs_the_whole_experiment(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["ingest", "--target", "influxdb"], "-e/--endpoint: required with --target influxdb"),
+        (["ingest", "--target", "influxdb"], "-e/--endpoint: an InfluxDB URL with --target influxdb"),
         (["ingest", "--influx-api", "v2", "--duration", "1"], "--influx-api: only with --target influxdb"),
         (["query", "--gzip"], "--gzip: an option of tsload query"),
         (["cleanup", "--target", "influxdb", "-e", "http://127.0.0.1:9", "-r", "us-east-1"], "-r/--region"),

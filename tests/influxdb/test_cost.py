@@ -77,4 +77,5 @@ def test_bad_class_and_a_timestream_price_file_are_refused() -> None:
             str(Path(__file__).parents[2] / "tsload/model/prices/us-east-1.json"),
         ],
     )
-    assert isinstance(res.exception, ConfigError) and "no instance_classes" in str(res.exception)
+    assert isinstance(res.exception, ConfigError)
+    assert "an InfluxDB price file (with instance_classes)" in str(res.exception)

@@ -136,6 +136,6 @@ def test_escaping_rules() -> None:
 
 def test_batch_size_bounds(fleet: Fleet) -> None:
     for bad in (0, 10_001, True):
-        with pytest.raises(ConfigError, match="--batch-size"):
+        with pytest.raises(ConfigError, match=r"^batch_size: 1\.\."):
             LineProtocolEncoder(fleet, LineOptions(batch_size=bad))
     LineProtocolEncoder(fleet, LineOptions(batch_size=10_000))

@@ -169,7 +169,7 @@ def test_query_cli_bad_slo_before_any_work(tmp_path: Path, capsys: pytest.Captur
                            "-l", str(tmp_path / "logs"), "--slo", slo], capsys)
     assert code == 2 and out == ""
     (line,) = err.strip().splitlines()
-    assert line.startswith("tsload: error: --slo ") and needle in line
+    assert line.startswith("tsload: error: --slo: ") and needle in line
     assert not (tmp_path / "logs").exists() and not (tmp_path / "data").exists()
 
 

@@ -50,7 +50,8 @@ def test_malformed_is_one_line_naming_it(expr: str, why: str) -> None:
     with pytest.raises(ConfigError) as exc:
         parse_slo(expr)
     msg = str(exc.value)
-    assert "\n" not in msg and msg.startswith(f"--slo {expr!r}: ") and why in msg and "allowed:" in msg
+    assert "\n" not in msg and msg.startswith("--slo: ") and why in msg and "allowed:" in msg
+    assert msg.endswith(f", got {expr}")
 
 
 def test_subjects_checked_against_the_command() -> None:
@@ -157,7 +158,7 @@ def test_report_cli_gates_on_merged_shards(tmp_path: Path, capsys: pytest.Captur
 
 
 @pytest.mark.parametrize(("slo", "needle"), [
-    ("do-q1.p99<5", "--slo 'do-q1.p99<5': latency.p99 is a latency"),
+    ("do-q1.p99<5", "latency.p99 is a latency"),
     ("do-q9.p99<5s", "no query 'do-q9' in these runs"),
 ])
 def test_report_cli_bad_slo_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], slo: str,

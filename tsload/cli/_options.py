@@ -92,15 +92,16 @@ def target_config(
     from tsload.targets import TARGETS, TargetConfig
 
     if kind not in TARGETS:
-        raise ConfigError(f"--target: one of {', '.join(TARGETS)} is allowed, got {kind!r}")
+        raise ConfigError("--target", f"one of {', '.join(TARGETS)}", got=kind)
     if kind == "influxdb":
         if region is not None or profile is not None:
-            raise ConfigError(
-                "-r/--region and --profile: Timestream settings, not used with --target influxdb"
-            )
+            flag, value = ("-r/--region", region) if region is not None else ("--profile", profile)
+            raise ConfigError(flag, "a Timestream setting, not used with --target influxdb", got=value)
         if not endpoint:
             raise ConfigError(
-                "-e/--endpoint: required with --target influxdb (e.g. -e http://127.0.0.1:8086)"
+                "-e/--endpoint",
+                "an InfluxDB URL with --target influxdb (e.g. http://127.0.0.1:8086)",
+                got="none",
             )
     else:
         given = [
@@ -114,7 +115,7 @@ def target_config(
             if on
         ]
         if given:
-            raise ConfigError(f"{given[0]}: only with --target influxdb")
+            raise ConfigError(given[0], "only with --target influxdb")
     return TargetConfig(
         region=region,
         endpoint=endpoint,

@@ -78,7 +78,7 @@ def gate_from_flags(
     slos = parse_slos(exprs or (), queries=queries, ingest=ingest, query_side=query_side)
     grace_s = parse_duration(grace, "--slo-grace")
     if abort_on_fail and not slos:
-        raise ConfigError("--abort-on-fail: give the thresholds to abort on with --slo EXPR")
+        raise ConfigError("--abort-on-fail", "only together with --slo EXPR (the thresholds to abort on)")
     return SloGate(slos, abort_on_fail=abort_on_fail, grace_s=grace_s)
 
 

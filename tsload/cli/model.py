@@ -64,7 +64,7 @@ def command(
         from tsload.model.influx_cost import influx_cost_lines, load_influx_prices
 
         if multi:
-            raise ConfigError("--multi: a Timestream record shape, not used with --target influxdb")
+            raise ConfigError("--multi", "a Timestream record shape, not used with --target influxdb")
         lines = summary_lines(host_scale, interval_millis, True, instance_name_seed, 1, False)[:2]
         lines += influx_cost_lines(
             host_scale, interval_millis, influx_instance, load_influx_prices(prices),
@@ -74,7 +74,7 @@ def command(
             print(line)
         return
     if target != "timestream":
-        raise ConfigError(f"--target: timestream or influxdb is allowed, got {target!r}")
+        raise ConfigError("--target", "timestream or influxdb", got=target)
 
     from tsload.model.cost import cost_lines, load_prices
 

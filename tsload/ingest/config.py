@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tsload._errors import ConfigError
+from tsload._errors import ConfigError, checker
 from tsload.targets import TargetConfig
 
 INFLUX_MAX_BATCH_LINES = 10_000  # the InfluxDB target's ceiling (lineproto.MAX_BATCH_LINES)
@@ -58,10 +58,7 @@ class IngestConfig:
     def validate(self) -> None:
         """Raise a ConfigError naming the first field that is not allowed (fields, not flags)."""
 
-        def need(ok: bool, field: str, allowed: str) -> None:
-            if not ok:
-                raise ConfigError(field, allowed, got=getattr(self, field))
-
+        need = checker(self)
         need(bool(self.database), "database", "a non-empty name")
         need(bool(self.table), "table", "a non-empty name")
         need(self.concurrency >= 1, "concurrency", "a positive integer")

@@ -49,7 +49,7 @@ class InfluxPrices:
 def _num(data: dict[str, Any], key: str, where: str) -> float:
     value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"--prices: {where}: {key!r} must be a non-negative number, got {value!r}")
+        raise ConfigError(Path(where), f"{key!r} must be a non-negative number", got=value)
     return float(value)
 
 
@@ -61,18 +61,18 @@ def load_influx_prices(path: str | None = None) -> InfluxPrices:
         try:
             text, where = Path(path).read_text(encoding="utf-8"), path
         except OSError as exc:
-            raise ConfigError(f"--prices: cannot read {path}: {exc.strerror}") from None
+            raise ConfigError("--prices", f"a readable price file ({exc.strerror})", got=path) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"--prices: {where} is not JSON: {exc.msg} at line {exc.lineno}") from None
+        raise ConfigError(Path(where), f"JSON ({exc.msg} at line {exc.lineno})") from None
     raw = data.get("instance_classes") if isinstance(data, dict) else None
     if not isinstance(raw, dict) or not raw:
-        raise ConfigError(f"--prices: {where} has no instance_classes (an InfluxDB price file is needed)")
+        raise ConfigError(Path(where), "an InfluxDB price file (with instance_classes)")
     classes = {}
     for name, c in raw.items():
         if not isinstance(c, dict):
-            raise ConfigError(f"--prices: {where}: instance class {name!r} must be an object")
+            raise ConfigError(Path(where), f"instance class {name!r}: a JSON object")
         classes[name] = InstanceClass(
             name,
             int(_num(c, "vcpus", where)),
@@ -117,9 +117,9 @@ def influx_cost_lines(
     c = prices.classes.get(instance)
     if c is None:
         allowed = ", ".join(prices.classes)
-        raise ConfigError(f"--influx-instance: one of {allowed} is allowed, got {instance!r}")
+        raise ConfigError("--influx-instance", f"one of {allowed}", got=instance)
     if retention_days < 1:
-        raise ConfigError(f"--retention-days: at least 1, got {retention_days}")
+        raise ConfigError("--retention-days", "a positive integer", got=retention_days)
     cur = prices.currency
     points_s = 1000 * host_scale / (interval_millis / 1000) + 1200 * host_scale / (interval_millis / 1000)
     fv_s = field_values_per_second(host_scale, interval_millis)

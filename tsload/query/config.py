@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tsload._errors import ConfigError
+from tsload._errors import ConfigError, checker
 from tsload.query.arrival import ARRIVALS, DEFAULT_QUEUE
 from tsload.query.params import PARAM_SOURCES, end_expression
 from tsload.targets import CLIENTS, TargetConfig
@@ -55,10 +55,7 @@ class QueryConfig:
     def validate(self) -> None:
         """Raise a ConfigError naming the first field that is not allowed (fields, not flags)."""
 
-        def need(ok: bool, field: str, allowed: str) -> None:
-            if not ok:
-                raise ConfigError(field, allowed, got=getattr(self, field))
-
+        need = checker(self)
         need(self.concurrency >= 1, "concurrency", "a positive integer")
         need(self.processes >= 1, "processes", "a positive integer")
         need(self.repetitions is None or self.repetitions >= 1, "repetitions", "a positive integer")

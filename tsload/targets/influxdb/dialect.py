@@ -54,8 +54,7 @@ def parse_end_time(text: str | None) -> EndTime:
         parsed = dt.datetime.fromisoformat(t.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise ConfigError(
-            "--query-end-time: an ISO-8601 time (2026-11-28T05:00:00Z), now() or ago(1h) is allowed, "
-            f"got {text!r}"
+            "query_end_time", "an ISO-8601 time (2026-11-28T05:00:00Z), now() or ago(1h)", got=text
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
@@ -175,4 +174,4 @@ def dialect_for_api(api: str) -> Dialect:
         return INFLUXQL
     if api == "v3":
         return INFLUXDB_SQL
-    raise ConfigError(f"--influx-api: v1, v2 or v3 is allowed, got {api!r}")
+    raise ConfigError("target.influx_api", "v1, v2 or v3", got=api)

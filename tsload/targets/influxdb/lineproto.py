@@ -289,7 +289,7 @@ class LineProtocolEncoder:
     def __init__(self, fleet: Fleet, options: LineOptions) -> None:
         bs = options.batch_size
         if isinstance(bs, bool) or not 1 <= bs <= MAX_BATCH_LINES:
-            raise ConfigError(f"--batch-size: 1..{MAX_BATCH_LINES} lines for InfluxDB, got {bs}")
+            raise ConfigError("batch_size", f"1..{MAX_BATCH_LINES} lines for InfluxDB", got=bs)
         self.fleet = fleet
         self.options = options
         self.values = ValueModel(options.data_seed, fleet.config.instance_name_seed, options.request_id_nonce)

@@ -66,15 +66,21 @@ def _description(url: str) -> str:
 def resolve_wire(cfg: TargetConfig) -> Wire:
     """Check the user's settings and resolve the credentials (once, in the parent process)."""
     if not cfg.endpoint:
-        raise ConfigError("-e/--endpoint: required with --target influxdb (e.g. -e http://127.0.0.1:8086)")
+        raise ConfigError(
+            "target.endpoint",
+            "an InfluxDB URL with --target influxdb (e.g. http://127.0.0.1:8086)",
+            got="none",
+        )
     parsed = urlparse(cfg.endpoint)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ConfigError(f"-e/--endpoint: expected an http(s)://host[:port] URL, got {cfg.endpoint!r}")
+        raise ConfigError("target.endpoint", "an http(s)://host[:port] URL", got=cfg.endpoint)
     if cfg.influx_api not in APIS:
-        raise ConfigError(f"--influx-api: v1, v2 or v3 is allowed, got {cfg.influx_api!r}")
+        raise ConfigError("target.influx_api", "v1, v2 or v3", got=cfg.influx_api)
     org = cfg.influx_org
     if cfg.influx_api == "v2" and not org:
-        raise ConfigError("--influx-org: required with --influx-api v2 (the organisation of the bucket)")
+        raise ConfigError(
+            "target.influx_org", "the organisation of the bucket, with {target.influx_api} v2", got="none"
+        )
     return Wire(
         url=cfg.endpoint.rstrip("/"),
         api=cfg.influx_api,
