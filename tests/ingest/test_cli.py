@@ -214,7 +214,7 @@ def test_bad_slo_exit_2_before_any_work(slo: str, needle: str, tmp_path: Path) -
     r = run("ingest", "--local-data", str(tmp_path / "d"), "--slo", slo, cwd=tmp_path)
     assert r.returncode == 2, r.stderr
     (line,) = r.stderr.strip().splitlines()
-    assert line.startswith("tsload: error: --slo ") and needle in line
+    assert line.startswith("tsload: error: --slo: ") and needle in line
     assert not (tmp_path / "d").exists()
 
 
