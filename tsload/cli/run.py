@@ -25,6 +25,11 @@ Examples:
   tsload run --multi --host-scale 10 --interval-millis 10000 --backfill 15m
   tsload run -r us-east-1 -d perf -t devops --backfill 0 --duration 10m --ingest-concurrency 200
   tsload run --out runs/baseline && tsload report runs/baseline --format html -o baseline.html
+  tsload run --arrival-rate 20 --query-sessions 16 --slo 'queries.p99<1s' --slo 'ingest.lag.p99<5s'
+
+--arrival-rate R runs the queries as an open model (R queries/s on a schedule, --query-sessions is the
+pool in flight, think time unused); --slo thresholds are checked on the live phase's report (exit 3 on
+a failure, also in report.json), --abort-on-fail stops at the first breach.
 
 The run directory (default ./tsload-runs/<UTC time>) holds backfill/ and ingest/ (ingest-summary.json,
 .hdr, .hlog), queries/ (one directory per session, the sample's files plus .hdr/.hlog), run.json, and
