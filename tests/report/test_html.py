@@ -102,18 +102,26 @@ def test_html_has_every_chart_built_from_the_data(
         for k, s in enumerate(chart["series"]):
             # one vertex per data point, in x order, higher values drawn higher (SVG y grows downwards)
             pts = drawn_points(svg, k)
+            if chart["steps"]:  # steps-post: (x0,y0) (x1,y0) (x1,y1) ...: every other vertex is a point
+                assert len(pts) == 2 * len(s["y"]) - 1
+                pts = pts[::2]
             assert len(pts) == len(s["y"]), (chart["id"], s["label"])
             assert [p[0] for p in pts] == sorted(p[0] for p in pts)
             for (_, ya), (_, yb), va, vb in zip(pts, pts[1:], s["y"], s["y"][1:], strict=False):
                 assert (va < vb) == (ya > yb) or va == vb or ya == yb, (chart["id"], s["label"])
 
-    # Throughput: executions per 5 s bin across both sessions / 5.
+    # Throughput: executions per 5 s bin across both sessions / 5, every bin of the run (0 when none).
     tp = figs["chart-throughput-queries"][0]
+    n_bins = 8  # 40 s
     for q in ("do-q1", "do-q2"):
         bins = binned_histograms(sessions, q)
         xs, ys = series(tp, q)
-        assert xs == [k * INTERVAL_S for k in sorted(bins)]
-        assert ys == [sig6(bins[k].get_total_count() / INTERVAL_S) for k in sorted(bins)]
+        assert xs == [k * INTERVAL_S for k in range(n_bins)]
+        counts = [bins[k].get_total_count() if k in bins else 0 for k in range(n_bins)]
+        assert ys == [sig6(n / INTERVAL_S) for n in counts]
+    # one time axis, the run's, for every chart over time
+    assert {tuple(c["x_range"]) for c, _ in figs.values() if c["kind"] == "time"} == {(0.0, 40.0)}
+    assert all(c["caption"] and c["caption"] != c["title"] for c, _ in figs.values())
 
     # Latency percentiles over time: the merged bin histograms of both sessions.
     bins = binned_histograms(sessions, "do-q1")
@@ -174,5 +182,37 @@ def test_html_cli_writes_one_file(run_dir: tuple[Path, list[Session], IngestRun]
     assert code == 0, err
     page = out.read_text()
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
-    assert "Run configuration" in page and html.escape('"interval_millis": 60000') in page
-    assert "<summary>Query sessions (2)</summary>" in page
+    assert "<summary>Configuration</summary>" in page
+    assert "<td>--interval-millis</td><td>60000</td>" in page
+    assert "Query sessions (2)" in page
+    assert "live_start_ms" not in page.split('id="tsload-report"')[0]  # internal fields left out
+
+
+def test_html_is_verdict_first_and_lists_every_query_of_the_mix(
+    run_dir: tuple[Path, list[Session], IngestRun]
+) -> None:
+    root, _, _ = run_dir
+    # a query of the mix that no session drew: the session still wrote its .sql
+    session_dir = next(p.parent for p in (root / "queries").rglob("session.json"))
+    (session_dir / "do-q5.sql").write_text("SELECT 1")
+    found = find_run_dirs([root])
+    page = render_html(build_report(found, [str(root)]), found)
+    order = [page.index(marker) for marker in (
+        '<section id="summary">', 'id="verdict"', 'id="headline"', '<section id="tables">',
+        '<table id="queries">', '<section id="charts">', '<figure id="chart-throughput-queries"',
+        '<details id="configuration">',
+    )]
+    assert order == sorted(order)
+    for where in ('<table id="headline">', '<table id="queries">'):
+        table = page[page.index(where):]
+        table = table[: table.index("</table>")]
+        trs = re.findall(r"<tr>(.*?)</tr>", table)
+        names = [r[0] for r in (re.findall(r"<td>(.*?)</td>", tr) for tr in trs) if r]
+        assert {"do-q1", "do-q2", "do-q5"} <= set(names), where
+    queries_table = page[page.index('<table id="queries">'):]
+    row = re.search(r"<tr><td>do-q5</td><td>(\d+)</td>", queries_table)
+    assert row is not None and row.group(1) == "0"
+    tp = figures(page)["chart-throughput-queries"][0]
+    assert set(series(tp, "do-q5")[1]) == {0.0}
+    # the ingest run rejected 2 records: the verdict says so
+    assert 'class="fail"' in page and "2 rejected records" in page

@@ -54,6 +54,10 @@ class Chart:
     kind: str  # "time" | "percentile" (x = percentile 0..100, drawn on a 1/(1-p) log axis)
     series: tuple[Series, ...]
     y_log: bool = False  # latency spanning several decades: a log y axis keeps p50 visible under max
+    caption: str = ""  # what the chart shows and how it was computed (not its title again)
+    x_range: tuple[float, float] | None = None  # time charts: the whole run, the same for every chart
+    steps: bool = False  # rates per bin: drawn as steps (each value holds over its bin)
+    gap: float = 0.0  # time charts: points further apart than this are not joined by a line
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +67,9 @@ class Chart:
             "x_label": self.x_label,
             "y_label": self.y_label,
             "y_log": self.y_log,
+            "caption": self.caption,
+            "x_range": list(self.x_range) if self.x_range else None,
+            "steps": self.steps,
             "series": [{"label": s.label, "x": list(s.xs), "y": list(s.ys)} for s in self.series],
         }
 
@@ -78,12 +85,20 @@ MAX_BINS = 240  # per chart: bins widen (by whole interval lengths) on long runs
 class TimeBins:
     t0: float
     width: float
+    end: float  # the latest interval's end (seconds since t0)
 
     def index(self, t: float) -> int:
         return max(math.floor((t - self.t0) / self.width + 1e-9), 0)
 
     def start(self, i: int) -> float:
         return i * self.width
+
+    def count(self) -> int:
+        return max(math.ceil(self.end / self.width - 1e-9), 1)
+
+    def covered(self, i: int) -> float:
+        """The part of bin ``i`` the run covers: the last bin is usually cut short by the run's end."""
+        return max(min(self.width, self.end - self.start(i)), 1e-9)
 
 
 def _bins(paths: Sequence[Path]) -> TimeBins | None:
@@ -103,7 +118,7 @@ def _bins(paths: Sequence[Path]) -> TimeBins | None:
     span = max(ends) - t0
     if span / width > MAX_BINS:
         width *= math.ceil(span / width / MAX_BINS)
-    return TimeBins(t0, width)
+    return TimeBins(t0, width, span)
 
 
 class _BinnedCounts:
@@ -154,9 +169,12 @@ def _accumulate(paths: Sequence[Path], bins: TimeBins) -> _BinnedCounts:
 
 
 def _throughput(label: str, binned: list[tuple[int, npt.NDArray[np.int64]]], bins: TimeBins) -> Series:
-    xs = tuple(_r(bins.start(i)) for i, _ in binned)
-    ys = tuple(_r(int(c.sum()) / bins.width) for _, c in binned)
-    return Series(label, xs, ys)
+    """One value per bin of the whole run, zero where nothing happened: a query that ran 4 times in
+    30 s is 4 short steps, not a line joining them; the last bin's rate is over the part the run covered."""
+    n = {i: int(c.sum()) for i, c in binned}
+    idx = range(bins.count())
+    return Series(label, tuple(_r(bins.start(i)) for i in idx),
+                  tuple(_r(n.get(i, 0) / bins.covered(i)) for i in idx))
 
 
 def _percentile_series(
@@ -190,34 +208,60 @@ def build_charts(report: Report, found: RunDirs) -> list[Chart]:
     ingest_paths = [p for r in found.ingests for p in r.hlogs]
     bins = _bins([*query_paths, *ingest_paths])
     charts: list[Chart] = []
-    x_time = "seconds since start"
+    x_time = "run time (s)"
+    if bins is None:
+        xr = None
+        per_bin = ""
+        tc: dict[str, Any] = {}
+    else:
+        xr = (0.0, _r(max(bins.end, bins.width)))
+        per_bin = f"{bins.width:.2g} s"
+        # gap: points more than one bin apart are not joined (no line across bins without data)
+        tc = {"x_range": xr, "gap": bins.width * 1.5}
     if bins is not None and query_paths:
         acc = _accumulate(query_paths, bins)
-        names = acc.names()
+        # every query of the mix, also those that never ran (a flat zero says so)
+        names = sorted({*acc.names(), *(r.query for r in report.queries)}, key=natural_key)
         binned = {q: acc.series(q) for q in names}
-        charts.append(Chart(chart_id("throughput", "queries"), "Query throughput over time", x_time,
-                            "queries/s", "time", tuple(_throughput(q, binned[q], bins) for q in names)))
+        charts.append(Chart(
+            chart_id("throughput", "queries"), "Query throughput over time", x_time, "queries/s", "time",
+            tuple(_throughput(q, binned[q], bins) for q in names), steps=True,
+            caption=f"Executions started per {per_bin} bin, divided by the part of the bin the run covered; "
+                    "each step holds over its bin, zero where the query did not run.", **tc))
         for q in names:
+            if not binned[q]:
+                continue
             ps = _percentile_series(acc, binned[q], bins)
-            charts.append(Chart(chart_id("latency-over-time", q), f"{q}: latency percentiles over time",
-                                x_time, "latency (ms)", "time", ps, y_log=wide_range(ps)))
+            charts.append(Chart(
+                chart_id("latency-over-time", q), f"{q}: latency percentiles over time", x_time,
+                "latency (ms)", "time", ps, y_log=wide_range(ps),
+                caption=f"One point per {per_bin} bin in which {q} completed (merged over sessions); "
+                        "no line across bins without executions. max dashed, so p99 shows under it.", **tc))
     if bins is not None and ingest_paths:
         acc_i = _accumulate(ingest_paths, bins)
-        for name, title, unit in (("write-latency", "Write latency over time", "latency (ms)"),
-                                  ("lag", "Ingestion lag over time", "lag (ms)")):
+        for name, title, unit, what in (
+            ("write-latency", "Write latency over time", "latency (ms)", "write requests answered"),
+            ("lag", "Ingestion lag over time", "lag (ms)", "batches sent"),
+        ):
             binned_i = acc_i.series(name)
             if not binned_i:
                 continue
             if name == "write-latency":
                 tput = (_throughput("write requests", binned_i, bins),)
-                charts.append(Chart(chart_id("throughput", "ingest"), "Ingest write requests over time",
-                                    x_time, "requests/s", "time", tput))
+                charts.append(Chart(
+                    chart_id("throughput", "ingest"), "Ingest write requests over time", x_time,
+                    "requests/s", "time", tput, steps=True,
+                    caption=f"WriteRecords requests answered per second, per {per_bin} bin.", **tc))
             ps = _percentile_series(acc_i, binned_i, bins)
             charts.append(Chart(chart_id(name, "over-time"), title, x_time, unit, "time", ps,
-                                y_log=wide_range(ps)))
+                                y_log=wide_range(ps),
+                                caption=f"Percentiles of the {what} in each {per_bin} bin.", **tc))
     for q, h in sorted(report.histograms.items(), key=lambda kv: natural_key(kv[0])):
         if h.get_total_count():
             ds = (distribution_series(q, h),)
-            charts.append(Chart(chart_id("distribution", q), f"{q}: latency by percentile", "percentile",
-                                "latency (ms)", "percentile", ds, y_log=wide_range(ds)))
+            charts.append(Chart(
+                chart_id("distribution", q), f"{q}: latency by percentile", "percentile",
+                "latency (ms)", "percentile", ds, y_log=wide_range(ds),
+                caption=f"All {h.get_total_count():,} executions of {q}, merged; the x axis stretches "
+                        "the tail (1/(1-percentile), log)."))
     return charts

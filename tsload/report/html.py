@@ -1,9 +1,11 @@
 """`tsload report --format html`: one self-contained page (inline CSS and SVG, no network).
 
-Sections: run configuration, per-query table, ingest tables, charts (throughput, latency
-percentiles over time per query, write latency and lag over time, percentile distribution per
-query). The report's JSON (`Report.as_dict`) and each chart's data are embedded as well, so the
-page can be checked against the run directory and reused by scripts.
+Verdict first, as a reader wants it: a summary (what ran, the verdict — SLOs when given, else
+errors and rejections — and the headline numbers), then the tables (every query of the mix, also
+those that did not run), then the charts (one time axis, the run's, for every chart over time),
+and the configuration last, folded, in the user's terms (flags, not internal fields). The
+report's JSON (`Report.as_dict`) and each chart's data are embedded as well, so the page can be
+checked against the run directory and reused by scripts.
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ from tsload.report.render import (
     query_cells,
 )
 from tsload.report.rundirs import RunDirs
+from tsload.report.summary import config_rows, headline_rows, run_json_of, verdict_lines, what_ran
 from tsload.report.svg import render_svg, require_matplotlib
 
 _CSS = """
-body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1400px;color:#222;padding:0 1em}
+svg{width:100%;height:auto}.pass{color:#1a7f37;font-weight:bold}.fail{color:#c62828;font-weight:bold}
+#summary ul{margin:.3em 0}#summary li{margin:.15em 0}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th:first-child,td:first-child{text-align:left}
@@ -48,10 +53,6 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], table_id: str) 
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _json(data: Any) -> str:
-    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
-
-
 def _script_json(data: Any) -> str:
     # "</" would end the <script> element early.
     return orjson.dumps(data).decode().replace("</", "<\\/")
@@ -65,30 +66,67 @@ def _when(ts: float | None) -> str:
 
 def _figure(chart: Chart) -> str:
     data = html.escape(orjson.dumps(chart.as_dict()).decode(), quote=True)
-    return (f'<figure id="{chart.id}" class="chart" data-chart="{data}">{render_svg(chart)}'
-            f"<figcaption>{_esc(chart.title)}</figcaption></figure>")
+    cap = f"<figcaption>{_esc(chart.caption)}</figcaption>" if chart.caption else ""
+    return f'<figure id="{chart.id}" class="chart" data-chart="{data}">{render_svg(chart)}{cap}</figure>'
+
+
+def _summary(report: Report, run_json: dict[str, Any] | None) -> list[str]:
+    parts = ['<section id="summary"><h2>Summary</h2>', "<ul>"]
+    parts += [f"<li><b>{_esc(k)}</b>: {_esc(v)}</li>" for k, v in what_ran(report, run_json)]
+    parts.append("</ul>")
+    ok, lines = verdict_lines(report, run_json)
+    cls = "pass" if ok else "fail"
+    parts.append(f'<p id="verdict" class="{cls}">{_esc(lines[0])}</p>')
+    if len(lines) > 1:
+        parts.append("<ul>" + "".join(f"<li>{_esc(x)}</li>" for x in lines[1:]) + "</ul>")
+    header, rows = headline_rows(report)
+    if rows:
+        parts.append(_table(header, rows, "headline"))
+    parts.append("</section>")
+    return parts
 
 
 def render_html(report: Report, found: RunDirs) -> str:
     """The self-contained page (ConfigError when matplotlib, the `report` extra, is missing)."""
     require_matplotlib()
     charts = build_charts(report, found)
+    run_json = run_json_of(report.sources)
     parts: list[str] = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8"><title>tsload report</title>',
         f"<style>{_CSS}</style></head><body>",
         "<h1>tsload report</h1>",
-        "<h2>Run configuration</h2>",
-        "<table id=\"run-info\"><tbody>",
-        f"<tr><td>sources</td><td>{_esc(', '.join(report.sources))}</td></tr>",
-        f"<tr><td>query sessions</td><td>{report.sessions}</td></tr>",
-        f"<tr><td>ingest runs</td><td>{report.ingest.runs if report.ingest else 0}</td></tr>",
-        f"<tr><td>started</td><td>{_when(report.started_s)}</td></tr>",
-        f"<tr><td>ended</td><td>{_when(report.ended_s)}</td></tr>",
-        "<tr><td>query wall time (union of sessions)</td>"
-        f"<td>{'unknown' if report.wall_s is None else f'{report.wall_s:,.1f} s'}</td></tr>",
-        "</tbody></table>",
     ]
+    parts += _summary(report, run_json)
+    parts.append('<section id="tables">')
+    if report.queries:
+        parts.append("<h2>Queries</h2>")
+        parts.append('<p class="note">Latency in milliseconds, merged from every session\'s HDR histogram '
+                     "(not averaged); q/s = successful executions / union of the sessions' wall time. "
+                     "Every query of the mix is listed; 0 = it was never drawn.</p>")
+        parts.append(_table(QUERY_COLUMNS, [query_cells(r) for r in report.queries], "queries"))
+    if report.ingest is not None:
+        parts.append("<h2>Ingest</h2>")
+        parts.append(_table(INGEST_COLUMNS, [ingest_cells(report.ingest)], "ingest"))
+        parts.append(_table(("latency (ms)", "p50", "p90", "p99", "p99.9", "max"),
+                            ingest_latency_rows(report.ingest), "ingest-latency"))
+        for title, key, counts in ingest_breakdowns(report.ingest):
+            parts.append(f"<p>{_esc(title)}</p>")
+            parts.append(_table((key, "count"), [[k, str(v)] for k, v in counts.items()], f"ingest-{key}"))
+    parts.append("</section>")
+    parts.append('<section id="charts"><h2>Charts</h2>')
+    if not charts:
+        parts.append('<p class="note">No interval logs (.hlog) or histograms to chart.</p>')
+    elif not any(c.kind == "time" for c in charts):
+        parts.append('<p class="note">No interval logs (.hlog) found: no charts over time.</p>')
+    parts += [_figure(c) for c in charts]
+    parts.append("</section>")
+    for w in report.warnings:
+        parts.append(f'<p class="note">warning: {_esc(w)}</p>')
+    parts.append('<details id="configuration"><summary>Configuration</summary>')
+    parts.append(_table(("", ""), [[a, b] for a, b in config_rows(report, run_json)], "config"))
+    parts.append(f"<p>sources: {_esc(', '.join(report.sources))}; started {_when(report.started_s)}, "
+                 f"ended {_when(report.ended_s)}</p>")
     if found.sessions:
         rows = []
         for sd in found.sessions:
@@ -96,39 +134,10 @@ def render_html(report: Report, found: RunDirs) -> str:
             rows.append([sd.path.name, str(tag), _when(sd.started_s), _when(sd.ended_s),
                          str(sum(c.total for c in sd.counts.values())),
                          str(sum(c.successful for c in sd.counts.values()))])
-        parts.append(f"<details><summary>Query sessions ({len(rows)})</summary>")
+        parts.append(f"<p>Query sessions ({len(rows)})</p>")
         parts.append(_table(("directory", "session", "started", "ended", "executions", "successful"), rows,
                             "sessions"))
-        parts.append("</details>")
-    for i, cfg in enumerate(report.session_configs):
-        parts.append(f"<p>Query configuration {i + 1}:</p><pre class=\"config\">{_esc(_json(cfg))}</pre>")
-    if report.ingest is not None:
-        for i, cfg in enumerate(report.ingest.configs):
-            parts.append(f"<p>Ingest configuration {i + 1}:</p>"
-                         f"<pre class=\"config\">{_esc(_json(cfg))}</pre>")
-    if report.queries:
-        parts.append("<h2>Queries</h2>")
-        parts.append('<p class="note">Latency in milliseconds, merged from every session\'s HDR histogram '
-                     "(not averaged); q/s = successful executions / union of the sessions' wall time.</p>")
-        parts.append(_table(QUERY_COLUMNS, [query_cells(r) for r in report.queries], "queries"))
-    if report.ingest is not None:
-        parts.append("<h2>Ingest</h2>")
-        parts.append(_table(INGEST_COLUMNS, [ingest_cells(report.ingest)], "ingest"))
-        parts.append(_table(("", "p50", "p90", "p99", "p99.9", "max"), ingest_latency_rows(report.ingest),
-                            "ingest-latency"))
-        for title, key, counts in ingest_breakdowns(report.ingest):
-            parts.append(f"<p>{_esc(title)}</p>")
-            parts.append(_table((key, "count"), [[k, str(v)] for k, v in counts.items()], f"ingest-{key}"))
-    parts.append("<h2>Charts</h2>")
-    if not charts:
-        parts.append('<p class="note">No interval logs (.hlog) or histograms to chart.</p>')
-    elif not any(c.kind == "time" for c in charts):
-        parts.append('<p class="note">No interval logs (.hlog) found: no charts over time.</p>')
-    parts.append('<p class="note">Charts drawn with matplotlib. Percentile distributions use HDR\'s '
-                 "1/(1-percentile) log axis.</p>")
-    parts += [_figure(c) for c in charts]
-    for w in report.warnings:
-        parts.append(f'<p class="note">warning: {_esc(w)}</p>')
+    parts.append("</details>")
     parts.append('<script type="application/json" id="tsload-report">'
                  f"{_script_json(report.as_dict())}</script>")
     parts.append("</body></html>")

@@ -195,6 +195,9 @@ def _merge_queries(
     for s in sessions:
         names.update(s.counts)
         names.update(s.histograms)
+        # every query of the mix: a session writes each query's .sql (as the sample did) whether or not
+        # it ran, so a query drawn by no session still gets its row, with a zero count
+        names.update(p.stem for p in s.path.glob("*.sql"))
     rows: list[QueryRow] = []
     merged: dict[str, Any] = {}
     merged_service: dict[str, Any] = {}

@@ -162,8 +162,25 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 
     return out
 
 
+def summary_markdown(report: Report) -> list[str]:
+    """The verdict-first summary (what ran, the verdict, the headline numbers) as Markdown lines."""
+    from tsload.report.summary import headline_rows, run_json_of, verdict_lines, what_ran
+
+    run_json = run_json_of(report.sources)
+    lines = ["**Summary**", ""]
+    lines += [f"- {k}: {v}" for k, v in what_ran(report, run_json)]
+    _, verdict = verdict_lines(report, run_json)
+    lines += ["", f"**{verdict[0]}**"]
+    lines += [f"- {x}" for x in verdict[1:]]
+    header, rows = headline_rows(report)
+    if rows:
+        lines.append("")
+        lines += _md_table(header, rows)
+    return [*lines, ""]
+
+
 def to_markdown(report: Report, averaged: AveragedTable | None = None) -> str:
-    lines: list[str] = []
+    lines: list[str] = summary_markdown(report)
     if report.queries:
         lines.append(f"**Queries** — {_headline(report)}")
         lines.append("")

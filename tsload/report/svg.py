@@ -31,10 +31,12 @@ def _pct_x(p: float, cap: float) -> float:
     return min(math.log10(1.0 / (1.0 - p / 100.0)), cap)
 
 
-def _pct_label(decade: int) -> str:
-    if decade == 0:
-        return "0%"
-    return f"{100.0 * (1.0 - 10.0 ** -decade):.{max(decade - 2, 0)}f}%"
+#: Percentile ticks: where users read a latency distribution (50 % is log10(2) decades in).
+PCT_TICKS: tuple[float, ...] = (50.0, 90.0, 99.0, 99.9, 99.99, 99.999)
+
+
+def _pct_label(p: float) -> str:
+    return f"{p:g}%"
 
 
 def _xs(chart: Chart) -> list[list[float]]:
@@ -45,23 +47,53 @@ def _xs(chart: Chart) -> list[list[float]]:
     return [[_pct_x(p, cap) for p in s.xs] for s in chart.series]
 
 
+def _break_gaps(xs: list[float], ys: list[float], gap: float) -> tuple[list[float], list[float]]:
+    """NaN between points further apart than ``gap``: matplotlib then draws no line across."""
+    if gap <= 0:
+        return xs, ys
+    ox: list[float] = []
+    oy: list[float] = []
+    for k, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        if k and x - xs[k - 1] > gap:
+            ox.append(math.nan)
+            oy.append(math.nan)
+        ox.append(x)
+        oy.append(y)
+    return ox, oy
+
+
 def render_matplotlib_svg(chart: Chart) -> str:
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7.2, 3.2), dpi=100)
+    fig = Figure(figsize=(11.0, 3.4), dpi=100)
     ax = fig.add_subplot(1, 1, 1)
     all_x = _xs(chart)
     for k, (s, xs) in enumerate(zip(chart.series, all_x, strict=True)):
         xv = [10.0 ** x for x in xs] if chart.kind == "percentile" else xs
+        ys = list(s.ys)
+        style: dict[str, object] = {"linewidth": 1.4, "color": PALETTE[k % len(PALETTE)]}
+        if chart.steps:
+            style["drawstyle"] = "steps-post"
+        elif chart.kind == "time":
+            xv, ys = _break_gaps(xv, ys, chart.gap)
+            style["marker"] = "o"
+            style["markersize"] = 3.0
+        if s.label == "max" and chart.kind == "time":
+            # max on top of p99 would hide it: dashed, thin and underneath
+            style.update(linestyle="--", linewidth=1.0, color="#999999", zorder=1)
+        else:
+            style["zorder"] = 2 + k
         # gid: the series' <g> in the SVG carries its index, so a test can check what was drawn
-        ax.plot(xv, list(s.ys), label=s.label, color=PALETTE[k % len(PALETTE)], linewidth=1.4,
-                marker="." if len(s.ys) < 3 else None, gid=f"tsload-series-{k}")
+        ax.plot(xv, ys, label=s.label, gid=f"tsload-series-{k}", **style)  # type: ignore[arg-type]
     if chart.kind == "percentile":
-        top = max((math.ceil(x) for xs in all_x for x in xs), default=1)
+        top = max((x for xs in all_x for x in xs), default=1.0)
         ax.set_xscale("log")
-        ticks = list(range(max(top, 1) + 1))
-        ax.set_xticks([10.0 ** d for d in ticks], [_pct_label(d) for d in ticks])
-        ax.set_xlim(1.0, 10.0 ** max(top, 1))
+        ticks = [p for p in PCT_TICKS if _pct_x(p, 1e9) <= max(top, 1.0) + 1e-9]
+        ax.set_xticks([10.0 ** _pct_x(p, 1e9) for p in ticks], [_pct_label(p) for p in ticks])
+        ax.minorticks_off()
+        ax.set_xlim(1.0, 10.0 ** max(top, 1.0))
+    elif chart.x_range is not None:
+        ax.set_xlim(*chart.x_range)
     if chart.y_log:
         ax.set_yscale("log")
     else:
@@ -71,7 +103,8 @@ def render_matplotlib_svg(chart: Chart) -> str:
     ax.set_ylabel(chart.y_label)
     ax.grid(True, color="#eee")
     if chart.series:
-        ax.legend(fontsize=8, loc="upper left")
+        # beside the plot, never over the data
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
     import matplotlib
 
