@@ -30,9 +30,12 @@ def command(
     import asyncio
     from dataclasses import replace
 
+    from tsload.model.limits import check_schema_names
     from tsload.targets import Schema, open_target
 
     base = o.target_config_of(locals())
+    if base.kind == "timestream":
+        check_schema_names(database=database_name, table=table_name)
     cfg = replace(base, database=database_name)
 
     async def main() -> list[str]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tsload._errors import ConfigError, checker
+from tsload.model import limits
 from tsload.targets import TargetConfig
 
 INFLUX_MAX_BATCH_LINES = 10_000  # the InfluxDB target's ceiling (lineproto.MAX_BATCH_LINES)
@@ -61,6 +62,8 @@ class IngestConfig:
         need = checker(self)
         need(bool(self.database), "database", "a non-empty name")
         need(bool(self.table), "table", "a non-empty name")
+        if self.target.kind == "timestream":
+            limits.check_schema_names(database=self.database, table=self.table)
         need(self.concurrency >= 1, "concurrency", "a positive integer")
         need(self.processes >= 1, "processes", "a positive integer")
         need(self.host_scale >= 1, "host_scale", "a positive integer")

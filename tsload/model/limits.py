@@ -6,16 +6,18 @@ LimitError: it is a tsload bug or an impossible configuration, never silently tr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tsload._errors import LimitError
+from tsload._errors import ConfigError, LimitError
 
 MAX_RECORDS_PER_REQUEST = 100
 MAX_DIMENSION_NAME_BYTES = 60
 MAX_MEASURE_NAME_BYTES = 256
 MAX_RESOURCE_NAME_BYTES = 256  # database and table names
-MIN_RESOURCE_NAME_BYTES = 1
+MIN_RESOURCE_NAME_BYTES = 1  # the write path's guard; names the user gives follow NAME_MIN_CHARS
+NAME_MIN_CHARS = 3  # Timestream's naming constraint for databases and tables
 MAX_MEASURE_VALUE_CHARS = 2048
 MAX_DIMENSION_VALUE_BYTES = 2048
 MAX_MEASURES_PER_MULTI_RECORD = 256
@@ -42,6 +44,28 @@ def check_resource_name(what: str, name: str) -> None:
             f"{what} name {name!r} has {_nbytes(name)} bytes "
             f"(allowed {MIN_RESOURCE_NAME_BYTES}..{MAX_RESOURCE_NAME_BYTES})"
         )
+
+
+_RESOURCE_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
+RESOURCE_NAME_ALLOWED = (
+    f"{NAME_MIN_CHARS} to {MAX_RESOURCE_NAME_BYTES} characters of letters, digits, '_', '-' and '.'"
+)
+
+
+def resource_name_ok(name: str) -> bool:
+    """Whether Timestream accepts `name` as a database or table name (its naming constraints)."""
+    return (
+        NAME_MIN_CHARS <= len(name) <= MAX_RESOURCE_NAME_BYTES
+        and _RESOURCE_NAME.fullmatch(name) is not None
+    )
+
+
+def check_schema_names(**names: str) -> None:
+    """ConfigError naming the first field (`database`, `table`) that Timestream would refuse: the
+    one rule every command's configuration applies before any network call."""
+    for field, name in names.items():
+        if not resource_name_ok(name):
+            raise ConfigError(field, RESOURCE_NAME_ALLOWED, got=name)
 
 
 def check_dimension(name: str, value: str, value_type: str = "VARCHAR") -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tsload._errors import ConfigError, checker
+from tsload.model import limits
 from tsload.query.arrival import ARRIVALS, DEFAULT_QUEUE
 from tsload.query.params import PARAM_SOURCES, end_expression
 from tsload.targets import CLIENTS, TargetConfig
@@ -56,6 +57,8 @@ class QueryConfig:
         """Raise a ConfigError naming the first field that is not allowed (fields, not flags)."""
 
         need = checker(self)
+        if self.target.kind == "timestream":
+            limits.check_schema_names(database=self.database, table=self.table)
         need(self.concurrency >= 1, "concurrency", "a positive integer")
         need(self.processes >= 1, "processes", "a positive integer")
         need(self.repetitions is None or self.repetitions >= 1, "repetitions", "a positive integer")
