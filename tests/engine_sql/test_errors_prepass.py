@@ -49,9 +49,10 @@ _TS = (
         (f"SELECT interpolate_fill(cpu, ARRAY[now()], 0.0) FROM ({_TS})", "interpolate_fill"),
         (f"SELECT interpolate_spline_cubic(cpu, ARRAY[now()]) FROM ({_TS})", "interpolate_spline_cubic"),
         (
-            "SELECT derivative_linear(create_time_series(time, measure_value::double), 1m)"
+            "SELECT correlate_pearson(create_time_series(time, measure_value::double),"
+            " create_time_series(time, measure_value::double))"
             " FROM devops.single",
-            "derivative_linear",
+            "correlate_pearson",
         ),
         ("SELECT * FROM UNNEST(ARRAY[1, 2])", "UNNEST"),
         ("INSERT INTO devops.single (cell) VALUES ('x')", "INSERT"),

@@ -297,3 +297,34 @@ def test_series_alias_may_reuse_a_column_name(data: Data) -> None:
     assert [g[1] for g in got] == [ts(int(t)) for t in exp_t]
     assert all(close(g[2], float(v)) for g, v in zip(got, exp_v, strict=True))
     assert_series(series(res, 0, 3), times, values)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_derivative_and_integral_match_numpy(data: Data, model: str) -> None:
+    v, f = col(model, "cpu_user")
+    res = run(
+        data,
+        f"SELECT derivative_linear(create_time_series(time, {v}), 1m) AS d,"
+        f" non_negative_derivative_linear(create_time_series(time, {v}), 1m) AS nn,"
+        f" integral_trapezoidal(create_time_series(time, {v}), 1h) AS i,"
+        f" integral_trapezoidal(create_time_series(time, {v})) AS i_s"
+        f" FROM devops.{model} WHERE {f} AND time > ago(2h) AND instance_name = '{H0_NAME}'",
+    )
+    t, x = raw(data, 0, "cpu_user", 2 * 3600)
+    rate = np.diff(x) / (np.diff(t) / MIN)
+    assert ts_type(res, 0) == "DOUBLE" and ts_type(res, 1) == "DOUBLE"
+    assert_series(series(res, 0, 0), t[1:], rate)
+    assert_series(series(res, 0, 1), t[1:][rate >= 0], rate[rate >= 0])
+    assert (rate < 0).any() and (rate >= 0).any()  # both branches of non_negative exercised
+    area = float(np.sum((x[1:] + x[:-1]) / 2 * np.diff(t)))
+    cells_ = res.rows[0]["Data"]
+    assert res.column_info[2]["Type"] == {"ScalarType": "DOUBLE"}
+    assert close(cells_[2]["ScalarValue"], area / (3600 * NS))
+    assert close(cells_[3]["ScalarValue"], area / NS)
+
+
+def test_derivative_of_a_non_series_is_refused(data: Data) -> None:
+    from tsload.engine.query import QueryValidationError
+
+    with pytest.raises(QueryValidationError, match="derivative_linear: the first argument"):
+        run(data, "SELECT derivative_linear(cpu_user, 1m) FROM devops.multi")

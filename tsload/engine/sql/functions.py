@@ -347,9 +347,9 @@ FUNCTIONS: tuple[Fn, ...] = (
     # time series
     _s("time series", "create_time_series", "", "", "", "see Time series"),
     _s("time series", "unnest", "", "", "", "of a TIMESERIES only, see Time series"),
-    _r("time series", "derivative_linear"),
-    _r("time series", "non_negative_derivative_linear"),
-    _r("time series", "integral_trapezoidal"),
+    _s("time series", "derivative_linear", "", "", "", "see Time series"),
+    _s("time series", "non_negative_derivative_linear", "", "", "", "see Time series"),
+    _s("time series", "integral_trapezoidal", "", "", "", "see Time series"),
     _r("time series", "correlate_pearson"),
     _r("time series", "correlate_spearman"),
     # interpolation

@@ -27,7 +27,11 @@ TS_TIME = "__ts_time"
 TS_VALUE = "__ts_value"
 CREATE = "create_time_series"
 INTERPOLATE = frozenset({"interpolate_linear", "interpolate_locf"})
-OWN = frozenset({CREATE, *INTERPOLATE})
+DERIVATIVE = frozenset({"derivative_linear", "non_negative_derivative_linear"})
+INTEGRAL = "integral_trapezoidal"
+# functions whose first argument is a time series
+SERIES_ARG = INTERPOLATE | DERIVATIVE | {INTEGRAL}
+OWN = frozenset({CREATE, *SERIES_ARG})
 
 _ARG0, _ARG1 = "__tsload_arg0", "__tsload_arg1"
 
@@ -88,6 +92,35 @@ _CREATE = (
     f" ELSE list_sort(list(struct_pack({TS_TIME} := {_ARG0}, {TS_VALUE} := {_ARG1}))) END"
 )
 
+# The rate between consecutive points, per `{ARG1}` (an interval), at the later point's time: the
+# first point has none. non_negative_derivative_linear drops the negative rates. Our reading of the
+# Timestream documentation ("the derivative of each point in the timeseries for the specified
+# interval"), not verified against AWS.
+_PAIR_DT = (
+    "CAST(epoch_ns(__tsload_s[__tsload_i].__ts_time)"
+    " - epoch_ns(__tsload_s[__tsload_i - 1].__ts_time) AS DOUBLE)"
+)
+# Two points at the same time (a series built over several hosts) have no rate: dropped (DuckDB
+# would fail on the division by zero).
+_RATE = (
+    f"CASE WHEN {_PAIR_DT} = 0 THEN NULL ELSE"
+    " (CAST(__tsload_s[__tsload_i].__ts_value AS DOUBLE)"
+    " - CAST(__tsload_s[__tsload_i - 1].__ts_value AS DOUBLE))"
+    f" / {_PAIR_DT} * (CAST(epoch_us({_ARG1}) AS DOUBLE) * 1000.0) END"
+)
+_DERIVATIVE = (
+    f"list_transform([{_ARG0}], lambda __tsload_s: list_filter(list_transform(range(2, len(__tsload_s) + 1),"
+    f" lambda __tsload_i: struct_pack({TS_TIME} := __tsload_s[__tsload_i].{TS_TIME}, {TS_VALUE} := {_RATE})),"
+    " lambda __tsload_p: {keep}))[1]"
+)
+# The trapezoidal rule over consecutive points, in units of `{ARG1}`; NULL for fewer than two points.
+_INTEGRAL = (
+    f"list_transform([{_ARG0}], lambda __tsload_s: list_sum(list_transform(range(2, len(__tsload_s) + 1),"
+    " lambda __tsload_i: (CAST(__tsload_s[__tsload_i].__ts_value AS DOUBLE)"
+    " + CAST(__tsload_s[__tsload_i - 1].__ts_value AS DOUBLE)) / 2.0"
+    f" * {_PAIR_DT} / (CAST(epoch_us({_ARG1}) AS DOUBLE) * 1000.0))))[1]"
+)
+
 _UNNEST = (
     f"SELECT __tsload_pt.{TS_TIME} AS {{time}}, __tsload_pt.{TS_VALUE} AS {{value}}"
     f" FROM (SELECT UNNEST({_ARG0}) AS __tsload_pt)"
@@ -119,7 +152,7 @@ def is_series_call(node: exp.Expr) -> bool:
         return True
     if name in INTERPOLATE and len(node.expressions) == 2:
         return _is_array_arg(node)
-    return False
+    return name in DERIVATIVE
 
 
 def _is_array_arg(node: exp.Expr) -> bool:
@@ -234,7 +267,7 @@ def _in_clause(node: exp.Expr, select: exp.Select, keys: tuple[str, ...]) -> boo
 
 def _allowed(node: exp.Expr) -> bool:
     parent = node.parent
-    if isinstance(parent, exp.Anonymous) and _fn_name(parent) in INTERPOLATE:
+    if isinstance(parent, exp.Anonymous) and _fn_name(parent) in SERIES_ARG:
         return node.arg_key == "expressions" and node.index == 0
     if isinstance(parent, exp.Unnest):
         return True
@@ -250,8 +283,11 @@ def check(tree: exp.Expr) -> None:
         name = _fn_name(node)
         if name == CREATE and len(node.expressions) != 2:
             raise QueryValidationError(f"Function {CREATE} expects 2 arguments, got {len(node.expressions)}")
-        if name in INTERPOLATE and len(node.expressions) != 2:
+        if name in INTERPOLATE | DERIVATIVE and len(node.expressions) != 2:
             raise QueryValidationError(f"Function {name} expects 2 arguments, got {len(node.expressions)}")
+        if name == INTEGRAL and len(node.expressions) not in (1, 2):
+            got = len(node.expressions)
+            raise QueryValidationError(f"Function {name} expects 1 or 2 arguments, got {got}")
     resolver = _Resolver(tree)
 
     def holds_series(node: exp.Expr) -> bool:
@@ -264,9 +300,10 @@ def check(tree: exp.Expr) -> None:
             what = _fn_name(node) or f"column {node.sql('trino')}"
             raise QueryValidationError(
                 f"TIMESERIES value ({what}) is only supported by the local engine as a select-list column,"
-                " the first argument of interpolate_linear/interpolate_locf or the argument of UNNEST"
+                " the first argument of interpolate_*/derivative_*/integral_trapezoidal"
+                " or the argument of UNNEST"
             )
-        if _fn_name(node) in INTERPOLATE:
+        if _fn_name(node) in SERIES_ARG:
             first = node.expressions[0]
             if _fn_name(first) != CREATE and not (isinstance(first, exp.Column) and holds_series(first)):
                 raise QueryValidationError(
@@ -298,6 +335,18 @@ def rewrite(node: exp.Expr) -> exp.Expr:
         series, at = node.expressions
         template = _series_template(name) if _is_array_arg(node) else _scalar_template(name)
         return _fill(template, series, at)
+    if name in DERIVATIVE:
+        keep = (
+            f"__tsload_p.{TS_VALUE} >= 0"
+            if name.startswith("non_negative")
+            else f"__tsload_p.{TS_VALUE} IS NOT NULL"
+        )
+        return _fill(_DERIVATIVE.replace("{keep}", keep), *node.expressions)
+    if name == INTEGRAL:
+        args = list(node.expressions)
+        if len(args) == 1:  # the default unit: one second
+            args.append(exp.Interval(this=exp.Literal.string("1"), unit=exp.var("SECOND")))
+        return _fill(_INTEGRAL, *args)
     if isinstance(node, exp.Unnest):
         return _unnest(node)
     return node
