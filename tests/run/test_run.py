@@ -158,6 +158,31 @@ def test_run_ctrl_c_in_live_phase_writes_the_report(engine: Engine, tmp_path: Pa
     assert live["balanced"] and report["ingest"]["ingested"] == live["ingested"]
     assert report["wall_s"] < 120  # it stopped long before --duration 5m
     assert "Queries" in stdout
+    assert "live phase" in orjson.loads((out / "run.json").read_bytes())["stopped"]
+
+
+def test_run_ctrl_c_in_backfill_claims_no_report(engine: Engine, tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tsload", "run", "-e", engine.url, "--backfill", "2h",
+         "--memory-store-retention-hours", "3", "--host-scale", "3", "--stats-interval", "1"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+        start_new_session=True,
+    )
+    assert proc.stderr is not None
+    seen: list[str] = []
+    for line in proc.stderr:  # stop once the backfill has written something
+        seen.append(line)
+        if line.startswith("ingest ["):
+            break
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    stderr = "".join(seen) + stderr
+    assert "Traceback" not in stderr
+    runs = [p for p in (tmp_path / "tsload-runs").iterdir()]
+    assert len(runs) == 1  # and no `latest`: it produced no report
+    assert not (runs[0] / "report.json").exists() and not (runs[0] / "report.html").exists()
+    assert "report.html" not in stderr and "no report" in stderr
+    assert "backfill" in orjson.loads((runs[0] / "run.json").read_bytes())["stopped"]
 
 
 @pytest.mark.parametrize(
@@ -175,6 +200,9 @@ def test_run_ctrl_c_in_live_phase_writes_the_report(engine: Engine, tmp_path: Pa
         (["--batch-size", "101"], "--batch-size"),
         (["--req-id-dim"], "--req-id-dim"),
         (["--drain-timeout", "-1"], "--drain-timeout"),
+        (["--backfill", "3h"], "--backfill: at most the memory store's 2 h"),
+        (["--workload", "/nonexistent/workload"], "/nonexistent/workload"),
+        (["--config", "/nonexistent/mix.ini"], "/nonexistent/mix.ini"),
     ],
 )
 def test_run_bad_input_is_one_line_exit_2(tmp_path: Path, args: list[str], culprit: str) -> None:

@@ -293,6 +293,7 @@ FLAGS: dict[str, str] = {
     "table": "-t/--table-name",
     "memory_store_retention_hours": "--memory-store-retention-hours",
     "magnetic_store_retention_days": "--magnetic-store-retention-days",
+    "enable_magnetic_writes": "--enable-magnetic-writes",
     "concurrency": "-c/--concurrency",
     "processes": "-p/--processes",
     "host_scale": "--host-scale",

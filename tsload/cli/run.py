@@ -165,8 +165,8 @@ def command(
     names = set(load_workload(q.workload_dir, config=q.config_file, multi=q.multi).templates)
     gate = gate_from_flags(slo, abort_on_fail, slo_grace, queries=names, query_side=cfg.query is not None)
     code = _run(cfg, price_list, gate)
-    if out is None and (cfg.out_dir / "run.json").is_file():
-        _link_latest(cfg.out_dir)
+    if out is None and (cfg.out_dir / "report.json").is_file():
+        _link_latest(cfg.out_dir)  # only a run that produced a report: `tsload report latest` must work
     raise typer.Exit(code)
 
 
@@ -285,7 +285,11 @@ def _run(cfg: Any, prices: Any, gate: Any) -> int:
         console.print(to_renderable(result.report))
     for line in _cost_lines(cfg, prices, result):
         console.print(line, markup=False, soft_wrap=True)
-    info(f"run directory: {result.out_dir} (report.html, report.md, report.json)")
+    wrote = [n for n in ("report.html", "report.md", "report.json") if (result.out_dir / n).is_file()]
+    if wrote:
+        info(f"run directory: {result.out_dir} ({', '.join(wrote)})")
+    else:
+        info(f"run directory: {result.out_dir} (stopped before the live phase: no report; run.json says so)")
     if not result.balanced:
         warn("generated != ingested + rejected + failed + dropped: a tsload bug, please report it")
         return 1

@@ -114,6 +114,17 @@ class RunConfig:
             self.ingest.validate()
         except ConfigError as exc:
             raise exc.within("ingest") from exc.__cause__
+        i = self.ingest
+        if i.backfill_s > i.memory_store_retention_hours * 3600 and not i.enable_magnetic_writes:
+            # refused, not warned: such a backfill spends minutes writing records the memory store
+            # rejects (older than its retention) -- 1.6 M for --backfill 3h at the default scale
+            raise ConfigError(
+                "ingest.backfill_s",
+                f"at most the memory store's {i.memory_store_retention_hours} h (older records are "
+                "rejected); shorten it, raise {ingest.memory_store_retention_hours} or add "
+                "{ingest.enable_magnetic_writes}",
+                got=f"{i.backfill_s / 3600:g}h",
+            )
         if self.query is not None:
             for name in SHARED_FIELDS:
                 mine = getattr(self.query, name)

@@ -150,6 +150,10 @@ async def run_experiment(
         _write_reports(cfg.out_dir, report, found, say)
     run_json["ended"] = time.time()
     run_json["target"] = resolved.description
+    if stop.is_set():
+        # a stopped run's directory says so (and what it holds), for whoever finds it later
+        run_json["stopped"] = "during the backfill: no live phase, no report" if live is None else (
+            "during the live phase: the report covers the part that ran")
     _write_run_json(cfg.out_dir, run_json)
     return RunResult(
         out_dir=cfg.out_dir,
