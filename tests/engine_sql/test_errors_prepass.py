@@ -46,7 +46,6 @@ _TS = (
             f"SELECT interpolate_linear(interpolate_locf(cpu, ARRAY[now()]), ARRAY[now()]) FROM ({_TS})",
             "interpolate",
         ),
-        (f"SELECT interpolate_fill(cpu, ARRAY[now()], 0.0) FROM ({_TS})", "interpolate_fill"),
         (f"SELECT interpolate_spline_cubic(cpu, ARRAY[now()]) FROM ({_TS})", "interpolate_spline_cubic"),
         (
             "SELECT correlate_pearson(create_time_series(time, measure_value::double),"

@@ -104,6 +104,27 @@ def _tmod(a: int, b: int) -> int:
     return a - b * _tdiv(a, b)
 
 
+def _mysql_format(t: dt.datetime) -> str:
+    """Trino's date_format specifiers (MySQL's), computed with Python's strftime and by hand."""
+    h12 = t.hour % 12 or 12
+    return "|".join(
+        [
+            t.strftime("%Y|%y|%m"),
+            str(t.month),
+            t.strftime("%d"),
+            str(t.day),
+            t.strftime("%H"),
+            str(t.hour),
+            f"{h12:02d}",
+            str(h12),
+            t.strftime("%M|%S"),
+            f"{t.microsecond:06d}",
+            t.strftime("%p|%b|%B|%a|%A|%j"),
+            t.strftime("%H:%M:%S"),
+        ]
+    )
+
+
 Row = tuple[int, float, str, bool, dt.datetime]
 PER_ROW: list[tuple[str, str, Callable[[Row], str]]] = [
     ("b + 3", "BIGINT", lambda r: str(r[0] + 3)),
@@ -146,6 +167,16 @@ PER_ROW: list[tuple[str, str, Callable[[Row], str]]] = [
     ("to_iso8601(ts)", "VARCHAR", lambda r: r[4].strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"),
     ("ts > TIMESTAMP '2026-01-01 00:00:00'", "BOOLEAN", lambda r: _b(r[4] > dt.datetime(2026, 1, 1))),
     ("date_format(ts, '%Y/%m/%d %H:%i')", "VARCHAR", lambda r: r[4].strftime("%Y/%m/%d %H:%M")),
+    (
+        "date_format(ts, '%Y|%y|%m|%c|%d|%e|%H|%k|%h|%l|%i|%s|%f|%p|%b|%M|%a|%W|%j|%T')",
+        "VARCHAR",
+        lambda r: _mysql_format(r[4]),
+    ),
+    (
+        "date_parse(date_format(ts, '%Y-%m-%d %H:%i:%s'), '%Y-%m-%d %H:%i:%s')",
+        "TIMESTAMP",
+        lambda r: _ts(r[4].replace(microsecond=0)),
+    ),
 ]
 AGG: list[tuple[str, str, Callable[[list[Row]], str]]] = [
     ("sum(b)", "BIGINT", lambda rs: str(sum(r[0] for r in rs))),

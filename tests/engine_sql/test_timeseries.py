@@ -328,3 +328,25 @@ def test_derivative_of_a_non_series_is_refused(data: Data) -> None:
 
     with pytest.raises(QueryValidationError, match="derivative_linear: the first argument"):
         run(data, "SELECT derivative_linear(cpu_user, 1m) FROM devops.multi")
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_interpolate_fill_matches_numpy(data: Data, model: str) -> None:
+    v, f = col(model, "cpu_user")
+    # a 1-minute grid over 5-minute points: the points' own times keep their values, the rest -1
+    res = run(
+        data,
+        f"SELECT interpolate_fill(create_time_series(time, {v}), sequence(min(time), max(time), 1m), -1.0E0) AS s,"
+        f" interpolate_fill(create_time_series(time, {v}), min(time), -1.0E0) AS at_first,"
+        f" interpolate_fill(create_time_series(time, {v}), min(time) + 1m, -1.0E0) AS between"
+        f" FROM devops.{model} WHERE {f} AND time > ago(1h) AND instance_name = '{H0_NAME}'",
+    )
+    t, x = raw(data, 0, "cpu_user", 3600)
+    grid = np.arange(t[0], t[-1] + 1, MIN)
+    idx = np.searchsorted(t, grid)
+    hit = (idx < len(t)) & (t[np.minimum(idx, len(t) - 1)] == grid)
+    want = np.where(hit, x[np.minimum(idx, len(t) - 1)], -1.0)
+    assert hit.sum() == len(t) and (~hit).any()
+    assert_series(series(res, 0, 0), grid, want)
+    assert close(res.rows[0]["Data"][1]["ScalarValue"], float(x[0]))
+    assert close(res.rows[0]["Data"][2]["ScalarValue"], -1.0)

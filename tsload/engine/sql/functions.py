@@ -355,7 +355,7 @@ FUNCTIONS: tuple[Fn, ...] = (
     # interpolation
     _s("interpolation", "interpolate_linear", "", "", "", "see Time series"),
     _s("interpolation", "interpolate_locf", "", "", "", "see Time series"),
-    _r("interpolation", "interpolate_fill"),
+    _s("interpolation", "interpolate_fill", "", "", "", "see Time series"),
     _r("interpolation", "interpolate_spline_cubic"),
 )
 

@@ -26,14 +26,15 @@ from tsload.engine.sql.errors import QueryValidationError
 TS_TIME = "__ts_time"
 TS_VALUE = "__ts_value"
 CREATE = "create_time_series"
-INTERPOLATE = frozenset({"interpolate_linear", "interpolate_locf"})
+INTERPOLATE = frozenset({"interpolate_linear", "interpolate_locf", "interpolate_fill"})
+FILL = "interpolate_fill"  # the one interpolation with a third argument, the fill value
 DERIVATIVE = frozenset({"derivative_linear", "non_negative_derivative_linear"})
 INTEGRAL = "integral_trapezoidal"
 # functions whose first argument is a time series
 SERIES_ARG = INTERPOLATE | DERIVATIVE | {INTEGRAL}
 OWN = frozenset({CREATE, *SERIES_ARG})
 
-_ARG0, _ARG1 = "__tsload_arg0", "__tsload_arg1"
+_ARG0, _ARG1, _ARG2 = "__tsload_arg0", "__tsload_arg1", "__tsload_arg2"
 
 # The value of the series `{s}` at the time `{t}`. Both are names bound by an enclosing lambda, so
 # the (possibly large) user expressions are evaluated once: `list_transform([x], lambda w: …)[1]`
@@ -63,7 +64,14 @@ _LINEAR = (
 # Last observation carried forward: the last point at or before t (none before the first point).
 _LOCF = "CASE WHEN __tsload_n.a IS NULL THEN NULL ELSE __tsload_n.a.__ts_value END"
 
-_BODIES = {"interpolate_linear": _LINEAR, "interpolate_locf": _LOCF}
+# Fill: the series' value where it has a point at t, else the fill value (the enclosing lambda
+# binds it as __tsload_w.f). Our reading of "fills in missing data using the fill value".
+_FILL = (
+    "CASE WHEN __tsload_n.a IS NOT NULL AND __tsload_n.a.__ts_time = {t} THEN __tsload_n.a.__ts_value"
+    " ELSE __tsload_w.f END"
+)
+
+_BODIES = {"interpolate_linear": _LINEAR, "interpolate_locf": _LOCF, "interpolate_fill": _FILL}
 
 
 def _value_at(kind: str, s: str, t: str) -> str:
@@ -75,7 +83,7 @@ def _series_template(kind: str) -> str:
     value = _value_at(kind, "__tsload_w.s", "__tsload_t")
     point = f"struct_pack({TS_TIME} := __tsload_t, {TS_VALUE} := {value})"
     return (
-        f"list_transform([struct_pack(s := {_ARG0}, q := {_ARG1})], lambda __tsload_w: list_sort(list_filter("
+        f"list_transform([struct_pack(s := {_ARG0}, q := {_ARG1}{_fill_arg(kind)})], lambda __tsload_w: list_sort(list_filter("
         f"list_transform(__tsload_w.q, lambda __tsload_t: {point}),"
         f" lambda __tsload_p: __tsload_p.{TS_VALUE} IS NOT NULL)))[1]"
     )
@@ -83,7 +91,14 @@ def _series_template(kind: str) -> str:
 
 def _scalar_template(kind: str) -> str:
     value = _value_at(kind, "__tsload_w.s", "__tsload_w.t")
-    return f"list_transform([struct_pack(s := {_ARG0}, t := {_ARG1})], lambda __tsload_w: {value})[1]"
+    return (
+        f"list_transform([struct_pack(s := {_ARG0}, t := {_ARG1}{_fill_arg(kind)})],"
+        f" lambda __tsload_w: {value})[1]"
+    )
+
+
+def _fill_arg(kind: str) -> str:
+    return f", f := {_ARG2}" if kind == FILL else ""
 
 
 # Timestream: "The second parameter cannot be null" — a NULL measure value is an error, not skipped.
@@ -134,7 +149,7 @@ def _parsed(template: str) -> exp.Expr:
 
 def _fill(template: str, *args: exp.Expr) -> exp.Expr:
     tree = _parsed(template).copy()
-    names = (_ARG0, _ARG1)
+    names = (_ARG0, _ARG1, _ARG2)
     for col in list(tree.find_all(exp.Column)):
         if not col.table and col.name in names:
             col.replace(args[names.index(col.name)].copy())
@@ -150,7 +165,7 @@ def is_series_call(node: exp.Expr) -> bool:
     name = _fn_name(node)
     if name == CREATE:
         return True
-    if name in INTERPOLATE and len(node.expressions) == 2:
+    if name in INTERPOLATE and len(node.expressions) in (2, 3):
         return _is_array_arg(node)
     return name in DERIVATIVE
 
@@ -283,7 +298,9 @@ def check(tree: exp.Expr) -> None:
         name = _fn_name(node)
         if name == CREATE and len(node.expressions) != 2:
             raise QueryValidationError(f"Function {CREATE} expects 2 arguments, got {len(node.expressions)}")
-        if name in INTERPOLATE | DERIVATIVE and len(node.expressions) != 2:
+        if name == FILL and len(node.expressions) != 3:
+            raise QueryValidationError(f"Function {name} expects 3 arguments, got {len(node.expressions)}")
+        if name in (INTERPOLATE - {FILL}) | DERIVATIVE and len(node.expressions) != 2:
             raise QueryValidationError(f"Function {name} expects 2 arguments, got {len(node.expressions)}")
         if name == INTEGRAL and len(node.expressions) not in (1, 2):
             got = len(node.expressions)
@@ -332,9 +349,8 @@ def rewrite(node: exp.Expr) -> exp.Expr:
     if name == CREATE:
         return _fill(_CREATE, *node.expressions)
     if name in INTERPOLATE:
-        series, at = node.expressions
         template = _series_template(name) if _is_array_arg(node) else _scalar_template(name)
-        return _fill(template, series, at)
+        return _fill(template, *node.expressions)
     if name in DERIVATIVE:
         keep = (
             f"__tsload_p.{TS_VALUE} >= 0"
