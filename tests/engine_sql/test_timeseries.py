@@ -336,7 +336,8 @@ def test_interpolate_fill_matches_numpy(data: Data, model: str) -> None:
     # a 1-minute grid over 5-minute points: the points' own times keep their values, the rest -1
     res = run(
         data,
-        f"SELECT interpolate_fill(create_time_series(time, {v}), sequence(min(time), max(time), 1m), -1.0E0) AS s,"
+        f"SELECT interpolate_fill(create_time_series(time, {v}),"
+        " sequence(min(time), max(time), 1m), -1.0E0) AS s,"
         f" interpolate_fill(create_time_series(time, {v}), min(time), -1.0E0) AS at_first,"
         f" interpolate_fill(create_time_series(time, {v}), min(time) + 1m, -1.0E0) AS between"
         f" FROM devops.{model} WHERE {f} AND time > ago(1h) AND instance_name = '{H0_NAME}'",

@@ -83,7 +83,8 @@ def _series_template(kind: str) -> str:
     value = _value_at(kind, "__tsload_w.s", "__tsload_t")
     point = f"struct_pack({TS_TIME} := __tsload_t, {TS_VALUE} := {value})"
     return (
-        f"list_transform([struct_pack(s := {_ARG0}, q := {_ARG1}{_fill_arg(kind)})], lambda __tsload_w: list_sort(list_filter("
+        f"list_transform([struct_pack(s := {_ARG0}, q := {_ARG1}{_fill_arg(kind)})],"
+        " lambda __tsload_w: list_sort(list_filter("
         f"list_transform(__tsload_w.q, lambda __tsload_t: {point}),"
         f" lambda __tsload_p: __tsload_p.{TS_VALUE} IS NOT NULL)))[1]"
     )
