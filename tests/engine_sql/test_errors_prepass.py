@@ -48,10 +48,10 @@ _TS = (
         ),
         (f"SELECT interpolate_spline_cubic(cpu, ARRAY[now()]) FROM ({_TS})", "interpolate_spline_cubic"),
         (
-            "SELECT correlate_pearson(create_time_series(time, measure_value::double),"
+            "SELECT correlate_spearman(create_time_series(time, measure_value::double),"
             " create_time_series(time, measure_value::double))"
             " FROM devops.single",
-            "correlate_pearson",
+            "correlate_spearman",
         ),
         ("SELECT * FROM UNNEST(ARRAY[1, 2])", "UNNEST"),
         ("INSERT INTO devops.single (cell) VALUES ('x')", "INSERT"),

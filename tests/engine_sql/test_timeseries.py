@@ -351,3 +351,34 @@ def test_interpolate_fill_matches_numpy(data: Data, model: str) -> None:
     assert_series(series(res, 0, 0), grid, want)
     assert close(res.rows[0]["Data"][1]["ScalarValue"], float(x[0]))
     assert close(res.rows[0]["Data"][2]["ScalarValue"], -1.0)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_correlate_pearson_matches_numpy(data: Data, model: str) -> None:
+    v, f = col(model, "cpu_user")
+    w, g = col(model, "cpu_system")
+    where = f"time > ago(2h) AND instance_name = '{H0_NAME}'"
+    res = run(
+        data,
+        f"WITH a AS (SELECT create_time_series(time, {v}) AS s FROM devops.{model} WHERE {f} AND {where}),"
+        f" b AS (SELECT create_time_series(time, {w}) AS s FROM devops.{model} WHERE {g} AND {where})"
+        " SELECT correlate_pearson(a.s, b.s) AS r, correlate_pearson(a.s, a.s) AS one FROM a CROSS JOIN b",
+    )
+    _, x = raw(data, 0, "cpu_user", 2 * 3600)
+    _, y = raw(data, 0, "cpu_system", 2 * 3600)
+    assert res.column_info[0]["Type"] == {"ScalarType": "DOUBLE"}
+    assert close(res.rows[0]["Data"][0]["ScalarValue"], float(np.corrcoef(x, y)[0, 1]))
+    assert close(res.rows[0]["Data"][1]["ScalarValue"], 1.0)
+
+
+def test_correlate_pearson_needs_the_same_times(data: Data) -> None:
+    v, f = col("single", "cpu_user")
+    with pytest.raises(QueryExecutionError, match="same times"):
+        run(
+            data,
+            f"WITH a AS (SELECT create_time_series(time, {v}) AS s FROM devops.single WHERE {f}"
+            f" AND time > ago(2h) AND instance_name = '{H0_NAME}'),"
+            f" b AS (SELECT create_time_series(time, {v}) AS s FROM devops.single WHERE {f}"
+            f" AND time > ago(1h) AND instance_name = '{H0_NAME}')"
+            " SELECT correlate_pearson(a.s, b.s) FROM a CROSS JOIN b",
+        )

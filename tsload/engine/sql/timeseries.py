@@ -30,8 +30,9 @@ INTERPOLATE = frozenset({"interpolate_linear", "interpolate_locf", "interpolate_
 FILL = "interpolate_fill"  # the one interpolation with a third argument, the fill value
 DERIVATIVE = frozenset({"derivative_linear", "non_negative_derivative_linear"})
 INTEGRAL = "integral_trapezoidal"
+PEARSON = "correlate_pearson"  # both arguments are time series
 # functions whose first argument is a time series
-SERIES_ARG = INTERPOLATE | DERIVATIVE | {INTEGRAL}
+SERIES_ARG = INTERPOLATE | DERIVATIVE | {INTEGRAL, PEARSON}
 OWN = frozenset({CREATE, *SERIES_ARG})
 
 _ARG0, _ARG1, _ARG2 = "__tsload_arg0", "__tsload_arg1", "__tsload_arg2"
@@ -135,6 +136,25 @@ _INTEGRAL = (
     " lambda __tsload_i: (CAST(__tsload_s[__tsload_i].__ts_value AS DOUBLE)"
     " + CAST(__tsload_s[__tsload_i - 1].__ts_value AS DOUBLE)) / 2.0"
     f" * {_PAIR_DT} / (CAST(epoch_us({_ARG1}) AS DOUBLE) * 1000.0))))[1]"
+)
+
+# Pearson's r over the points paired by position; Timestream requires the two series to have the
+# same times, so different times (or lengths) are an error rather than a silently misaligned answer.
+_PEARSON = (
+    f"list_transform([struct_pack(a := {_ARG0}, b := {_ARG1})], lambda __tsload_w:"
+    " CASE WHEN list_transform(__tsload_w.a, lambda __tsload_p: __tsload_p.__ts_time)"
+    " IS DISTINCT FROM list_transform(__tsload_w.b, lambda __tsload_p: __tsload_p.__ts_time)"
+    " THEN error('correlate_pearson: the two time series must have the same times')"
+    " ELSE list_transform([struct_pack("
+    " x := list_transform(__tsload_w.a, lambda __tsload_p: CAST(__tsload_p.__ts_value AS DOUBLE)),"
+    " y := list_transform(__tsload_w.b, lambda __tsload_p: CAST(__tsload_p.__ts_value AS DOUBLE)))],"
+    " lambda __tsload_v: list_transform("
+    "[struct_pack(mx := list_avg(__tsload_v.x), my := list_avg(__tsload_v.y))],"
+    " lambda __tsload_m: list_sum(list_transform(range(1, len(__tsload_v.x) + 1), lambda __tsload_i:"
+    " (__tsload_v.x[__tsload_i] - __tsload_m.mx) * (__tsload_v.y[__tsload_i] - __tsload_m.my)))"
+    " / sqrt(list_sum(list_transform(__tsload_v.x, lambda __tsload_e: (__tsload_e - __tsload_m.mx) ^ 2))"
+    " * list_sum(list_transform(__tsload_v.y, lambda __tsload_e: (__tsload_e - __tsload_m.my) ^ 2))))[1])[1]"
+    " END)[1]"
 )
 
 _UNNEST = (
@@ -284,7 +304,7 @@ def _in_clause(node: exp.Expr, select: exp.Select, keys: tuple[str, ...]) -> boo
 def _allowed(node: exp.Expr) -> bool:
     parent = node.parent
     if isinstance(parent, exp.Anonymous) and _fn_name(parent) in SERIES_ARG:
-        return node.arg_key == "expressions" and node.index == 0
+        return node.arg_key == "expressions" and (node.index == 0 or _fn_name(parent) == PEARSON)
     if isinstance(parent, exp.Unnest):
         return True
     holder = parent if isinstance(parent, exp.Alias) else node
@@ -299,6 +319,8 @@ def check(tree: exp.Expr) -> None:
         name = _fn_name(node)
         if name == CREATE and len(node.expressions) != 2:
             raise QueryValidationError(f"Function {CREATE} expects 2 arguments, got {len(node.expressions)}")
+        if name == PEARSON and len(node.expressions) != 2:
+            raise QueryValidationError(f"Function {name} expects 2 arguments, got {len(node.expressions)}")
         if name == FILL and len(node.expressions) != 3:
             raise QueryValidationError(f"Function {name} expects 3 arguments, got {len(node.expressions)}")
         if name in (INTERPOLATE - {FILL}) | DERIVATIVE and len(node.expressions) != 2:
@@ -322,12 +344,14 @@ def check(tree: exp.Expr) -> None:
                 " or the argument of UNNEST"
             )
         if _fn_name(node) in SERIES_ARG:
-            first = node.expressions[0]
-            if _fn_name(first) != CREATE and not (isinstance(first, exp.Column) and holds_series(first)):
-                raise QueryValidationError(
-                    f"Function {_fn_name(node)}: the first argument must be create_time_series(…) or a column"
-                    " holding a time series in the local engine"
-                )
+            series_args = node.expressions[: 2 if _fn_name(node) == PEARSON else 1]
+            for arg in series_args:
+                if _fn_name(arg) != CREATE and not (isinstance(arg, exp.Column) and holds_series(arg)):
+                    which = "first" if arg is series_args[0] else "second"
+                    raise QueryValidationError(
+                        f"Function {_fn_name(node)}: the {which} argument must be create_time_series(…) or a"
+                        " column holding a time series in the local engine"
+                    )
 
 
 def _check_unnest(node: exp.Unnest, holds_series: Callable[[exp.Expr], bool]) -> None:
@@ -359,6 +383,8 @@ def rewrite(node: exp.Expr) -> exp.Expr:
             else f"__tsload_p.{TS_VALUE} IS NOT NULL"
         )
         return _fill(_DERIVATIVE.replace("{keep}", keep), *node.expressions)
+    if name == PEARSON:
+        return _fill(_PEARSON, *node.expressions)
     if name == INTEGRAL:
         args = list(node.expressions)
         if len(args) == 1:  # the default unit: one second
