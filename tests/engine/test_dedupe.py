@@ -325,3 +325,50 @@ def test_multi_measure_resend_after_restart(tmp_path: Path) -> None:
         assert con.execute("SELECT count(*), sum(user) FROM mdb.multi").fetchall() == [(10, 15.0)]
     finally:
         con.close()
+
+
+def test_one_series_request_over_several_buckets(tmp_path: Path) -> None:
+    """tsload's backfill requests: one host, several timestamps 5 s apart (several 10 s buckets)."""
+    cfg = make_config(tmp_path, flush_interval=3600)
+    t0 = (int(time.time() * 1000) - 300_000) // 10_000 * 10_000 + 3_000  # 3 s into a bucket
+
+    def body(times: list[int], value: str = "1.5") -> dict[str, Any]:
+        return {
+            "DatabaseName": "bdb",
+            "TableName": "bkt",
+            "CommonAttributes": {"Dimensions": [{"Name": "host", "Value": "h1"}]},
+            "Records": [
+                {"MeasureName": f"m{k}", "MeasureValue": value, "Time": str(t)}
+                for t in times
+                for k in range(4)
+            ],
+        }
+
+    times = [t0 + 5_000 * i for i in range(6)]  # 25 s: 4 buckets
+    with engine_in_thread(cfg) as eng:
+        w = eng.client("timestream-write")
+        w.create_database(DatabaseName="bdb")
+        w.create_table(DatabaseName="bdb", TableName="bkt")
+        table = eng.engine.store.tables[("bdb", "bkt")]
+        w.write_records(**body([t0 - 60_000]))  # the first write adds the columns (per-record path)
+        assert len(table.rows) == 4
+        assert w.write_records(**body(times))["RecordsIngested"]["Total"] == 24
+        assert len(table.segments) == 1 and len(table.rows) == 4  # the column-wise path took it
+        assert w.write_records(**body(times))["RecordsIngested"]["Total"] == 24  # idempotent
+        assert w.write_records(**body(times[::-1]))["RecordsIngested"]["Total"] == 24  # unsorted
+        later = [t + 30_000 for t in times[::-1]]  # unsorted and new: the per-record path stores it
+        assert w.write_records(**body(later))["RecordsIngested"]["Total"] == 24
+        with pytest.raises(w.exceptions.RejectedRecordsException) as e:
+            w.write_records(**body(times[2:4], value="2.5"))
+        assert [r["Reason"] for r in e.value.response["RejectedRecords"]] == [SAME_VERSION_REASON] * 8
+        assert eng.stats()["buffered_rows"] == 52
+    with engine_in_thread(cfg) as eng:
+        w = eng.client("timestream-write")
+        assert w.write_records(**body(times))["RecordsIngested"]["Total"] == 24
+        assert eng.stats()["dedupe_db_lookups"] == 0
+    con = duckdb.connect(str(cfg.data_dir / DB_FILE), read_only=True)
+    try:
+        got = con.execute("SELECT count(*), count(DISTINCT (measure_name, time)) FROM bdb.bkt").fetchall()
+        assert got == [(52, 52)]
+    finally:
+        con.close()

@@ -74,14 +74,14 @@ class DedupeIndex:
 
     def covers_range(self, lo_ns: int, hi_ns: int) -> bool:
         """True when every key with lo_ns <= time <= hi_ns is in memory (False: ask per key;
-        ranges over more than two buckets are not looked at here)."""
+        ranges over more than 64 buckets are not looked at here)."""
         lo_bk, hi_bk = lo_ns // BUCKET_NS, hi_ns // BUCKET_NS
-        if hi_bk - lo_bk > 1:
+        if hi_bk - lo_bk > 64:
             return False
         if lo_ns >= self.horizon_ns:
-            return lo_bk not in self._evicted and hi_bk not in self._evicted
+            return not self._evicted or all(bk not in self._evicted for bk in range(lo_bk, hi_bk + 1))
         if hi_ns < self.horizon_ns:
-            return lo_bk in self._complete and hi_bk in self._complete
+            return all(bk in self._complete for bk in range(lo_bk, hi_bk + 1))
         return False
 
     def missing(self, times: Iterable[int]) -> list[int]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Any
 
 from tsload.engine import limits
-from tsload.engine.dedupe import BUCKET_NS, NO_HORIZON, DedupeIndex, Entry, split_entry
+from tsload.engine.dedupe import NO_HORIZON, DedupeIndex, Entry, split_entry
 from tsload.engine.records import Dims, ParsedWrite, Row, Summary
+from tsload.engine.series import apply_series
 
 # Accepted records of one request from one series, one single-measure type, kept as columns
 # (no tuple per record): (dims, measure names, times, kind, values, versions, nbytes).
@@ -295,7 +295,7 @@ class TableState:
             return self.apply(parsed.rows, skip, now_ns, store=store, existing=existing)
         if store:
             one_series = parsed.common is not None and len(s.single_kinds) == 1 and not s.multi_types
-            if existing is None and one_series and self._apply_series(parsed, s):
+            if existing is None and one_series and apply_series(self, parsed, s):
                 return self._counts(parsed, now_ns)
             return self._apply_checked(parsed.rows, now_ns, existing)
         return self._counts(parsed, now_ns)
@@ -309,48 +309,6 @@ class TableState:
             return n, 0, []
         n_mag = sum(1 for t in parsed.times if t < memory_lo)
         return n - n_mag, n_mag, []
-
-    def _apply_series(self, parsed: ParsedWrite, s: Summary) -> bool:
-        """The duplicate check of a one-series, one-bucket, version-1 request, by columns.
-
-        The request is all new keys (queued as one `Segment`) or all identical to what exists
-        (an idempotent success); both are decided with a few builtin calls instead of a Python
-        step per record. Anything else (a key twice, another value, another version, a second
-        bucket) returns False and the per-record path decides, as before.
-        """
-        bk = s.tmin // BUCKET_NS
-        versions = parsed.versions
-        n = parsed.n
-        if s.tmax // BUCKET_NS != bk or versions.count(1) != n:
-            return False
-        assert parsed.common is not None
-        dims, dh = parsed.common
-        (kind,) = s.single_kinds
-        names, times = parsed.names, parsed.times
-        values = parsed.values()
-        keys = list(map(hash, zip(repeat(dh), names, times)))
-        fps = list(map(hash, zip(repeat(kind), values)))
-        index = self.index
-        b = index.bucket(bk)
-        if b.keys().isdisjoint(keys):
-            before = len(b)
-            b.update(zip(keys, fps, strict=True))
-            if len(b) - before != n:  # a key twice in the request
-                for k in keys:
-                    b.pop(k, None)
-                return False
-            lo_t = self.series_min.get(dh)
-            if lo_t is None:
-                self.series_min[dh], self.series_max[dh] = s.tmin, s.tmax
-            else:
-                if s.tmin < lo_t:
-                    self.series_min[dh] = s.tmin
-                if s.tmax > self.series_max[dh]:
-                    self.series_max[dh] = s.tmax
-            self.segments.append((dims, names, times, kind, values, versions, parsed.nbytes))
-            index.added(n)
-            return True
-        return list(map(b.get, keys)) == fps
 
     def needs_lookup_parsed(self, parsed: ParsedWrite, skip: set[int]) -> list[int]:
         """`needs_lookup` for a parsed request: a one-series request is answered from its time
