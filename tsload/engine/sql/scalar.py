@@ -35,6 +35,8 @@ TEMPLATES: dict[str, dict[int, str]] = {
     "to_iso8601": {1: "strftime(CAST({0} AS TIMESTAMP_NS), '%Y-%m-%dT%H:%M:%S.%nZ')"},
     "to_nanoseconds": {1: "epoch_ns({0})"},
     "yow": {1: "isoyear({0})"},
+    "nanosecond": {1: "(nanosecond({0}) % 1000000000)"},
+    "to_base": {2: "lower(to_base({0}, {1}))"},
     "every": {1: "bool_and({0})"},
     "geometric_mean": {1: "exp(avg(ln({0})))"},
     "e": {0: "exp(1.0)"},
