@@ -14,7 +14,7 @@ import typer
 
 from tsload import __version__
 from tsload._errors import ConfigError, TsloadError
-from tsload.cli import cleanup, ingest, model, query, report, run, serve
+from tsload.cli import cleanup, compare, ingest, model, query, report, run, serve
 
 APP_HELP = """tsload: the Amazon Timestream DevOps workload, as a fast asyncio load generator.
 
@@ -45,6 +45,7 @@ _COMMANDS: dict[str, ModuleType] = {
     "ingest": ingest,
     "query": query,
     "report": report,
+    "compare": compare,
     "run": run,
     "cleanup": cleanup,
 }

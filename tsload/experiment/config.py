@@ -177,6 +177,7 @@ class RunConfig:
             run_prefix=run_prefix,
             # sessions run until the live phase ends unless repetitions caps them
             repetitions=query.repetitions or 1_000_000_000,
+            cover_mix=True,  # the demo shows all six queries (QueryConfig.cover_mix)
         )
 
     def as_dict(self) -> dict[str, Any]:

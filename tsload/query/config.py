@@ -38,6 +38,11 @@ class QueryConfig:
     timeout_s: float | None = None
     stats_interval_s: float = 10.0
     count_datapoints: bool = True
+    # every query of the mix runs at least once: the sessions share the positive-weight queries
+    # (session g takes the queries at positions g, g+S, g+2S ... of the mix, S sessions in all)
+    # and run them first, then draw by weight. `tsload run` turns it on so that a short run
+    # still shows do-q5/do-q6 (0.05 % each); off, the draws are the sample's.
+    cover_mix: bool = False
     # the target's client (`ClientOptions.client`): auto (for Timestream: the fast path to a fixed
     # endpoint, the SDK with AWS endpoint discovery), sdk, or fast
     transport: str = "auto"
@@ -139,6 +144,7 @@ class QueryConfig:
             "run_prefix": self.run_prefix,
             "query_end_time": self.query_end_time,
             "repetitions": self.repetitions,
+            "cover_mix": self.cover_mix,
             "multi": self.multi,
             "think_time_ms": self.think_time_ms,
             "randomized_think_time": self.randomized_think_time,

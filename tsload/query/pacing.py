@@ -40,6 +40,13 @@ class QueryChooser:
         return self.names[min(i, len(self.names) - 1)]
 
 
+def cover_share(names: Sequence[str], global_index: int, sessions: int) -> tuple[str, ...]:
+    """This session's share of the mix when every query must run at least once (0 sessions: none)."""
+    if sessions <= 0:
+        return ()
+    return tuple(n for i, n in enumerate(names) if i % sessions == global_index % sessions)
+
+
 def think_time_ms(think_ms: int, randomized: bool, rng: random.Random) -> int:
     """Milliseconds a session sleeps after a query."""
     if think_ms <= 0:

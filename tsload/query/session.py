@@ -27,7 +27,7 @@ from tsload.query import samplefmt
 from tsload.query.arrival import LATE_AFTER_S, ArrivalState
 from tsload.query.executor import Outcome, QueryExecutor
 from tsload.query.logfiles import SessionFiles, utc_iso
-from tsload.query.pacing import QueryChooser, session_seed, think_time_ms
+from tsload.query.pacing import QueryChooser, cover_share, session_seed, think_time_ms
 from tsload.stats import hdr
 from tsload.stats.recorder import Recorder
 from tsload.targets import QueryLanguage
@@ -63,6 +63,7 @@ class SessionSpec:
     start_offset_ms: int
     seed: int  # the run's seed (--seed)
     count_datapoints: bool = True
+    cover_sessions: int = 0  # > 0: QueryConfig.cover_mix over this many sessions in all
     config: Mapping[str, Any] = field(default_factory=dict)  # recorded in session.json
     global_index: int = 0  # over all processes and shards (pacing.global_session_index)
     shard: tuple[int, int] | None = None
@@ -286,8 +287,9 @@ class Session:
     async def _queries(self) -> None:
         s = self.spec
         chooser = QueryChooser(s.weights, self.rng)
+        cover = cover_share(chooser.names, s.global_index, s.cover_sessions)
         for execution in range(1, s.repetitions + 1):
-            name = chooser.next()
+            name = cover[execution - 1] if execution <= len(cover) else chooser.next()
             out = await self.executor.run(self.sql[name])
             self.executed = execution
             self.record(name, execution, out)

@@ -75,6 +75,8 @@ def session_specs(plan: ProcessPlan, fleet: Any = None) -> list[SessionSpec]:
             start_offset_ms=offsets[i - 1],
             seed=plan.seed,
             count_datapoints=cfg.count_datapoints,
+            cover_sessions=(cfg.processes * cfg.concurrency * (cfg.shard[1] if cfg.shard else 1)
+                            if cfg.cover_mix else 0),
             config={
                 **cfg.as_dict(),
                 "seed": plan.seed,
