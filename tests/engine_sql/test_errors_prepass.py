@@ -48,10 +48,9 @@ _TS = (
         ),
         (f"SELECT interpolate_spline_cubic(cpu, ARRAY[now()]) FROM ({_TS})", "interpolate_spline_cubic"),
         (
-            "SELECT correlate_spearman(create_time_series(time, measure_value::double),"
-            " create_time_series(time, measure_value::double))"
+            "SELECT interpolate_spline_cubic(create_time_series(time, measure_value::double), now())"
             " FROM devops.single",
-            "correlate_spearman",
+            "interpolate_spline_cubic",
         ),
         ("SELECT * FROM UNNEST(ARRAY[1, 2])", "UNNEST"),
         ("INSERT INTO devops.single (cell) VALUES ('x')", "INSERT"),

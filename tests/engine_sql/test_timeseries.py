@@ -362,13 +362,21 @@ def test_correlate_pearson_matches_numpy(data: Data, model: str) -> None:
         data,
         f"WITH a AS (SELECT create_time_series(time, {v}) AS s FROM devops.{model} WHERE {f} AND {where}),"
         f" b AS (SELECT create_time_series(time, {w}) AS s FROM devops.{model} WHERE {g} AND {where})"
-        " SELECT correlate_pearson(a.s, b.s) AS r, correlate_pearson(a.s, a.s) AS one FROM a CROSS JOIN b",
+        " SELECT correlate_pearson(a.s, b.s) AS r, correlate_pearson(a.s, a.s) AS one,"
+        " correlate_spearman(a.s, b.s) AS rho FROM a CROSS JOIN b",
     )
     _, x = raw(data, 0, "cpu_user", 2 * 3600)
     _, y = raw(data, 0, "cpu_system", 2 * 3600)
     assert res.column_info[0]["Type"] == {"ScalarType": "DOUBLE"}
     assert close(res.rows[0]["Data"][0]["ScalarValue"], float(np.corrcoef(x, y)[0, 1]))
     assert close(res.rows[0]["Data"][1]["ScalarValue"], 1.0)
+    assert close(
+        res.rows[0]["Data"][2]["ScalarValue"], float(np.corrcoef(_avg_ranks(x), _avg_ranks(y))[0, 1])
+    )
+
+
+def _avg_ranks(v: np.ndarray) -> np.ndarray:
+    return np.array([(v < e).sum() + ((v == e).sum() + 1) / 2 for e in v])
 
 
 def test_correlate_pearson_needs_the_same_times(data: Data) -> None:

@@ -358,7 +358,7 @@ FUNCTIONS: tuple[Fn, ...] = (
     _s("time series", "non_negative_derivative_linear", "", "", "", "see Time series"),
     _s("time series", "integral_trapezoidal", "", "", "", "see Time series"),
     _s("time series", "correlate_pearson", "", "", "", "see Time series"),
-    _r("time series", "correlate_spearman"),
+    _s("time series", "correlate_spearman", "", "", "", "see Time series"),
     # interpolation
     _s("interpolation", "interpolate_linear", "", "", "", "see Time series"),
     _s("interpolation", "interpolate_locf", "", "", "", "see Time series"),

@@ -30,9 +30,10 @@ INTERPOLATE = frozenset({"interpolate_linear", "interpolate_locf", "interpolate_
 FILL = "interpolate_fill"  # the one interpolation with a third argument, the fill value
 DERIVATIVE = frozenset({"derivative_linear", "non_negative_derivative_linear"})
 INTEGRAL = "integral_trapezoidal"
-PEARSON = "correlate_pearson"  # both arguments are time series
+PEARSON, SPEARMAN = "correlate_pearson", "correlate_spearman"
+CORRELATE = frozenset({PEARSON, SPEARMAN})  # both arguments are time series
 # functions whose first argument is a time series
-SERIES_ARG = INTERPOLATE | DERIVATIVE | {INTEGRAL, PEARSON}
+SERIES_ARG = INTERPOLATE | DERIVATIVE | CORRELATE | {INTEGRAL}
 OWN = frozenset({CREATE, *SERIES_ARG})
 
 _ARG0, _ARG1, _ARG2 = "__tsload_arg0", "__tsload_arg1", "__tsload_arg2"
@@ -138,24 +139,41 @@ _INTEGRAL = (
     f" * {_PAIR_DT} / (CAST(epoch_us({_ARG1}) AS DOUBLE) * 1000.0))))[1]"
 )
 
+
 # Pearson's r over the points paired by position; Timestream requires the two series to have the
 # same times, so different times (or lengths) are an error rather than a silently misaligned answer.
-_PEARSON = (
-    f"list_transform([struct_pack(a := {_ARG0}, b := {_ARG1})], lambda __tsload_w:"
-    " CASE WHEN list_transform(__tsload_w.a, lambda __tsload_p: __tsload_p.__ts_time)"
-    " IS DISTINCT FROM list_transform(__tsload_w.b, lambda __tsload_p: __tsload_p.__ts_time)"
-    " THEN error('correlate_pearson: the two time series must have the same times')"
-    " ELSE list_transform([struct_pack("
-    " x := list_transform(__tsload_w.a, lambda __tsload_p: CAST(__tsload_p.__ts_value AS DOUBLE)),"
-    " y := list_transform(__tsload_w.b, lambda __tsload_p: CAST(__tsload_p.__ts_value AS DOUBLE)))],"
-    " lambda __tsload_v: list_transform("
-    "[struct_pack(mx := list_avg(__tsload_v.x), my := list_avg(__tsload_v.y))],"
-    " lambda __tsload_m: list_sum(list_transform(range(1, len(__tsload_v.x) + 1), lambda __tsload_i:"
-    " (__tsload_v.x[__tsload_i] - __tsload_m.mx) * (__tsload_v.y[__tsload_i] - __tsload_m.my)))"
-    " / sqrt(list_sum(list_transform(__tsload_v.x, lambda __tsload_e: (__tsload_e - __tsload_m.mx) ^ 2))"
-    " * list_sum(list_transform(__tsload_v.y, lambda __tsload_e: (__tsload_e - __tsload_m.my) ^ 2))))[1])[1]"
-    " END)[1]"
-)
+def _ranks(values: str) -> str:
+    """Average ranks (1-based, ties share their mean rank) of a list of DOUBLEs, O(n²)."""
+    below = f"CAST(len(list_filter({values}, lambda __tsload_o: __tsload_o < __tsload_r)) AS DOUBLE)"
+    equal = f"CAST(len(list_filter({values}, lambda __tsload_o: __tsload_o = __tsload_r)) AS DOUBLE)"
+    return f"list_transform({values}, lambda __tsload_r: {below} + ({equal} + 1.0E0) / 2.0E0)"
+
+
+def _correlation(name: str) -> str:
+    """Pearson's r of the values (correlate_pearson) or of their ranks (correlate_spearman), paired
+    by position; Timestream requires the two series to have the same times, so different times (or
+    lengths) are an error rather than a silently misaligned answer."""
+    xs = "list_transform(__tsload_w.a, lambda __tsload_p: CAST(__tsload_p.__ts_value AS DOUBLE))"
+    ys = "list_transform(__tsload_w.b, lambda __tsload_p: CAST(__tsload_p.__ts_value AS DOUBLE))"
+    if name == SPEARMAN:
+        xs, ys = _ranks(xs), _ranks(ys)
+    return (
+        f"list_transform([struct_pack(a := {_ARG0}, b := {_ARG1})], lambda __tsload_w:"
+        " CASE WHEN list_transform(__tsload_w.a, lambda __tsload_p: __tsload_p.__ts_time)"
+        " IS DISTINCT FROM list_transform(__tsload_w.b, lambda __tsload_p: __tsload_p.__ts_time)"
+        f" THEN error('{name}: the two time series must have the same times')"
+        f" ELSE list_transform([struct_pack(x := {xs}, y := {ys})],"
+        " lambda __tsload_v: list_transform("
+        "[struct_pack(mx := list_avg(__tsload_v.x), my := list_avg(__tsload_v.y))],"
+        " lambda __tsload_m: list_sum(list_transform(range(1, len(__tsload_v.x) + 1), lambda __tsload_i:"
+        " (__tsload_v.x[__tsload_i] - __tsload_m.mx) * (__tsload_v.y[__tsload_i] - __tsload_m.my)))"
+        " / sqrt(list_sum(list_transform(__tsload_v.x,"
+        " lambda __tsload_e: (__tsload_e - __tsload_m.mx) ^ 2))"
+        " * list_sum(list_transform(__tsload_v.y,"
+        " lambda __tsload_e: (__tsload_e - __tsload_m.my) ^ 2))))[1])[1]"
+        " END)[1]"
+    )
+
 
 _UNNEST = (
     f"SELECT __tsload_pt.{TS_TIME} AS {{time}}, __tsload_pt.{TS_VALUE} AS {{value}}"
@@ -304,7 +322,7 @@ def _in_clause(node: exp.Expr, select: exp.Select, keys: tuple[str, ...]) -> boo
 def _allowed(node: exp.Expr) -> bool:
     parent = node.parent
     if isinstance(parent, exp.Anonymous) and _fn_name(parent) in SERIES_ARG:
-        return node.arg_key == "expressions" and (node.index == 0 or _fn_name(parent) == PEARSON)
+        return node.arg_key == "expressions" and (node.index == 0 or _fn_name(parent) in CORRELATE)
     if isinstance(parent, exp.Unnest):
         return True
     holder = parent if isinstance(parent, exp.Alias) else node
@@ -319,7 +337,7 @@ def check(tree: exp.Expr) -> None:
         name = _fn_name(node)
         if name == CREATE and len(node.expressions) != 2:
             raise QueryValidationError(f"Function {CREATE} expects 2 arguments, got {len(node.expressions)}")
-        if name == PEARSON and len(node.expressions) != 2:
+        if name in CORRELATE and len(node.expressions) != 2:
             raise QueryValidationError(f"Function {name} expects 2 arguments, got {len(node.expressions)}")
         if name == FILL and len(node.expressions) != 3:
             raise QueryValidationError(f"Function {name} expects 3 arguments, got {len(node.expressions)}")
@@ -344,7 +362,7 @@ def check(tree: exp.Expr) -> None:
                 " or the argument of UNNEST"
             )
         if _fn_name(node) in SERIES_ARG:
-            series_args = node.expressions[: 2 if _fn_name(node) == PEARSON else 1]
+            series_args = node.expressions[: 2 if _fn_name(node) in CORRELATE else 1]
             for arg in series_args:
                 if _fn_name(arg) != CREATE and not (isinstance(arg, exp.Column) and holds_series(arg)):
                     which = "first" if arg is series_args[0] else "second"
@@ -383,8 +401,8 @@ def rewrite(node: exp.Expr) -> exp.Expr:
             else f"__tsload_p.{TS_VALUE} IS NOT NULL"
         )
         return _fill(_DERIVATIVE.replace("{keep}", keep), *node.expressions)
-    if name == PEARSON:
-        return _fill(_PEARSON, *node.expressions)
+    if name in CORRELATE:
+        return _fill(_correlation(name), *node.expressions)
     if name == INTEGRAL:
         args = list(node.expressions)
         if len(args) == 1:  # the default unit: one second
