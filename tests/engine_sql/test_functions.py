@@ -146,6 +146,7 @@ PER_ROW: list[tuple[str, str, Callable[[Row], str]]] = [
     ("s || '!'", "VARCHAR", lambda r: r[2] + "!"),
     ("upper(s)", "VARCHAR", lambda r: r[2].upper()),
     ("length(s)", "BIGINT", lambda r: str(len(r[2]))),
+    ("from_base(s, 36)", "BIGINT", lambda r: str(int(r[2], 36))),
     ("s < 'b'", "BOOLEAN", lambda r: _b(r[2] < "b")),
     ("s LIKE 'a%'", "BOOLEAN", lambda r: _b(r[2].startswith("a"))),
     ("regexp_like(s, '^[aA]b')", "BOOLEAN", lambda r: _b(re.search("^[aA]b", r[2]) is not None)),

@@ -319,7 +319,7 @@ FUNCTIONS: tuple[Fn, ...] = (
     _s("math", "e", "e()", "DOUBLE", "2.718281828459045"),
     _s("math", "exp", "exp(0)", "DOUBLE", "1.0"),
     _s("math", "floor", "floor(1.8E0)", "DOUBLE", "1.0"),
-    _r("math", "from_base"),
+    _s("math", "from_base", "from_base('-7f', 16)", "BIGINT", "-127"),
     _s("math", "infinity", "infinity()", "DOUBLE", "Infinity"),
     _s("math", "is_finite", "is_finite(1.0E0)", "BOOLEAN", "true"),
     _s("math", "is_infinite", "is_infinite(infinity())", "BOOLEAN", "true"),

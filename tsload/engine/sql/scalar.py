@@ -13,6 +13,20 @@ from tsload.engine.sql.errors import QueryValidationError
 
 _ORDERED_DISTINCT = "list_filter({0}, lambda x, i: list_position({0}, x) = i)"
 
+_DIGITS = "'0123456789abcdefghijklmnopqrstuvwxyz'"
+_DIGIT_VALUES = (
+    "list_transform(string_split(lower(ltrim({0}, '-')), ''),"
+    f" lambda c: CAST(instr({_DIGITS}, c) - 1 AS BIGINT))"
+)
+# Trino refuses a digit outside the radix (or an empty string) instead of answering something.
+_FROM_BASE = (
+    "CASE WHEN {0} IN ('', '-')"
+    f" OR list_bool_or(list_transform({_DIGIT_VALUES}, lambda v: v < 0 OR v >= {{1}}))"
+    " THEN error('from_base: not a valid number in that radix')"
+    " ELSE CASE WHEN starts_with({0}, '-') THEN -1 ELSE 1 END"
+    f" * list_reduce({_DIGIT_VALUES}, lambda a, x: a * {{1}} + x, CAST(0 AS BIGINT)) END"
+)
+
 # name -> {arity: template}
 TEMPLATES: dict[str, dict[int, str]] = {
     "codepoint": {1: "unicode({0})"},
@@ -37,6 +51,7 @@ TEMPLATES: dict[str, dict[int, str]] = {
     "yow": {1: "isoyear({0})"},
     "nanosecond": {1: "(nanosecond({0}) % 1000000000)"},
     "to_base": {2: "lower(to_base({0}, {1}))"},
+    "from_base": {2: _FROM_BASE},
     "every": {1: "bool_and({0})"},
     "geometric_mean": {1: "exp(avg(ln({0})))"},
     "e": {0: "exp(1.0)"},
