@@ -125,6 +125,15 @@ def _mysql_format(t: dt.datetime) -> str:
     )
 
 
+def _human(n: int) -> str:
+    parts = []
+    for size, unit in ((604800, "week"), (86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+        v, n = divmod(n, size)
+        if v:
+            parts.append(f"{v} {unit}{'' if v == 1 else 's'}")
+    return ", ".join(parts) or "0 seconds"
+
+
 Row = tuple[int, float, str, bool, dt.datetime]
 PER_ROW: list[tuple[str, str, Callable[[Row], str]]] = [
     ("b + 3", "BIGINT", lambda r: str(r[0] + 3)),
@@ -147,6 +156,11 @@ PER_ROW: list[tuple[str, str, Callable[[Row], str]]] = [
     ("upper(s)", "VARCHAR", lambda r: r[2].upper()),
     ("length(s)", "BIGINT", lambda r: str(len(r[2]))),
     ("from_base(s, 36)", "BIGINT", lambda r: str(int(r[2], 36))),
+    (
+        "human_readable_seconds(abs(b) * 3601 + d)",
+        "VARCHAR",
+        lambda r: _human(math.floor(abs(abs(r[0]) * 3601 + r[1]) + 0.5)),
+    ),
     ("s < 'b'", "BOOLEAN", lambda r: _b(r[2] < "b")),
     ("s LIKE 'a%'", "BOOLEAN", lambda r: _b(r[2].startswith("a"))),
     ("regexp_like(s, '^[aA]b')", "BOOLEAN", lambda r: _b(re.search("^[aA]b", r[2]) is not None)),

@@ -27,6 +27,24 @@ _FROM_BASE = (
     f" * list_reduce({_DIGIT_VALUES}, lambda a, x: a * {{1}} + x, CAST(0 AS BIGINT)) END"
 )
 
+_UNITS = ", ".join(
+    f"struct_pack(v := {value}, u := '{unit}')"
+    for value, unit in (
+        ("n // 604800", "week"),
+        ("n % 604800 // 86400", "day"),
+        ("n % 86400 // 3600", "hour"),
+        ("n % 3600 // 60", "minute"),
+        ("n % 60", "second"),
+    )
+)
+# Trino: whole seconds (rounded) as weeks, days, hours, minutes, seconds, zero parts left out.
+_HUMAN_SECONDS = (
+    "list_transform([CAST(round(abs({0})) AS BIGINT)], lambda n: CASE WHEN n = 0 THEN '0 seconds'"
+    f" ELSE array_to_string(list_filter(list_transform([{_UNITS}], lambda p: CASE WHEN p.v = 0 THEN NULL"
+    " ELSE CAST(p.v AS VARCHAR) || ' ' || p.u || CASE WHEN p.v = 1 THEN '' ELSE 's' END END),"
+    " lambda x: x IS NOT NULL), ', ') END)[1]"
+)
+
 # name -> {arity: template}
 TEMPLATES: dict[str, dict[int, str]] = {
     "codepoint": {1: "unicode({0})"},
@@ -52,6 +70,7 @@ TEMPLATES: dict[str, dict[int, str]] = {
     "nanosecond": {1: "(nanosecond({0}) % 1000000000)"},
     "to_base": {2: "lower(to_base({0}, {1}))"},
     "from_base": {2: _FROM_BASE},
+    "human_readable_seconds": {1: _HUMAN_SECONDS},
     "every": {1: "bool_and({0})"},
     "geometric_mean": {1: "exp(avg(ln({0})))"},
     "e": {0: "exp(1.0)"},
