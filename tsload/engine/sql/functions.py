@@ -141,7 +141,7 @@ FUNCTIONS: tuple[Fn, ...] = (
     _s("date/time", "current_date", "current_date = date(now())", "BOOLEAN", "true"),
     _r("date/time", "current_time", "TIME values not supported"),
     _s("date/time", "current_timestamp", "current_timestamp = now()", "BOOLEAN", "true"),
-    _r("date/time", "current_timezone"),
+    _s("date/time", "current_timezone", "current_timezone()", "VARCHAR", "UTC"),
     _s("date/time", "date", f"date({_TS})", "DATE", "2024-03-05"),
     _s("date/time", "date_add", f"date_add('hour', 2, {_TS})", "TIMESTAMP", "2024-03-05 08:07:08.123456789"),
     _s(

@@ -71,6 +71,8 @@ TEMPLATES: dict[str, dict[int, str]] = {
     "to_base": {2: "lower(to_base({0}, {1}))"},
     "from_base": {2: _FROM_BASE},
     "human_readable_seconds": {1: _HUMAN_SECONDS},
+    # Timestream queries run in UTC
+    "current_timezone": {0: "'UTC'"},
     "every": {1: "bool_and({0})"},
     "geometric_mean": {1: "exp(avg(ln({0})))"},
     "e": {0: "exp(1.0)"},

@@ -142,6 +142,8 @@ def translate(
             return scalar.rewrite(str(node.this).lower(), node.expressions)
         if isinstance(node, exp.ArrayDistinct):
             return scalar.rewrite("array_distinct", [node.this])
+        if isinstance(node, exp.CurrentTimezone):
+            return scalar.rewrite("current_timezone", [])
         if isinstance(node, exp.FromBase):
             return scalar.rewrite("from_base", [node.this, node.expression])
         if isinstance(node, exp.ArrayExcept):
