@@ -181,9 +181,18 @@ def _ms(v: float | None) -> str:
     return "-" if v is None else f"{v:,.1f}"
 
 
+def _rate(p: Any) -> str:
+    """The last tick's rate; the final tick says the whole phase's, as the summary does (its own
+    last interval can be a fraction of a second, and its rate meaningless)."""
+    if p.phase == "done":
+        whole = p.ingested / p.elapsed_s if p.elapsed_s > 0 else 0.0
+        return f"{whole:,.0f} records/s (whole phase)"
+    return f"{p.records_per_s:,.0f} records/s"
+
+
 def plain_line(p: Any) -> str:
     return (
-        f"[{p.elapsed_s:7.1f}s {p.phase}] {p.records_per_s:,.0f} records/s, {p.requests_per_s:,.0f} req/s,"
+        f"[{p.elapsed_s:7.1f}s {p.phase}] {_rate(p)}, {p.requests_per_s:,.0f} req/s,"
         f" latency p50 {_ms(p.latency_p50_ms)} p99 {_ms(p.latency_p99_ms)} ms, lag p50 {_ms(p.lag_p50_ms)}"
         f" p99 {_ms(p.lag_p99_ms)} ms, ingested {p.ingested:,}, throttled {p.throttled:,},"
         f" rejected {p.rejected:,}, failed {p.failed:,}"
@@ -193,22 +202,27 @@ def plain_line(p: Any) -> str:
 def table(p: Any) -> Any:
     from rich.table import Table
 
-    t = Table(title=f"tsload ingest — {p.phase}, {p.elapsed_s:,.0f} s", title_justify="left")
+    done = p.phase == "done"
+    what = ("records/s of the whole phase, req/s and latency of the last interval" if done
+            else "rates and latency of the last interval")
+    t = Table(title=f"tsload ingest — {p.phase}, {p.elapsed_s:,.0f} s: {what}, counts running totals",
+              title_justify="left")
     for name in (
-        "rec/s",
+        "records/s",
         "req/s",
-        "lat50 ms",
-        "lat99 ms",
-        "lag50 ms",
-        "lag99 ms",
+        "latency\np50 ms",
+        "latency\np99 ms",
+        "lag\np50 ms",
+        "lag\np99 ms",
         "ingested",
-        "throttl",
-        "reject",
-        "fail",
+        "throttled",
+        "rejected",
+        "failed",
     ):
-        t.add_column(name, justify="right")
+        # headers never cut (`throttl`): a column is at least as wide as its header's longest line
+        t.add_column(name, justify="right", no_wrap=True, min_width=max(map(len, name.split("\n"))))
     t.add_row(
-        f"{p.records_per_s:,.0f}",
+        f"{p.ingested / p.elapsed_s if done and p.elapsed_s > 0 else p.records_per_s:,.0f}",
         f"{p.requests_per_s:,.0f}",
         _ms(p.latency_p50_ms),
         _ms(p.latency_p99_ms),

@@ -252,10 +252,14 @@ def live_table(p: Any) -> Any:
     from rich.table import Table
 
     t = Table(
-        title=f"tsload query — {p.elapsed_s:,.0f} s (latency of the last interval)", title_justify="left"
+        title=f"tsload query — {p.elapsed_s:,.0f} s: counts are running totals; q/s, p50 and p99 are of "
+        f"the last {p.interval_s:.0f} s",
+        title_justify="left",
     )
-    for col in ("query", "total", "ok", "failed", "timed out", "q/s", "p50 ms", "p99 ms"):
-        t.add_column(col, justify="left" if col == "query" else "right")
+    for col in ("query", "total", "ok", "failed", "timed out", f"q/s last {p.interval_s:.0f}s", "p50 ms",
+                "p99 ms"):
+        # headers never cut: a column is at least as wide as its name
+        t.add_column(col, justify="left" if col == "query" else "right", no_wrap=True, min_width=len(col))
     for r in _rows(p):
         t.add_row(
             r[0], f"{r[1]:,}", f"{r[2]:,}", f"{r[3]:,}", f"{r[4]:,}", f"{r[5]:,.1f}", _ms(r[6]), _ms(r[7])
