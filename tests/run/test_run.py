@@ -172,8 +172,9 @@ def test_run_ctrl_c_in_backfill_claims_no_report(engine: Engine, tmp_path: Path)
     seen: list[str] = []
     for line in proc.stderr:  # stop once the backfill has written something
         seen.append(line)
-        if line.startswith("ingest ["):
+        if line.startswith("backfill written"):
             break
+    assert "phase: live" not in "".join(seen)
     os.killpg(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     stderr = "".join(seen) + stderr
