@@ -85,6 +85,7 @@ async def run_experiment(
     run_json: dict[str, Any] = {"config": cfg.as_dict(), "started": time.time()}
     _write_run_json(cfg.out_dir, run_json)
 
+    early = False  # stopped during the live phase, before --duration
     backfill: IngestSummary | None = None
     live: IngestSummary | None = None
     queries: QueryRunResult | None = None
@@ -115,6 +116,10 @@ async def run_experiment(
                 live_cfg = cfg.live_config(t1_ms, gap_ms, shared)
                 if cfg.query_sessions > 0:
                     make_private_dir(cfg.out_dir / "queries")
+                # the query side sets `stop` itself when --duration is reached: only a stop well
+                # before that is the user's (Ctrl-C, a failed SLO) and makes this an early stop
+                live_t0 = time.monotonic()
+                watcher = asyncio.create_task(_stopped_at(stop))
                 try:
                     async with asyncio.TaskGroup() as tg:
                         ingest_task = tg.create_task(
@@ -134,8 +139,12 @@ async def run_experiment(
                         )
                 except BaseExceptionGroup as group:
                     raise first_error(group) from None
+                finally:
+                    watcher.cancel()
                 live = ingest_task.result()
                 queries = query_task.result() if query_task is not None else None
+                if watcher.done() and not watcher.cancelled():
+                    early = watcher.result() - live_t0 < cfg.duration_s - 1.0
             phase("report")
     except BaseException as exc:
         _abandon(cfg.out_dir, run_json, exc)
@@ -150,7 +159,7 @@ async def run_experiment(
         _write_reports(cfg.out_dir, report, found, say)
     run_json["ended"] = time.time()
     run_json["target"] = resolved.description
-    if stop.is_set():
+    if (live is None and stop.is_set()) or early:
         # a stopped run's directory says so (and what it holds), for whoever finds it later
         run_json["stopped"] = "during the backfill: no live phase, no report" if live is None else (
             "during the live phase: the report covers the part that ran")
@@ -165,6 +174,11 @@ async def run_experiment(
         target=resolved.description,
         stopped=stop.is_set(),
     )
+
+
+async def _stopped_at(stop: asyncio.Event) -> float:
+    await stop.wait()
+    return time.monotonic()
 
 
 def _abandon(out: Path, run_json: dict[str, Any], exc: BaseException) -> None:
