@@ -78,6 +78,9 @@ def render_matplotlib_svg(chart: Chart) -> str:
             xv, ys = _break_gaps(xv, ys, chart.gap)
             style["marker"] = "o"
             style["markersize"] = 3.0
+        elif len(set(ys)) < 3:  # one or two values (a query that ran once): a line alone is invisible
+            style["marker"] = "o"
+            style["markersize"] = 4.0
         if s.label == "max" and chart.kind == "time":
             # max on top of p99 would hide it: dashed, thin and underneath
             style.update(linestyle="--", linewidth=1.0, color="#999999", zorder=1)
@@ -86,7 +89,7 @@ def render_matplotlib_svg(chart: Chart) -> str:
         # gid: the series' <g> in the SVG carries its index, so a test can check what was drawn
         ax.plot(xv, ys, label=s.label, gid=f"tsload-series-{k}", **style)  # type: ignore[arg-type]
     if chart.kind == "percentile":
-        top = max((x for xs in all_x for x in xs), default=1.0)
+        top = float(math.ceil(max((x for xs in all_x for x in xs), default=1.0) - 1e-9))
         ax.set_xscale("log")
         ticks = [p for p in PCT_TICKS if _pct_x(p, 1e9) <= max(top, 1.0) + 1e-9]
         ax.set_xticks([10.0 ** _pct_x(p, 1e9) for p in ticks], [_pct_label(p) for p in ticks])
