@@ -232,6 +232,8 @@ def test_run_without_backfill_or_queries(engine: Engine, tmp_path: Path) -> None
     assert not (tmp_path / "a" / "backfill").exists() and "backfill:" not in live_only.stdout
     # ran its --duration: the query side's own end-of-duration stop is not an early stop
     assert "stopped" not in orjson.loads((tmp_path / "a" / "run.json").read_bytes())
+    md = (tmp_path / "a" / "report.md").read_text()
+    assert md.startswith("**Summary**") and "- target: 127.0.0.1" in md, md[:400]
     assert orjson.loads((tmp_path / "a" / "ingest/ingest-summary.json").read_bytes())["ingested"] > 0
     ingest_only = tsload("run", "-e", engine.url, "--backfill", "1m", "--duration", "2s", "--add-req-id",
                          "--query-sessions", "0", "--out", str(tmp_path / "b"), cwd=tmp_path)

@@ -151,19 +151,19 @@ async def run_experiment(
         raise
     report: Report | None = None
     found: RunDirs | None = None
-    if live is not None:
-        dirs = [cfg.out_dir / "ingest"] + ([cfg.out_dir / "queries"] if queries is not None else [])
-        report, found = load_report([d for d in dirs if d.exists()])
-        if slos:
-            report = dataclasses.replace(report, slo=evaluate(slos, report))
-        _write_reports(cfg.out_dir, report, found, say)
     run_json["ended"] = time.time()
     run_json["target"] = resolved.description
     if (live is None and stop.is_set()) or early:
         # a stopped run's directory says so (and what it holds), for whoever finds it later
         run_json["stopped"] = "during the backfill: no live phase, no report" if live is None else (
             "during the live phase: the report covers the part that ran")
-    _write_run_json(cfg.out_dir, run_json)
+    _write_run_json(cfg.out_dir, run_json)  # before the reports: their summary reads it
+    if live is not None:
+        dirs = [cfg.out_dir / "ingest"] + ([cfg.out_dir / "queries"] if queries is not None else [])
+        report, found = load_report([d for d in dirs if d.exists()])
+        if slos:
+            report = dataclasses.replace(report, slo=evaluate(slos, report))
+        _write_reports(cfg.out_dir, report, found, say)
     return RunResult(
         out_dir=cfg.out_dir,
         backfill=backfill,
