@@ -121,6 +121,22 @@ def test_values_on_merged_shards(tmp_path: Path) -> None:
     assert last is not None and last.startswith("SLO failed: do-q1.p99<100ms (measured ")
     assert "ingest.records_per_s>1000" in last and "queries.p99<10s" not in last
 
+    # the HTML report: the verdict first, from the SLOs; service time, late and dropped per query
+    import dataclasses
+    import re
+
+    from tsload.report.html import render_html
+    from tsload.report.render import ms
+
+    report, found = load_report([tmp_path / "shard-0", tmp_path / "shard-1", tmp_path / "ingest"])
+    page = render_html(dataclasses.replace(report, slo=tuple(results)), found)
+    verdict = re.search(r'<p id="verdict" class="(\w+)">(.*?)</p>', page)
+    assert verdict is not None and verdict.groups() == ("fail", "FAIL: 3 of 9 SLO(s) missed")
+    assert page.index('id="verdict"') < page.index('<table id="queries">')
+    sched = page[page.index('<table id="queries-schedule">'):]
+    want = f"<tr><td>do-q1</td><td>{ms(exact_svc.p50)}</td><td>{ms(exact_svc.p99)}</td><td>40</td><td>10</td>"
+    assert want in sched[: sched.index("</table>")]
+
 
 def test_nothing_measured_fails(tmp_path: Path) -> None:
     write_session(tmp_path / "q", Session({"do-q1": np.array([0.1, 0.2])}, started=T0, duration=10.0))

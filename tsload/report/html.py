@@ -25,6 +25,7 @@ from tsload.report.render import (
     ingest_breakdowns,
     ingest_cells,
     ingest_latency_rows,
+    ms,
     query_cells,
 )
 from tsload.report.rundirs import RunDirs
@@ -105,6 +106,16 @@ def render_html(report: Report, found: RunDirs) -> str:
                      "(not averaged); q/s = successful executions / union of the sessions' wall time. "
                      "Every query of the mix is listed; 0 = it was never drawn.</p>")
         parts.append(_table(QUERY_COLUMNS, [query_cells(r) for r in report.queries], "queries"))
+        if report.arrival is not None or any(r.late or r.dropped for r in report.queries):
+            # an open-model run: latency counts from the scheduled start; service time from the send
+            parts.append('<p class="note">Open model: latency above is from each query\'s scheduled '
+                         "start; service time is from the moment it was sent. late = started more than "
+                         "10 ms behind schedule; dropped = scheduled starts never made.</p>")
+            rows = [[r.query, *(ms(v) if r.service_time else "" for v in (
+                        (r.service_time.p50, r.service_time.p99) if r.service_time else (0.0, 0.0))),
+                     str(r.late), str(r.dropped)] for r in report.queries]
+            parts.append(_table(("query", "service p50", "service p99", "late", "dropped"), rows,
+                                "queries-schedule"))
     if report.ingest is not None:
         parts.append("<h2>Ingest</h2>")
         parts.append(_table(INGEST_COLUMNS, [ingest_cells(report.ingest)], "ingest"))
