@@ -235,7 +235,8 @@ def _backfill_total(cfg: Any) -> int | None:
     from tsload.model.summary import write_sizing
 
     i = cfg.ingest
-    w = write_sizing(i.host_scale, i.interval_millis, i.multi, batch_size=i.batch_size,
+    # records/s does not depend on the batch size; Timestream's sizing refuses InfluxDB's larger ones
+    w = write_sizing(i.host_scale, i.interval_millis, i.multi, batch_size=min(i.batch_size, 100),
                      batch_writes=i.batch_writes, add_req_id=i.add_req_id, req_id_dim=i.req_id_dim)
     total = round(w.records_per_second * cfg.backfill_s)
     if i.shard is not None:
