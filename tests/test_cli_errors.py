@@ -15,7 +15,7 @@ NOWHERE = ["-e", "http://127.0.0.1:9"]  # validation fails before anything would
 
 CASES: list[tuple[list[str], str | None]] = [
     # typer's own parsing errors, reworded
-    (["nope"], "COMMAND: one of model, serve, ingest, query, report, run, cleanup, got nope"),
+    (["nope"], "COMMAND: one of model, serve, ingest, query, report, compare, run, cleanup, got nope"),
     (["model", "--no-such-flag"],
      "--no-such-flag: an option of tsload model (see tsload model --help), got --no-such-flag"),
     (["model", "--host-scale", "x"], "--host-scale: an integer, got x"),

@@ -89,8 +89,9 @@ def test_credentials_never_appear_in_output_logs_or_run_dirs(tmp_path: Path) -> 
         out, err = proc.communicate()
         outputs.append(Result(tuple(ingest_args), proc.returncode, out, err))
         assert proc.returncode == 0, err[-2000:]
-        # error paths: a refused table name, queries that fail or time out, cleanup
-        outputs.append(tsload("ingest", "-e", engine.url, "-t", "bad/name", "--host-scale", "1",
+        # error paths: a database name the target refuses (tsload's own name check passes it, so the
+        # refusal comes back over the wire), queries that fail or time out, cleanup
+        outputs.append(tsload("ingest", "-e", engine.url, "-d", "main", "--host-scale", "1",
                               "--duration", "1", env=env, cwd=tmp_path))
         assert outputs[-1].returncode == 1
         for params in ("model", "table"):
