@@ -123,6 +123,7 @@ def test_values_on_merged_shards(tmp_path: Path) -> None:
 
     # the HTML report: the verdict first, from the SLOs; service time, late and dropped per query
     import dataclasses
+    import html
     import re
 
     from tsload.report.html import render_html
@@ -136,6 +137,18 @@ def test_values_on_merged_shards(tmp_path: Path) -> None:
     sched = page[page.index('<table id="queries-schedule">'):]
     want = f"<tr><td>do-q1</td><td>{ms(exact_svc.p50)}</td><td>{ms(exact_svc.p99)}</td><td>40</td><td>10</td>"
     assert want in sched[: sched.index("</table>")]
+    assert html.escape(report.arrival.verdict()) in page
+
+    # the terminal table and the Markdown report carry the same row and the arrival verdict
+    from tsload.report.render import to_markdown, to_text
+
+    md = to_markdown(report)
+    assert f"| do-q1 | {ms(exact_svc.p50)} | {ms(exact_svc.p99)} | 40 | 10 |" in md
+    assert report.arrival.verdict() in md
+    text = to_text(report, width=400)
+    row = next(line for line in text.splitlines() if "do-q1" in line and ms(exact_svc.p99) in line)
+    cells = [c.strip() for c in row.split("│")[1:6]]
+    assert cells == ["do-q1", ms(exact_svc.p50), ms(exact_svc.p99), "40", "10"]
 
 
 def test_nothing_measured_fails(tmp_path: Path) -> None:

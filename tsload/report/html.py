@@ -22,11 +22,13 @@ from tsload.report.merge import Report
 from tsload.report.render import (
     INGEST_COLUMNS,
     QUERY_COLUMNS,
+    SCHEDULE_COLUMNS,
+    SCHEDULE_NOTE,
     ingest_breakdowns,
     ingest_cells,
     ingest_latency_rows,
-    ms,
     query_cells,
+    schedule_rows,
 )
 from tsload.report.rundirs import RunDirs
 from tsload.report.summary import config_rows, headline_rows, run_json_of, verdict_lines, what_ran
@@ -106,16 +108,11 @@ def render_html(report: Report, found: RunDirs) -> str:
                      "(not averaged); q/s = successful executions / union of the sessions' wall time. "
                      "Every query of the mix is listed; 0 = it was never drawn.</p>")
         parts.append(_table(QUERY_COLUMNS, [query_cells(r) for r in report.queries], "queries"))
-        if report.arrival is not None or any(r.late or r.dropped for r in report.queries):
-            # an open-model run: latency counts from the scheduled start; service time from the send
-            parts.append('<p class="note">Open model: latency above is from each query\'s scheduled '
-                         "start; service time is from the moment it was sent. late = started more than "
-                         "10 ms behind schedule; dropped = scheduled starts never made.</p>")
-            rows = [[r.query, *(ms(v) if r.service_time else "" for v in (
-                        (r.service_time.p50, r.service_time.p99) if r.service_time else (0.0, 0.0))),
-                     str(r.late), str(r.dropped)] for r in report.queries]
-            parts.append(_table(("query", "service p50", "service p99", "late", "dropped"), rows,
-                                "queries-schedule"))
+        sched = schedule_rows(report)
+        if sched is not None:
+            verdict = f" {report.arrival.verdict()}." if report.arrival is not None else ""
+            parts.append(f'<p class="note">{_esc(SCHEDULE_NOTE + verdict)}</p>')
+            parts.append(_table(SCHEDULE_COLUMNS, sched, "queries-schedule"))
     if report.ingest is not None:
         parts.append("<h2>Ingest</h2>")
         parts.append(_table(INGEST_COLUMNS, [ingest_cells(report.ingest)], "ingest"))

@@ -82,6 +82,25 @@ def ingest_latency_rows(i: IngestRow) -> list[list[str]]:
     return [["write latency", *_lat_cells(i.write_latency)], ["lag", *_lat_cells(i.lag)]]
 
 
+SCHEDULE_COLUMNS = ("query", "service p50", "service p99", "late", "dropped")
+SCHEDULE_NOTE = ("Open model: latency above is from each query's scheduled start; service time is from the "
+                 "moment it was sent. late = started more than 10 ms behind schedule; dropped = scheduled "
+                 "starts never made.")
+
+
+def schedule_rows(report: Report) -> list[list[str]] | None:
+    """Per query service time, late and dropped: only for open-model runs (in a closed-model run
+    service time equals latency by construction, so the table would repeat the one above)."""
+    if report.arrival is None and not any(r.late or r.dropped for r in report.queries):
+        return None
+    rows = []
+    for r in report.queries:
+        st = r.service_time
+        cells = ["", ""] if st is None else [ms(st.p50), ms(st.p99)]
+        rows.append([r.query, *cells, str(r.late), str(r.dropped)])
+    return rows
+
+
 def _headline(report: Report) -> str:
     wall = f"{report.wall_s:,.1f} s" if report.wall_s is not None else "unknown"
     return (f"{report.sessions} query session(s), wall time (union) {wall}; "
@@ -97,6 +116,15 @@ def to_renderable(report: Report, averaged: AveragedTable | None = None) -> Rend
         for r in report.queries:
             t.add_row(*query_cells(r))
         parts.append(t)
+        sched = schedule_rows(report)
+        if sched is not None:
+            caption = report.arrival.verdict() if report.arrival is not None else None
+            st = Table(title="Queries on the arrival schedule (ms)", caption=caption)
+            for i, c in enumerate(SCHEDULE_COLUMNS):
+                st.add_column(c, justify="left" if i == 0 else "right")
+            for row in sched:
+                st.add_row(*row)
+            parts.append(st)
     if averaged is not None:
         parts.append(averaged_renderable(averaged))
     if report.ingest is not None:
@@ -185,6 +213,12 @@ def to_markdown(report: Report, averaged: AveragedTable | None = None) -> str:
         lines.append(f"**Queries** — {_headline(report)}")
         lines.append("")
         lines += _md_table(QUERY_COLUMNS, [query_cells(r) for r in report.queries])
+        sched = schedule_rows(report)
+        if sched is not None:
+            lines += ["", f"**Queries on the arrival schedule (ms)** — {SCHEDULE_NOTE}"]
+            if report.arrival is not None:
+                lines += ["", report.arrival.verdict()]
+            lines += ["", *_md_table(SCHEDULE_COLUMNS, sched)]
     if averaged is not None:
         lines += ["", f"**The sample's averaged table** ({averaged.files} file(s); for comparison only)", ""]
         lines += _md_table(
