@@ -71,6 +71,11 @@ async def test_live_run_emits_each_host_once_per_interval_at_scheduled_times() -
     assert len(phases) > 10
     assert summary.lag_ms["p50"] is not None and summary.latency_ms["p99"] is not None
     assert ticks and ticks[-1].ingested == summary.ingested
+    # the final line's time and rate are the summary's, as printed (not the aggregator's own clock)
+    assert ticks[-1].phase == "done" and ticks[-1].elapsed_s == summary.elapsed_s
+    from tsload.cli.ingest import plain_line
+
+    assert f"{summary.records_per_s:,.0f} records/s (whole phase)" in plain_line(ticks[-1])
 
 
 async def test_aligned_sweep_puts_every_host_at_one_phase() -> None:

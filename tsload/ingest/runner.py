@@ -111,9 +111,12 @@ async def ingest(
         warnings: list[str] = []
         last_tick = started
 
-        def tick() -> None:
+        def tick(whole_phase_s: float | None = None) -> None:
             nonlocal last_tick
             progress, latency, lag = aggregator.tick()
+            if whole_phase_s is not None:
+                # the final line's time is the summary's (the children's span), so its rate agrees
+                progress = dataclasses.replace(progress, elapsed_s=whole_phase_s)
             now = time.time()
             for writer, h in zip(hlogs, (latency, lag), strict=False):
                 writer.add(h, last_tick, now)
@@ -147,17 +150,17 @@ async def ingest(
         except BaseExceptionGroup as group:
             # one error from inside the run (a fatal target answer, a bad record) is what the caller sees
             raise first_error(group) from None
-        tick()
+        ended = time.time()
+        elapsed = max(
+            max((r.get("ended", ended) for r in results), default=ended)
+            - min((r.get("started", started) for r in results), default=started),
+            1e-9,
+        )
+        tick(elapsed)
         for writer in hlogs:
             with contextlib.suppress(Exception):
                 writer.close()
-    ended = time.time()
     totals = aggregator.totals()
-    elapsed = max(
-        max((r.get("ended", ended) for r in results), default=ended)
-        - min((r.get("started", started) for r in results), default=started),
-        1e-9,
-    )
     summary = IngestSummary(
         generated=totals["generated"],
         ingested=totals["ingested"],
