@@ -54,19 +54,25 @@ def _number(data: dict[str, Any], key: str, where: str, optional: bool = False) 
     return float(value)
 
 
-def load_prices(path: str | None = None) -> PriceList:
+def read_price_json(path: str | None, built_in: str, field: str) -> tuple[Any, str]:
+    """(parsed JSON, where it came from) of a price file: `path`, else the built-in `built_in`.
+    Shared by the Timestream and the InfluxDB price lists; `field` names the setting in errors."""
     if path is None:
-        ref = resources.files("tsload.model").joinpath("prices", DEFAULT_PRICE_FILE)
-        text, where = ref.read_text(encoding="utf-8"), f"tsload/model/prices/{DEFAULT_PRICE_FILE} (built in)"
+        ref = resources.files("tsload.model").joinpath("prices", built_in)
+        text, where = ref.read_text(encoding="utf-8"), f"tsload/model/prices/{built_in} (built in)"
     else:
         try:
             text, where = Path(path).read_text(encoding="utf-8"), path
         except OSError as exc:
-            raise ConfigError("prices_file", f"a readable price file ({exc.strerror})", got=path) from None
+            raise ConfigError(field, f"a readable price file ({exc.strerror})", got=path) from None
     try:
-        data = json.loads(text)
+        return json.loads(text), where
     except json.JSONDecodeError as exc:
         raise ConfigError(Path(where), f"JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+def load_prices(path: str | None = None) -> PriceList:
+    data, where = read_price_json(path, DEFAULT_PRICE_FILE, "prices_file")
     if not isinstance(data, dict):
         raise ConfigError(Path(where), "a JSON object")
     write = _number(data, "write_per_million_1kib", where)

@@ -10,13 +10,12 @@ per field value x the retention, at least the file's minimum allocation.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from tsload._errors import ConfigError
+from tsload.model.cost import read_price_json
 from tsload.model.schema import EVENT_NAMES, METRIC_NAMES
 
 DEFAULT_FILE = "influxdb-us-east-1.json"
@@ -54,18 +53,7 @@ def _num(data: dict[str, Any], key: str, where: str) -> float:
 
 
 def load_influx_prices(path: str | None = None) -> InfluxPrices:
-    if path is None:
-        ref = resources.files("tsload.model").joinpath("prices", DEFAULT_FILE)
-        text, where = ref.read_text(encoding="utf-8"), f"tsload/model/prices/{DEFAULT_FILE} (built in)"
-    else:
-        try:
-            text, where = Path(path).read_text(encoding="utf-8"), path
-        except OSError as exc:
-            raise ConfigError("--prices", f"a readable price file ({exc.strerror})", got=path) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(Path(where), f"JSON ({exc.msg} at line {exc.lineno})") from None
+    data, where = read_price_json(path, DEFAULT_FILE, "--prices")
     raw = data.get("instance_classes") if isinstance(data, dict) else None
     if not isinstance(raw, dict) or not raw:
         raise ConfigError(Path(where), "an InfluxDB price file (with instance_classes)")
