@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from tsload.engine.query import QueryValidationError, execute_query
-from tsload.engine.sql.functions import FUNCTIONS, Fn
+from tsload.engine.sql.functions import FUNCTIONS, Fn, _fn, _rows
 
 NOW = dt.datetime(2026, 1, 1, 1)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "engine-sql.md"
@@ -72,6 +72,28 @@ def test_doc_coverage_table_is_the_code_list() -> None:
     in_code = {(f.category, f.name, f.supported) for f in FUNCTIONS}
     assert in_doc == in_code
     assert len(rows) == len(FUNCTIONS)
+
+
+def test_table_rows_parse_to_functions_and_a_malformed_row_is_refused() -> None:
+    table = """
+[string]
+ltrim | ltrim('  ab ') | VARCHAR | 'ab '
+[date/time]
+hour  | hour($TS) | BIGINT
+      | 6 | a note
+now   | refused | not here
+[time series]
+unnest | -
+"""
+    assert [_fn(c, f) for c, f in _rows(table)] == [
+        Fn("string", "ltrim", "ltrim('  ab ')", "VARCHAR", "ab "),
+        Fn("date/time", "hour", "hour(TIMESTAMP '2024-03-05 06:07:08.123456789')", "BIGINT", "6", "a note"),
+        Fn("date/time", "now", None, note="not here"),
+        Fn("time series", "unnest", ""),
+    ]
+    for bad in ("chr | chr(65) | VARCHAR", "chr", "shuffle | refused | a | b", "x | a | b | c | d | e"):
+        with pytest.raises(ValueError, match="malformed row"):
+            _fn("string", [f.strip() for f in bad.split("|")])
 
 
 # -- operators and aggregates over the five measure types ------------------------------------------
