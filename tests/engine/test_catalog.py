@@ -138,3 +138,41 @@ def test_unknown_operation(engine: Running) -> None:
     with pytest.raises(ClientError) as err:
         tsq.describe_account_settings()
     assert err.value.response["Error"]["Code"] == "UnknownOperationException"
+
+
+@pytest.mark.parametrize(
+    ("memory", "magnetic", "message"),
+    [
+        (0, 1, "MemoryStoreRetentionPeriodInHours must be in [1, 8766], got 0"),
+        (8767, 1, "MemoryStoreRetentionPeriodInHours must be in [1, 8766], got 8767"),
+        (1, 73001, "MagneticStoreRetentionPeriodInDays must be in [1, 73000], got 73001"),
+        (1, 0, "MagneticStoreRetentionPeriodInDays must be in [1, 73000], got 0"),
+    ],
+)
+def test_retention_out_of_range_is_refused_with_the_range(
+    engine: Running, memory: int, magnetic: int, message: str
+) -> None:
+    # botocore checks the minimum itself: switch that off so the engine's own check is what answers
+    tsw = engine.client(
+        "timestream-write", config=Config(parameter_validation=False, retries={"max_attempts": 1})
+    )
+    tsw.create_database(DatabaseName="cat_retention")
+    try:
+        for call in (tsw.create_table, tsw.update_table):
+            if call == tsw.update_table:
+                tsw.create_table(DatabaseName="cat_retention", TableName="tbl")
+            with pytest.raises(ClientError) as info:
+                call(
+                    DatabaseName="cat_retention",
+                    TableName="tbl",
+                    RetentionProperties={
+                        "MemoryStoreRetentionPeriodInHours": memory,
+                        "MagneticStoreRetentionPeriodInDays": magnetic,
+                    },
+                )
+            assert info.value.response["Error"]["Code"] == "ValidationException"
+            assert info.value.response["Error"]["Message"] == message
+    finally:
+        for t in tsw.list_tables(DatabaseName="cat_retention")["Tables"]:
+            tsw.delete_table(DatabaseName="cat_retention", TableName=t["TableName"])
+        tsw.delete_database(DatabaseName="cat_retention")

@@ -191,25 +191,27 @@ def _retention(props: Any, default: tuple[int, int]) -> tuple[int, int]:
         return default
     if not isinstance(props, dict):
         raise validation("RetentionProperties must be an object")
-    mem = props.get("MemoryStoreRetentionPeriodInHours")
-    mag = props.get("MagneticStoreRetentionPeriodInDays")
-    if (
-        type(mem) is not int
-        or not limits.MIN_MEMORY_RETENTION_HOURS <= mem <= limits.MAX_MEMORY_RETENTION_HOURS
-    ):
-        raise validation(
-            f"MemoryStoreRetentionPeriodInHours must be in [{limits.MIN_MEMORY_RETENTION_HOURS}, "
-            f"{limits.MAX_MEMORY_RETENTION_HOURS}], got {mem!r}"
-        )
-    if (
-        type(mag) is not int
-        or not limits.MIN_MAGNETIC_RETENTION_DAYS <= mag <= limits.MAX_MAGNETIC_RETENTION_DAYS
-    ):
-        raise validation(
-            f"MagneticStoreRetentionPeriodInDays must be in [{limits.MIN_MAGNETIC_RETENTION_DAYS}, "
-            f"{limits.MAX_MAGNETIC_RETENTION_DAYS}], got {mag!r}"
-        )
-    return mem, mag
+    return (
+        _int_in_range(
+            props,
+            "MemoryStoreRetentionPeriodInHours",
+            limits.MIN_MEMORY_RETENTION_HOURS,
+            limits.MAX_MEMORY_RETENTION_HOURS,
+        ),
+        _int_in_range(
+            props,
+            "MagneticStoreRetentionPeriodInDays",
+            limits.MIN_MAGNETIC_RETENTION_DAYS,
+            limits.MAX_MAGNETIC_RETENTION_DAYS,
+        ),
+    )
+
+
+def _int_in_range(props: dict[str, Any], key: str, lo: int, hi: int) -> int:
+    value = props.get(key)
+    if type(value) is not int or not lo <= value <= hi:
+        raise validation(f"{key} must be in [{lo}, {hi}], got {value!r}")
+    return value
 
 
 def _magnetic(props: Any, default: tuple[bool, dict[str, Any] | None]) -> tuple[bool, dict[str, Any] | None]:
