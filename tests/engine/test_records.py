@@ -129,3 +129,48 @@ def test_malformed_records(rec: dict[str, Any]) -> None:
     with pytest.raises(ApiError) as err:
         parse_write_request(body([rec]))
     assert err.value.code == "ValidationException"
+
+
+MULTI = {"MeasureName": "m", "MeasureValueType": "MULTI", "Time": "1"}
+
+
+@pytest.mark.parametrize(
+    ("rec", "common", "message"),
+    [
+        ({**MULTI, "Dimensions": ["a"]}, None, "Records[0].Dimensions entries must be objects"),
+        ({**MULTI}, {"Dimensions": [1]}, "CommonAttributes.Dimensions entries must be objects"),
+        ({**MULTI, "MeasureValues": ["x"]}, None, "Records[0]: MeasureValues entries must be objects"),
+        (
+            {**MULTI, "Dimensions": [{"Name": "", "Value": "v"}]},
+            None,
+            "Dimension name must be a non-empty string",
+        ),
+        (
+            {**MULTI, "MeasureValues": [{"Name": "a:b", "Type": "BIGINT", "Value": "1"}]},
+            None,
+            "Measure name 'a:b' is reserved or contains ':'",
+        ),
+        (
+            {**MULTI, "Dimensions": [{"Name": "h", "Value": "1"}, {"Name": "h", "Value": 2}]},
+            None,
+            "Dimension 'h' must have a string Value",
+        ),
+        (
+            {
+                **MULTI,
+                "MeasureValues": [
+                    {"Name": "a", "Type": "BIGINT", "Value": "1"},
+                    {"Name": "a", "Type": "NOPE", "Value": "1"},
+                ],
+            },
+            None,
+            "Records[0]: measure 'a' appears more than once",
+        ),
+    ],
+)
+def test_dimension_and_measure_value_entries_are_refused_with_aws_like_texts(
+    rec: dict[str, Any], common: dict[str, Any] | None, message: str
+) -> None:
+    with pytest.raises(ApiError) as err:
+        parse_write_request(body([rec], common))
+    assert (err.value.code, err.value.message) == ("ValidationException", message)

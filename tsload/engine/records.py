@@ -30,7 +30,7 @@ Rows are plain tuples (not objects) because this runs for every record at 100k+ 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from tsload.engine import limits
@@ -226,6 +226,14 @@ def _check_name_slow(name: Any, what: str, max_bytes: int) -> None:
         raise validation(f"{what} '{name}' is reserved by the local engine")
 
 
+def _named(entries: list[Any], what: str, kind: str, max_bytes: int) -> Iterator[tuple[dict[str, Any], str]]:
+    """Each entry of a Dimensions or MeasureValues list, with its checked Name."""
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise validation(f"{what} entries must be objects")
+        yield entry, _check_name(entry.get("Name"), kind, max_bytes)
+
+
 def _parse_dimensions(dims: Any, where: str) -> list[tuple[str, str]]:
     if not isinstance(dims, list):
         raise validation(f"{where}.Dimensions must be a list")
@@ -235,10 +243,7 @@ def _parse_dimensions(dims: Any, where: str) -> list[tuple[str, str]]:
         )
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
-    for d in dims:
-        if not isinstance(d, dict):
-            raise validation(f"{where}.Dimensions entries must be objects")
-        name = _check_name(d.get("Name"), "Dimension name", limits.MAX_DIMENSION_NAME_BYTES)
+    for d, name in _named(dims, f"{where}.Dimensions", "Dimension name", limits.MAX_DIMENSION_NAME_BYTES):
         value = d.get("Value")
         if not isinstance(value, str):
             raise validation(f"Dimension '{name}' must have a string Value")
@@ -295,10 +300,7 @@ def _parse_multi(values: Any, unit_ns: int, what: str) -> tuple[tuple[str, str, 
         )
     out: list[tuple[str, str, Any]] = []
     seen: set[str] = set()
-    for mv in values:
-        if not isinstance(mv, dict):
-            raise validation(f"{what}: MeasureValues entries must be objects")
-        name = _check_name(mv.get("Name"), "Measure name", limits.MAX_MEASURE_NAME_BYTES)
+    for mv, name in _named(values, f"{what}: MeasureValues", "Measure name", limits.MAX_MEASURE_NAME_BYTES):
         typ = mv.get("Type")
         raw = mv.get("Value")
         if name in seen:
