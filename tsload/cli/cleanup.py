@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tsload.cli import _options as o
+from tsload.cli._groups import with_groups
 
 HELP = """Delete the workload's table, then its database (what is already gone is reported, not an error).
 
@@ -15,32 +16,22 @@ Examples:
 """
 
 
-def command(
-    database_name: o.Database = "devops",
-    table_name: o.Table = "host_metrics",
-    region: o.Region = None,
-    endpoint: o.Endpoint = None,
-    profile: o.Profile = None,
-    local_data: o.LocalData = "./tsload-data",
-    target: o.TargetKind = "timestream",
-    influx_api: o.InfluxApi = "v1",
-    influx_org: o.InfluxOrg = None,
-    token_file: o.TokenFile = None,
-) -> None:
+@with_groups
+def command(where: o.TargetFlags = o.TargetFlags()) -> None:
     import asyncio
     from dataclasses import replace
 
     from tsload.model.limits import check_schema_names
     from tsload.targets import Schema, open_target
 
-    base = o.target_config_of(locals())
+    base = where.config()
     if base.kind == "timestream":
-        check_schema_names(database=database_name, table=table_name)
-    cfg = replace(base, database=database_name)
+        check_schema_names(database=where.database_name, table=where.table_name)
+    cfg = replace(base, database=where.database_name)
 
     async def main() -> list[str]:
         async with open_target(cfg) as target:
-            return await target.drop_schema(Schema(database_name, table_name))
+            return await target.drop_schema(Schema(where.database_name, where.table_name))
 
     for line in asyncio.run(main()):
         print(line)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from tsload.cli import _options as o
+from tsload.cli._groups import with_groups
 from tsload.cli._live import LiveView
 
 HELP = """Drive the DevOps ingestion workload: every host emits once per interval at its own phase.
@@ -31,17 +32,9 @@ was hit); a second Ctrl-C quits at once.
 """
 
 
+@with_groups
 def command(
-    database_name: o.Database = "devops",
-    table_name: o.Table = "host_metrics",
-    region: o.Region = None,
-    endpoint: o.Endpoint = None,
-    profile: o.Profile = None,
-    target: o.TargetKind = "timestream",
-    influx_api: o.InfluxApi = "v1",
-    influx_org: o.InfluxOrg = None,
-    token_file: o.TokenFile = None,
-    gzip: o.Gzip = False,
+    where: o.WriteTargetFlags = o.WriteTargetFlags(),
     memory_store_retention_hours: o.MemoryStoreRetentionHours = 2,
     magnetic_store_retention_days: o.MagneticStoreRetentionDays = 365,
     enable_magnetic_writes: o.EnableMagneticWrites = False,
@@ -68,7 +61,6 @@ def command(
     out: o.Out = None,
     sdk_writes: Annotated[bool, typer.Option(
         "--sdk-writes", help="Send with aioboto3 write_records (comparison).")] = False,
-    local_data: o.LocalData = "./tsload-data",
     drain_timeout: o.DrainTimeout = 10.0,
     slo: o.Slo = None,
     abort_on_fail: o.AbortOnFail = False,
@@ -80,7 +72,7 @@ def command(
     from tsload.ingest.plan import parse_shard
 
     if batch_size is None:
-        batch_size = INFLUX_DEFAULT_BATCH_LINES if target == "influxdb" else 100
+        batch_size = INFLUX_DEFAULT_BATCH_LINES if where.target == "influxdb" else 100
     if req_id_dim and not add_req_id:
         raise ConfigError("--req-id-dim", "only together with --add-req-id")
     if print_model_summary:
@@ -97,9 +89,9 @@ def command(
             print(line)
         raise typer.Exit(0)
     cfg = IngestConfig(
-        target=o.target_config_of(locals()),
-        database=database_name,
-        table=table_name,
+        target=where.config(),
+        database=where.database_name,
+        table=where.table_name,
         memory_store_retention_hours=memory_store_retention_hours,
         magnetic_store_retention_days=magnetic_store_retention_days,
         enable_magnetic_writes=enable_magnetic_writes,

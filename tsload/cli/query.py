@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from tsload.cli import _options as o
+from tsload.cli._groups import with_groups
 from tsload.cli._live import LiveView
 from tsload.query.arrival import DEFAULT_QUEUE
 
@@ -54,15 +55,9 @@ summary and exits 0; a second Ctrl-C quits at once (exit 130).
 """
 
 
+@with_groups
 def command(
-    database_name: o.Database = "devops",
-    table_name: o.Table = "host_metrics",
-    region: o.Region = None,
-    endpoint: o.Endpoint = None,
-    target: o.TargetKind = "timestream",
-    influx_api: o.InfluxApi = "v1",
-    influx_org: o.InfluxOrg = None,
-    token_file: o.TokenFile = None,
+    where: o.TargetFlags = o.TargetFlags(),
     config: o.Config = None,
     concurrency: o.Concurrency = 1,
     processes: o.Processes = 1,
@@ -76,7 +71,6 @@ def command(
         help="End of the query windows: ISO-8601 time, now() or ago(1h) (default now()).")] = None,
     repetitions: o.Repetitions = 0,
     multi: o.Multi = False,
-    profile: o.Profile = None,
     think_time_milliseconds: o.ThinkTime = 30000,
     randomized_think_time: o.RandomizedThinkTime = False,
     fixed_params: Annotated[bool, typer.Option(
@@ -91,7 +85,6 @@ def command(
     shard: o.Shard = None,
     timeout: Annotated[float | None, typer.Option(
         "--timeout", help="Per-query timeout in seconds (then CancelQuery).")] = None,
-    local_data: o.LocalData = "./tsload-data",
     stats_interval: o.StatsInterval = 10.0,
     sdk_queries: Annotated[bool, typer.Option(
         "--sdk-queries", help="Send through aioboto3's query client even to a fixed endpoint.")] = False,
@@ -114,9 +107,9 @@ def command(
     if repetitions < 0:
         raise ConfigError("--repetitions", "a positive integer (or 0 to keep the config's)", got=repetitions)
     cfg = QueryConfig(
-        target=o.target_config_of(locals()),
-        database=database_name,
-        table=table_name,
+        target=where.config(),
+        database=where.database_name,
+        table=where.table_name,
         workload_dir=Path(workload) if workload else None,
         config_file=Path(config) if config else None,
         concurrency=concurrency,

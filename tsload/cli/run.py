@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from tsload.cli import _options as o
+from tsload.cli._groups import with_groups
 from tsload.cli._live import LiveView
 from tsload.query.arrival import DEFAULT_QUEUE
 
@@ -40,18 +41,9 @@ queued writes drained); the report is still written. A second Ctrl-C quits at on
 """
 
 
+@with_groups
 def command(
-    database_name: o.Database = "devops",
-    table_name: o.Table = "host_metrics",
-    region: o.Region = None,
-    endpoint: o.Endpoint = None,
-    profile: o.Profile = None,
-    target: o.TargetKind = "timestream",
-    influx_api: o.InfluxApi = "v1",
-    influx_org: o.InfluxOrg = None,
-    token_file: o.TokenFile = None,
-    gzip: o.Gzip = False,
-    local_data: o.LocalData = "./tsload-data",
+    where: o.WriteTargetFlags = o.WriteTargetFlags(),
     host_scale: o.HostScale = 1,
     interval_millis: o.IntervalMillis = 60000,
     multi: o.Multi = False,
@@ -109,12 +101,11 @@ def command(
     if batch_size is None:
         from tsload.ingest.config import INFLUX_DEFAULT_BATCH_LINES
 
-        batch_size = INFLUX_DEFAULT_BATCH_LINES if target == "influxdb" else 100
-    target_cfg = o.target_config_of(locals())
+        batch_size = INFLUX_DEFAULT_BATCH_LINES if where.target == "influxdb" else 100
     ingest = IngestConfig(
-        target=target_cfg,
-        database=database_name,
-        table=table_name,
+        target=where.config(),
+        database=where.database_name,
+        table=where.table_name,
         memory_store_retention_hours=memory_store_retention_hours,
         magnetic_store_retention_days=magnetic_store_retention_days,
         enable_magnetic_writes=enable_magnetic_writes,
