@@ -9,9 +9,9 @@ ingest` the sample's defaults):
 Options that several commands take together form a flag group (`TargetFlags`...; see `_groups`):
 a frozen dataclass of these aliases, taken as one parameter and turned into the library's
 configuration by one method. A new option that one command takes can stay in that command's
-module; the moment a second command takes it, it moves here. `FLAGS` maps the library's configuration field names to these
-flags, so that a `ConfigError` raised by the library (which speaks of fields) reaches the user
-naming the flag they typed.
+module; the moment a second command takes it, it moves here. `FLAGS` maps the library's
+configuration field names to these flags, so that a `ConfigError` raised by the library (which
+speaks of fields) reaches the user naming the flag they typed.
 """
 
 from __future__ import annotations
