@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.engine.conftest import Running
+from tests.engine.conftest import Running, engine_in_thread, make_config
 
 
 def test_describe_endpoints_returns_the_engine_itself(engine: Running, tsw: Any, tsq: Any) -> None:
@@ -176,3 +177,35 @@ def test_retention_out_of_range_is_refused_with_the_range(
         for t in tsw.list_tables(DatabaseName="cat_retention")["Tables"]:
             tsw.delete_table(DatabaseName="cat_retention", TableName=t["TableName"])
         tsw.delete_database(DatabaseName="cat_retention")
+
+
+def test_table_properties_and_the_dedupe_capacity_survive_a_restart(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path, dedupe_capacity=1234)
+    props: dict[str, Any] = {
+        "RetentionProperties": {
+            "MemoryStoreRetentionPeriodInHours": 3,
+            "MagneticStoreRetentionPeriodInDays": 40,
+        },
+        "MagneticStoreWriteProperties": {
+            "EnableMagneticStoreWrites": True,
+            "MagneticStoreRejectedDataLocation": {"S3Configuration": {"BucketName": "rejects"}},
+        },
+        "Schema": {
+            "CompositePartitionKey": [
+                {"Type": "DIMENSION", "Name": "host", "EnforcementInRecord": "REQUIRED"}
+            ]
+        },
+    }
+    with engine_in_thread(cfg) as eng:
+        tsw = eng.client("timestream-write")
+        tsw.create_database(DatabaseName="cat_restart")
+        created = tsw.create_table(DatabaseName="cat_restart", TableName="tbl", **props)["Table"]
+        plain = tsw.create_table(DatabaseName="cat_restart", TableName="plain")["Table"]
+        assert eng.engine.store.tables[("cat_restart", "tbl")].index.capacity == 1234
+    with engine_in_thread(cfg) as eng:
+        tsw = eng.client("timestream-write")
+        assert tsw.describe_table(DatabaseName="cat_restart", TableName="tbl")["Table"] == created
+        assert tsw.describe_table(DatabaseName="cat_restart", TableName="plain")["Table"] == plain
+        assert created["MagneticStoreWriteProperties"] == props["MagneticStoreWriteProperties"]
+        assert created["Schema"] == props["Schema"]
+        assert eng.engine.store.tables[("cat_restart", "tbl")].index.capacity == 1234

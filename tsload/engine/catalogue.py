@@ -20,9 +20,8 @@ _NAME_RE = re.compile(r"[a-zA-Z0-9_.\-]+")
 
 
 class Catalogue:
-    def __init__(self, store: Store, dedupe_capacity: int) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        self._dedupe_capacity = dedupe_capacity
 
     async def describe_endpoints(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         return self.describe_endpoints_now(body, ctx)
@@ -116,24 +115,13 @@ class Catalogue:
         for d, t in self.store.tables:
             if d == db and t.lower() == name.lower():
                 raise conflict(f"The table {t} already exists in database {db}.")
-        mem, mag = _retention(
+        retention = _retention(
             body.get("RetentionProperties"),
             (limits.DEFAULT_MEMORY_RETENTION_HOURS, limits.DEFAULT_MAGNETIC_RETENTION_DAYS),
         )
-        writes, location = _magnetic(body.get("MagneticStoreWriteProperties"), (False, None))
+        magnetic = _magnetic(body.get("MagneticStoreWriteProperties"), (False, None))
         now = time.time()
-        ts = TableState(
-            database=db,
-            name=name,
-            memory_hours=mem,
-            magnetic_days=mag,
-            magnetic_writes=writes,
-            magnetic_rejected_location=location,
-            schema=_schema(body.get("Schema")),
-            created=now,
-            updated=now,
-            dedupe_capacity=self._dedupe_capacity,
-        )
+        ts = self.store.new_table_state(db, name, retention, magnetic, _schema(body.get("Schema")), now, now)
         await self.store.create_table(ts)
         return {"Table": ts.describe(self._table_arn(ctx, ts))}
 

@@ -81,7 +81,7 @@ class Engine:
         # Request ids: a random prefix and a counter (uuid4 per request cost ~0.1 ms of urandom here).
         self._rid_prefix = secrets.token_hex(8).upper()
         self._rid_counter = itertools.count(1)
-        self.catalogue = Catalogue(self.store, config.dedupe_capacity)
+        self.catalogue = Catalogue(self.store)
         self.writes = Writes(self.store, self.faults, self.stats, discard=config.discard)
         self.queries = Queries(
             self.store, self.faults, self.stats, self.results, query_wait=config.query_wait

@@ -168,17 +168,14 @@ class Store:
         ).fetchall():
             qt = f"{qi(db)}.{qi(name)}"
             newest = cur.execute(f"SELECT max(epoch_ns(time)) FROM {qt}").fetchone()[0]
-            ts = TableState(
-                database=db,
-                name=name,
-                memory_hours=mem,
-                magnetic_days=mag,
-                magnetic_writes=mw,
-                magnetic_rejected_location=json.loads(loc) if loc else None,
-                schema=json.loads(schema) if schema else None,
-                created=created,
-                updated=updated,
-                dedupe_capacity=self.config.dedupe_capacity,
+            ts = self.new_table_state(
+                db,
+                name,
+                (mem, mag),
+                (mw, json.loads(loc) if loc else None),
+                json.loads(schema) if schema else None,
+                created,
+                updated,
                 horizon_ns=NO_HORIZON if newest is None else newest + 1,
             )
             for cname, role, typ in cur.execute(
@@ -280,6 +277,35 @@ class Store:
         async with self.lock:
             await self._run(work)
         self.databases.pop(name, None)
+
+    def new_table_state(
+        self,
+        database: str,
+        name: str,
+        retention: tuple[int, int],
+        magnetic: tuple[bool, dict[str, Any] | None],
+        schema: dict[str, Any] | None,
+        created: float,
+        updated: float,
+        horizon_ns: int = NO_HORIZON,
+    ) -> TableState:
+        """The one place a `TableState` is made: for CreateTable, and for each row of the meta table
+        at start. `retention` is (memory store hours, magnetic store days), `magnetic` is (magnetic
+        writes enabled, rejected-data location), as CreateTable and UpdateTable validate them."""
+        (memory_hours, magnetic_days), (magnetic_writes, location) = retention, magnetic
+        return TableState(
+            database=database,
+            name=name,
+            memory_hours=memory_hours,
+            magnetic_days=magnetic_days,
+            magnetic_writes=magnetic_writes,
+            magnetic_rejected_location=location,
+            schema=schema,
+            created=created,
+            updated=updated,
+            dedupe_capacity=self.config.dedupe_capacity,
+            horizon_ns=horizon_ns,
+        )
 
     async def create_table(self, ts: TableState) -> None:
         def work(cur: Any) -> None:
