@@ -99,3 +99,21 @@ def test_parse_shard(text: str, expected: tuple[int, int]) -> None:
 def test_parse_shard_rejects(text: str) -> None:
     with pytest.raises(ConfigError, match=r"^shard: K/N with 0 <= K < N, got"):
         parse_shard(text)
+
+
+def test_dimension_texts_are_every_host_and_event_sets_dimensions() -> None:
+    """The encoders' per-(silo, microservice, AZ) tables come from dimension_texts: with a host's
+    instance number and process filled in, it must give exactly that host's (event set's) dimensions."""
+    fleet = Fleet(FleetConfig(host_scale=2, instance_name_seed=99))
+    rng = np.random.default_rng(5)
+    for host in rng.integers(0, fleet.n_hosts, 200).tolist():
+        h = fleet.hosts([host])
+        silo, ms, inst = int(h.silo[0]), int(h.microservice[0]), int(h.instance[0])
+        texts = fleet.dimension_texts(silo, ms, inst % 3, f"{inst:08d}", "")
+        assert tuple((n, texts[n]) for n, _ in fleet.metric_dimensions(host)) == fleet.metric_dimensions(host)
+    for es in rng.integers(0, fleet.n_event_sets, 200).tolist():
+        e = fleet.event_sets([es])
+        silo, ms, inst = int(e.silo[0]), int(e.microservice[0]), int(e.instance[0])
+        proc = MICROSERVICES[ms][4][int(e.process[0])]
+        texts = fleet.dimension_texts(silo, ms, inst % 3, f"{inst:08d}", proc)
+        assert tuple((n, texts[n]) for n, _ in fleet.event_dimensions(es)) == fleet.event_dimensions(es)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from tsload.model.fleet import Fleet
-from tsload.model.schema import EVENT_DIMENSION_NAMES, METRIC_DIMENSION_NAMES, MICROSERVICES, REGIONS
+from tsload.model.schema import DIMENSION_NAMES, MICROSERVICES, REGIONS
 from tsload.model.textbytes import digits_fixed
 
 _NUL = 0
@@ -32,7 +32,7 @@ def iter_fleet_csv(fleet: Fleet, kind: str, chunk_rows: int = CHUNK_ROWS) -> Ite
     """Header line, then one line per dimension set in enumeration order, as byte chunks."""
     if kind not in ("metrics", "events"):
         raise ValueError(f"kind must be metrics or events, got {kind!r}")
-    names = METRIC_DIMENSION_NAMES if kind == "metrics" else EVENT_DIMENSION_NAMES
+    names = DIMENSION_NAMES[kind]
     yield (",".join(names) + "\n").encode()
     heads: list[bytes] = []
     for silo in range(fleet.n_silos):

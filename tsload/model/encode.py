@@ -15,37 +15,39 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from tsload._errors import ConfigError, LimitError
 from tsload.model import limits
 from tsload.model.fleet import Fleet
+from tsload.model.rows import (
+    FleetEncoder,
+    NumberFormat,
+    RowLayout,
+    emission_arrays,
+    emission_columns,
+    series_emissions,
+    time_digits,
+)
 from tsload.model.schema import (
-    EVENT_DIMENSION_NAMES,
+    DIMENSION_NAMES,
     EVENT_NAMES,
     EVENT_TYPES,
-    KINDS,
-    METRIC_DIMENSION_NAMES,
     METRIC_NAMES,
     MICROSERVICES,
-    REGIONS,
     REQUEST_ID_NAME,
     TASK_END_STATES,
 )
 from tsload.model.textbytes import (
     DOUBLE_FIELD_WIDTH,
-    QUOTE,
     SPACE,
+    U8,
     decimal6_field,
     digits_fixed,
     int_field,
     text_table,
-    uuid_chars,
+    uuid_field,
 )
-from tsload.model.values import ValueModel
-
-U8 = npt.NDArray[np.uint8]
-IntArray = npt.NDArray[np.int64]
+from tsload.model.values import IntArray
 
 __all__ = ["EncodeOptions", "EncodedRequest", "RequestEncoder"]
 
@@ -82,54 +84,6 @@ def _dim(name: str, value: str) -> bytes:
     return b'{"Name":' + _j(name) + b',"Value":' + _j(value) + b',"DimensionValueType":"VARCHAR"}'
 
 
-class _Layout:
-    """A row layout: literal bytes and named fixed-width fields, in order."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes | tuple[str, int]] = []
-        self.width = 0
-        self.marks: list[int] = []
-        self._compiled: tuple[U8, list[tuple[str, int, int]]] | None = None
-
-    def lit(self, b: bytes) -> None:
-        if self.parts and isinstance(self.parts[-1], bytes):
-            self.parts[-1] += b
-        else:
-            self.parts.append(b)
-        self.width += len(b)
-
-    def field(self, key: str, width: int) -> None:
-        self.parts.append((key, width))
-        self.width += width
-
-    def mark(self) -> None:
-        self.marks.append(self.width)
-
-    def _compile(self) -> tuple[U8, list[tuple[str, int, int]]]:
-        template = np.full((1, self.width), SPACE, dtype=np.uint8)
-        slots: list[tuple[str, int, int]] = []
-        off = 0
-        for p in self.parts:
-            if isinstance(p, bytes):
-                template[0, off : off + len(p)] = np.frombuffer(p, dtype=np.uint8)
-                off += len(p)
-            else:
-                slots.append((p[0], off, p[1]))
-                off += p[1]
-        return template, slots
-
-    def render(self, n: int, fields: dict[str, U8]) -> U8:
-        """(n, width) rows: the static template, then every field copied into its columns."""
-        if self._compiled is None:
-            self._compiled = self._compile()
-        template, slots = self._compiled
-        out = np.empty((n, self.width), dtype=np.uint8)
-        out[:] = template
-        for key, off, w in slots:
-            out[:, off : off + w] = fields[key]
-        return out
-
-
 @dataclass(frozen=True)
 class _Measure:
     name: str
@@ -145,11 +99,11 @@ class _KindSpec:
         self.kind = kind
         self.req = opts.add_req_id or opts.req_id_dim
         self.req_dim = opts.req_id_dim
+        self.dim_names = DIMENSION_NAMES[kind]
         if kind == "metrics":
             self.measures = [
                 _Measure(n, "DOUBLE", DOUBLE_FIELD_WIDTH, f"v{i}") for i, n in enumerate(METRIC_NAMES)
             ]
-            self.dim_names = METRIC_DIMENSION_NAMES
         else:
             widths = {
                 "BIGINT": _BIGINT_WIDTH,
@@ -160,7 +114,6 @@ class _KindSpec:
                 _Measure(n, t, widths[t], f"v{i}")
                 for i, (n, t) in enumerate(zip(EVENT_NAMES, EVENT_TYPES, strict=True))
             ]
-            self.dim_names = EVENT_DIMENSION_NAMES
         if self.req and not self.req_dim:
             self.measures.append(_Measure(REQUEST_ID_NAME, "VARCHAR", _UUID_WIDTH, "rq"))
         self.multi = opts.multi
@@ -176,25 +129,14 @@ class _KindSpec:
         a_texts: list[bytes] = []
         self.max_dimension_bytes = 0
         for silo in range(fleet.n_silos):
-            region = REGIONS[int(fleet.silo_region[silo])][0]
-            for ms in MICROSERVICES:
+            for m, ms in enumerate(MICROSERVICES):
                 for az in range(3):
-                    values = {
-                        "region": region,
-                        "cell": fleet.silo_cell_names[silo],
-                        "silo": fleet.silo_names[silo],
-                        "availability_zone": f"{region}-{az + 1}",
-                        "microservice_name": ms[0],
-                        "instance_type": ms[2],
-                        "os_version": ms[3],
-                    }
+                    # the longest process name: the size is the largest record's
+                    values = fleet.dimension_texts(silo, m, az, "00000000", max(ms[4], key=len))
                     pieces = [
                         _dim(n, values[n]) for n in self.dim_names[: self.dim_names.index("instance_name")]
                     ]
-                    inst = f"i-{fleet.prefix}-{ms[0]}-{fleet.silo_names[silo]}-"
-                    values["instance_name"] = inst + "00000000.amazonaws.com"
-                    values["process_name"] = max(ms[4], key=len)
-                    values["jdk_version"] = ms[5]
+                    inst = fleet.instance_name_prefix(silo, m)
                     size = sum(len(n) + len(values[n]) for n in self.dim_names)
                     self.max_dimension_bytes = max(self.max_dimension_bytes, size)
                     a_texts.append(b",".join([*pieces, b'{"Name":"instance_name","Value":' + _j(inst)[:-1]]))
@@ -245,7 +187,7 @@ class _KindSpec:
             )
 
     # --- layouts ----------------------------------------------------------------------------
-    def add_dims(self, lay: _Layout, with_req: bool) -> None:
+    def add_dims(self, lay: RowLayout, with_req: bool) -> None:
         lay.field("dA", int(self.dims_a.shape[1]))
         lay.field("inst", 8)
         if self.dims_b is not None:
@@ -256,12 +198,12 @@ class _KindSpec:
             self.add_req_dim(lay, leading_comma=True)
 
     @staticmethod
-    def add_req_dim(lay: _Layout, leading_comma: bool) -> None:
+    def add_req_dim(lay: RowLayout, leading_comma: bool) -> None:
         lay.lit((b"," if leading_comma else b"") + b'{"Name":"request_id","Value":')
         lay.field("rqd", _UUID_WIDTH)
         lay.lit(b',"DimensionValueType":"VARCHAR"}')
 
-    def add_emission(self, lay: _Layout, *, first_sep: bytes, time_width: int, record_dims: str) -> None:
+    def add_emission(self, lay: RowLayout, *, first_sep: bytes, time_width: int, record_dims: str) -> None:
         """Records of one emission. record_dims: "none", "req" (only the request-id dimension, the
         others are common) or "all"."""
 
@@ -306,10 +248,17 @@ class _KindSpec:
                 tail()
 
 
-_TES_TABLE = text_table([b'"' + s.encode() + b'"' for s in TASK_END_STATES])
+#: Numbers as JSON string tokens, right-aligned with spaces before the opening quote.
+_JSON_NUMBERS = NumberFormat(
+    decimal6=decimal6_field,
+    integer=int_field,
+    bigint_width=_BIGINT_WIDTH,
+    end_states=text_table([b'"' + s.encode() + b'"' for s in TASK_END_STATES]),
+    uuid=uuid_field,
+)
 
 
-class RequestEncoder:
+class RequestEncoder(FleetEncoder[_KindSpec]):
     """Builds complete WriteRecords bodies for the DevOps fleet (docs/model.md)."""
 
     def __init__(self, fleet: Fleet, options: EncodeOptions) -> None:
@@ -318,18 +267,12 @@ class RequestEncoder:
             or not 1 <= options.batch_size <= limits.MAX_RECORDS_PER_REQUEST
         ):
             raise ConfigError("batch_size", f"1..{limits.MAX_RECORDS_PER_REQUEST}", got=options.batch_size)
-        self.fleet = fleet
+        super().__init__(
+            fleet, options.data_seed, options.request_id_nonce, lambda kind: _KindSpec(kind, fleet, options)
+        )
         self.options = options
-        self.values = ValueModel(options.data_seed, fleet.config.instance_name_seed, options.request_id_nonce)
-        self._specs = {k: _KindSpec(k, fleet, options) for k in KINDS}
         self._prefix = b'{"DatabaseName":' + _j(options.database) + b',"TableName":' + _j(options.table)
-        self._layouts: dict[tuple[str, str, int], _Layout] = {}
-
-    def spec(self, kind: str) -> _KindSpec:
-        try:
-            return self._specs[kind]
-        except KeyError:
-            raise ValueError(f"kind must be 'metrics' or 'events', got {kind!r}") from None
+        self._layouts: dict[tuple[str, str, int], RowLayout] = {}
 
     def records_per_emission(self, kind: str) -> int:
         return self.spec(kind).records_per_emission
@@ -341,28 +284,12 @@ class RequestEncoder:
     def _fields(
         self, spec: _KindSpec, ids: IntArray, times: IntArray, time_width: int, need: set[str]
     ) -> dict[str, U8]:
-        f: dict[str, U8] = {}
-        if spec.kind == "metrics":
-            micros = self.values.metric_micros(ids, times)
-            vals = decimal6_field(micros)
-            for i in range(20):
-                f[f"v{i}"] = vals[:, i, :]
-        else:
-            values = self.values.event_values(ids, times)
-            f["v0"] = int_field(values.task_completed, _BIGINT_WIDTH)
-            f["v1"] = _TES_TABLE[values.task_end_state]
-            dbl = decimal6_field(values.doubles_micros)
-            for i in range(3):
-                f[f"v{i + 2}"] = dbl[:, i, :]
+        rq = ("rqd" if spec.req_dim else "rq") if spec.req else None
+        f = emission_columns(
+            self.values, _JSON_NUMBERS, spec.kind, ids, times, time_width=time_width, request_id=rq
+        )
         if "dA" in need:
             f.update(self._dims_fields(spec, ids))
-        if time_width:
-            f["time"] = int_field(times, time_width)
-        if spec.req:
-            q = uuid_chars(self.values.request_id_words(spec.kind, ids, times))
-            quote = np.full((q.shape[0], 1), QUOTE, dtype=np.uint8)
-            q = np.concatenate([quote, q, quote], axis=1)
-            f["rqd" if spec.req_dim else "rq"] = q
         return f
 
     def _dims_fields(self, spec: _KindSpec, ids: IntArray) -> dict[str, U8]:
@@ -376,14 +303,12 @@ class RequestEncoder:
 
     @staticmethod
     def _time_width(times: IntArray) -> int:
-        if times.size and int(times.min()) < 0:
-            raise LimitError(f"negative timestamp {int(times.min())} ms")
-        return len(str(int(times.max()))) + 2 if times.size else 3
+        return time_digits(times) + 2  # and the quotes
 
-    def _layout(self, key: tuple[str, str, int], build: Callable[[_Layout], None]) -> _Layout:
+    def _layout(self, key: tuple[str, str, int], build: Callable[[RowLayout], None]) -> RowLayout:
         lay = self._layouts.get(key)
         if lay is None:
-            lay = _Layout()
+            lay = RowLayout()
             build(lay)
             self._layouts[key] = lay
         return lay
@@ -398,8 +323,7 @@ class RequestEncoder:
     ) -> tuple[_KindSpec, IntArray, IntArray, int]:
         """The kind's spec, flat int64 ids, one time per id (a single time is broadcast), and the
         width of the times' text (0 when there is nothing to encode)."""
-        ids_a = np.asarray(ids, dtype=np.int64).ravel()
-        times = np.broadcast_to(np.asarray(times_ms, dtype=np.int64), ids_a.shape).ravel()
+        ids_a, times = emission_arrays(ids, times_ms)
         return self.spec(kind), ids_a, times, self._time_width(times) if len(ids_a) else 0
 
     # --- public API ---------------------------------------------------------------------------
@@ -410,7 +334,7 @@ class RequestEncoder:
         if n == 0:
             return []
 
-        def build(lay: _Layout) -> None:
+        def build(lay: RowLayout) -> None:
             lay.lit(self._prefix + b',"CommonAttributes":{"Dimensions":[')
             spec.add_dims(lay, with_req=spec.req_dim)
             lay.lit(b'],"Time":')
@@ -442,19 +366,18 @@ class RequestEncoder:
         k = max(1, self.options.batch_size // rpe)
         limits.check_records_per_request(k * rpe)
 
-        def build_header(lay: _Layout) -> None:
+        def build_header(lay: RowLayout) -> None:
             lay.lit(self._prefix + b',"CommonAttributes":{"Dimensions":[')
             spec.add_dims(lay, with_req=False)
             lay.lit(b'],"TimeUnit":"MILLISECONDS"},"Records":[')
 
-        def build_rows(lay: _Layout) -> None:
+        def build_rows(lay: RowLayout) -> None:
             spec.add_emission(lay, first_sep=b",", time_width=tw, record_dims="req")
 
         hdr = self._layout((kind, "series-header", 0), build_header)
         row = self._layout((kind, "series-rows", tw), build_rows)
         hbuf = hdr.render(n_ids, self._dims_fields(spec, ids_a)).tobytes()
-        em_ids = np.repeat(ids_a, n_t)
-        em_times = np.tile(t1, n_ids)
+        em_ids, em_times = series_emissions(ids_a, t1)
         rows = row.render(n_ids * n_t, self._fields(spec, em_ids, em_times, tw, set()))
         # The first emission of each request opens its Records list: its separator becomes a space.
         firsts = (np.arange(n_ids)[:, None] * n_t + np.arange(0, n_t, k)[None, :]).ravel()
@@ -482,7 +405,7 @@ class RequestEncoder:
         bs = self.options.batch_size
         limits.check_records_per_request(bs)
 
-        def build(lay: _Layout) -> None:
+        def build(lay: RowLayout) -> None:
             spec.add_emission(lay, first_sep=b",", time_width=tw, record_dims="all")
 
         lay = self._layout((kind, "batched", tw), build)

@@ -148,9 +148,34 @@ class Fleet:
     def availability_zone(self, silo: int, instance: int) -> str:
         return f"{self.region_name(silo)}-{instance % 3 + 1}"
 
+    def instance_name_prefix(self, silo: int, microservice: int) -> str:
+        """An instance name up to its 8-digit number."""
+        return f"i-{self.prefix}-{MICROSERVICES[microservice][0]}-{self.silo_names[silo]}-"
+
     def instance_name(self, silo: int, microservice: int, instance: int) -> str:
-        ms = MICROSERVICES[microservice][0]
-        return f"i-{self.prefix}-{ms}-{self.silo_names[silo]}-{instance:08d}.amazonaws.com"
+        return f"{self.instance_name_prefix(silo, microservice)}{instance:08d}.amazonaws.com"
+
+    def dimension_texts(
+        self, silo: int, microservice: int, az: int, instance_number: str, process_name: str
+    ) -> dict[str, str]:
+        """Every dimension's text (by dimension name) of the hosts of one silo, microservice and
+        availability zone (`az` 0..2: instance % 3), `instance_number` standing for the 8 digits
+        and `process_name` for an event set's process: a row of an encoder's dimension tables."""
+        ms = MICROSERVICES[microservice]
+        region, cell, silo_name, zone = self._place(silo, az)
+        instance_name = f"{self.instance_name_prefix(silo, microservice)}{instance_number}.amazonaws.com"
+        return {
+            "region": region,
+            "cell": cell,
+            "silo": silo_name,
+            "availability_zone": zone,
+            "microservice_name": ms[0],
+            "instance_type": ms[2],
+            "os_version": ms[3],
+            "instance_name": instance_name,
+            "process_name": process_name,
+            "jdk_version": ms[5],
+        }
 
     def _place(self, silo: int, instance: int) -> tuple[str, str, str, str]:
         """region, cell, silo, availability zone: the first four dimensions of both kinds."""

@@ -93,6 +93,12 @@ TASK_END_STATE_PROBABILITIES: tuple[float, ...] = (0.20, 0.70, 0.01, 0.07, 0.01,
 MULTI_MEASURE_NAMES: dict[str, str] = {"metrics": "metrics", "events": "events"}
 REQUEST_ID_NAME = "request_id"
 KINDS: tuple[str, ...] = ("metrics", "events")
+#: Per kind: the names of its dimensions and of its measures, in emission order.
+DIMENSION_NAMES: dict[str, tuple[str, ...]] = {
+    "metrics": METRIC_DIMENSION_NAMES,
+    "events": EVENT_DIMENSION_NAMES,
+}
+MEASURE_NAMES: dict[str, tuple[str, ...]] = {"metrics": METRIC_NAMES, "events": EVENT_NAMES}
 
 #: Hosts per silo per host-scale unit (3+1+1+2+3) and event sets per silo per unit (3+2+2+2+3).
 HOSTS_PER_SILO_UNIT = sum(m[1] for m in MICROSERVICES)

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from tsload._errors import ConfigError
 from tsload.model.fleet import Fleet, FleetConfig
 from tsload.model.schema import (
-    EVENT_DIMENSION_NAMES,
+    DIMENSION_NAMES,
     EVENT_NAMES,
     EVENT_TYPES,
-    METRIC_DIMENSION_NAMES,
     METRIC_NAMES,
     MICROSERVICES,
     REGIONS,
@@ -115,7 +114,7 @@ def model_figures(
 # --- write sizing ------------------------------------------------------------------------------
 def _mean_dimension_bytes(kind: str) -> float:
     """Mean over the fleet of sum(len(name) + len(value)) of a dimension set (independent of S and seed)."""
-    names = METRIC_DIMENSION_NAMES if kind == "metrics" else EVENT_DIMENSION_NAMES
+    names = DIMENSION_NAMES[kind]
     total = weight = 0.0
     for region, cells, silos in REGIONS:
         for c in range(1, cells + 1):

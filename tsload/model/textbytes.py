@@ -102,10 +102,20 @@ def uuid_chars(words: npt.NDArray[np.uint64]) -> U8:
     return out
 
 
-def text_table(texts: list[bytes], width: int | None = None, *, right: bool = False) -> U8:
-    """Rows of text padded with spaces to one width (left- or right-aligned)."""
+def uuid_field(words: npt.NDArray[np.uint64]) -> U8:
+    """(n, 2) uint64 → (n, 38): the UUID as a JSON string, quotes included."""
+    out = np.empty((words.shape[0], 38), dtype=np.uint8)
+    out[:, 0] = out[:, 37] = QUOTE
+    out[:, 1:37] = uuid_chars(words)
+    return out
+
+
+def text_table(
+    texts: list[bytes], width: int | None = None, *, right: bool = False, fill: int = SPACE
+) -> U8:
+    """Rows of text padded with `fill` (spaces unless said) to one width, left- or right-aligned."""
     w = max((len(t) for t in texts), default=0) if width is None else width
-    out = np.full((len(texts), w), SPACE, dtype=np.uint8)
+    out = np.full((len(texts), w), fill, dtype=np.uint8)
     for i, t in enumerate(texts):
         if len(t) > w:
             raise LimitError(f"text of {len(t)} bytes does not fit {w}")

@@ -23,24 +23,18 @@ import numpy as np
 import numpy.typing as npt
 
 from tsload._errors import ConfigError, LimitError
+from tsload.model import rows
 from tsload.model.encode import EncodedRequest
 from tsload.model.fleet import Fleet
 from tsload.model.schema import (
-    EVENT_DIMENSION_NAMES,
-    EVENT_NAMES,
-    KINDS,
-    METRIC_DIMENSION_NAMES,
-    METRIC_NAMES,
+    DIMENSION_NAMES,
+    MEASURE_NAMES,
     MICROSERVICES,
-    REGIONS,
     REQUEST_ID_NAME,
     TASK_END_STATES,
 )
-from tsload.model.textbytes import digits_fixed, uuid_chars
-from tsload.model.values import ValueModel
-
-U8 = npt.NDArray[np.uint8]
-IntArray = npt.NDArray[np.int64]
+from tsload.model.textbytes import U8, digits_fixed, text_table, uuid_chars
+from tsload.model.values import IntArray
 
 __all__ = [
     "DEFAULT_BATCH_LINES",
@@ -96,11 +90,7 @@ class LineOptions:
 
 def _pad_table(texts: list[bytes]) -> U8:
     """Rows of text, NUL-padded on the right to one width."""
-    w = max((len(t) for t in texts), default=0)
-    out = np.zeros((len(texts), w), dtype=np.uint8)
-    for i, t in enumerate(texts):
-        out[i, : len(t)] = np.frombuffer(t, dtype=np.uint8)
-    return out
+    return text_table(texts, fill=NUL)
 
 
 def _digit_tables() -> tuple[U8, U8]:
@@ -151,41 +141,16 @@ def int_columns(values: IntArray, width: int) -> U8:
     return out
 
 
-class _Layout:
-    """Literal bytes and named fixed-width columns, in order; renders (n, width) rows."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes | tuple[str, int]] = []
-        self.width = 0
-
-    def lit(self, b: bytes) -> None:
-        if self.parts and isinstance(self.parts[-1], bytes):
-            self.parts[-1] += b
-        else:
-            self.parts.append(b)
-        self.width += len(b)
-
-    def field(self, key: str, width: int) -> None:
-        self.parts.append((key, width))
-        self.width += width
-
-    def render(self, n: int, fields: dict[str, U8]) -> U8:
-        out = np.empty((n, self.width), dtype=np.uint8)
-        off = 0
-        for p in self.parts:
-            if isinstance(p, bytes):
-                out[:, off : off + len(p)] = np.frombuffer(p, dtype=np.uint8)
-                off += len(p)
-            else:
-                key, w = p
-                out[:, off : off + w] = fields[key]
-                off += w
-        return out
-
-
 _INSTANCE = "\x00INST\x00"
 _REQ = "\x00REQ\x00"
-_TES = _pad_table([b'"' + escape_string_field(s).encode() + b'"' for s in TASK_END_STATES])
+#: Numbers as line protocol writes them: plain digits, NUL-padded on the left.
+_LINE_NUMBERS = rows.NumberFormat(
+    decimal6=float6_columns,
+    integer=int_columns,
+    bigint_width=_INT_WIDTH,
+    end_states=_pad_table([b'"' + escape_string_field(s).encode() + b'"' for s in TASK_END_STATES]),
+    uuid=uuid_chars,
+)
 
 
 class _Kind:
@@ -195,9 +160,8 @@ class _Kind:
         self.kind = kind
         self.req = opts.add_req_id or opts.req_id_dim
         self.req_tag = opts.req_id_dim
-        dim_names = METRIC_DIMENSION_NAMES if kind == "metrics" else EVENT_DIMENSION_NAMES
-        tag_names = sorted([*dim_names, *([REQUEST_ID_NAME] if self.req_tag else [])])
-        self.fields = list(METRIC_NAMES if kind == "metrics" else EVENT_NAMES)
+        tag_names = sorted([*DIMENSION_NAMES[kind], *([REQUEST_ID_NAME] if self.req_tag else [])])
+        self.fields = list(MEASURE_NAMES[kind])
         if self.req and not self.req_tag:
             self.fields.append(REQUEST_ID_NAME)
         self.measures_per_line = len(self.fields)
@@ -205,25 +169,11 @@ class _Kind:
         # number and the request id as placeholders; cut at the placeholders into NUL-padded tables.
         segments: list[list[bytes]] = []
         for silo in range(fleet.n_silos):
-            region = REGIONS[int(fleet.silo_region[silo])][0]
-            for ms in MICROSERVICES:
+            for m, ms in enumerate(MICROSERVICES):
                 procs = ms[4] if kind == "events" else ("",)
                 for proc in procs:
                     for az in range(3):
-                        values = {
-                            "region": region,
-                            "cell": fleet.silo_cell_names[silo],
-                            "silo": fleet.silo_names[silo],
-                            "availability_zone": f"{region}-{az + 1}",
-                            "microservice_name": ms[0],
-                            "instance_type": ms[2],
-                            "os_version": ms[3],
-                            "instance_name": f"i-{fleet.prefix}-{ms[0]}-{fleet.silo_names[silo]}-"
-                            f"{_INSTANCE}.amazonaws.com",
-                            "process_name": proc,
-                            "jdk_version": ms[5],
-                            REQUEST_ID_NAME: _REQ,
-                        }
+                        values = fleet.dimension_texts(silo, m, az, _INSTANCE, proc)
                         text = escape_measurement(kind) + "".join(
                             f",{escape_tag(k)}={escape_tag(values[k]) if k != REQUEST_ID_NAME else _REQ}"
                             for k in tag_names
@@ -238,7 +188,7 @@ class _Kind:
         self.procs_per_ms = np.asarray([len(ms[4]) if kind == "events" else 1 for ms in MICROSERVICES])
         self.proc_base = np.concatenate(([0], np.cumsum(self.procs_per_ms)))[:-1]
         self.combos_per_silo = int(self.procs_per_ms.sum()) * 3
-        self.layouts: dict[int, _Layout] = {}
+        self.layouts: dict[int, rows.RowLayout] = {}
 
     def combo(self, fleet: Fleet, ids: IntArray) -> tuple[IntArray, IntArray]:
         """(table row, instance index) per id."""
@@ -251,11 +201,11 @@ class _Kind:
         row = silo * self.combos_per_silo + (self.proc_base[ms] + proc) * 3 + inst % 3
         return row, inst
 
-    def layout(self, time_width: int) -> _Layout:
+    def layout(self, time_width: int) -> rows.RowLayout:
         lay = self.layouts.get(time_width)
         if lay is not None:
             return lay
-        lay = _Layout()
+        lay = rows.RowLayout()
         for i, table in enumerate(self.tables):
             lay.field(f"seg{i}", int(table.shape[1]))
             if i < len(self.holes):
@@ -270,7 +220,7 @@ class _Kind:
                 lay.field("v0", _INT_WIDTH)
                 lay.lit(b"i")
             elif self.kind == "events" and name == "task_end_state":
-                lay.field("v1", int(_TES.shape[1]))
+                lay.field("v1", int(_LINE_NUMBERS.end_states.shape[1]))
             else:
                 lay.field(f"v{i}", _FLOAT_WIDTH)
         lay.lit(b" ")
@@ -280,7 +230,7 @@ class _Kind:
         return lay
 
 
-class LineProtocolEncoder:
+class LineProtocolEncoder(rows.FleetEncoder[_Kind]):
     """Line-protocol request bodies for the DevOps fleet, with the ingest encoder's three calls.
 
     `records` of a request are its lines (points), `measures` its field values.
@@ -290,67 +240,45 @@ class LineProtocolEncoder:
         bs = options.batch_size
         if isinstance(bs, bool) or not 1 <= bs <= MAX_BATCH_LINES:
             raise ConfigError("batch_size", f"1..{MAX_BATCH_LINES} lines for InfluxDB", got=bs)
-        self.fleet = fleet
+        super().__init__(
+            fleet, options.data_seed, options.request_id_nonce, lambda kind: _Kind(kind, fleet, options)
+        )
         self.options = options
-        self.values = ValueModel(options.data_seed, fleet.config.instance_name_seed, options.request_id_nonce)
-        self._kinds = {k: _Kind(k, fleet, options) for k in KINDS}
-
-    def _kind(self, kind: str) -> _Kind:
-        try:
-            return self._kinds[kind]
-        except KeyError:
-            raise ValueError(f"kind must be 'metrics' or 'events', got {kind!r}") from None
 
     def records_per_emission(self, kind: str) -> int:
-        self._kind(kind)
+        self.spec(kind)
         return 1
 
     def measures_per_emission(self, kind: str) -> int:
-        return self._kind(kind).measures_per_line
+        return self.spec(kind).measures_per_line
 
     # --- rendering --------------------------------------------------------------------------
     def lines(self, kind: str, ids: npt.ArrayLike, times_ms: npt.ArrayLike) -> tuple[bytes, IntArray]:
         """All lines of the emissions (ids[i], times_ms[i]) in order: one buffer and the byte
         offset where each line ends."""
-        spec = self._kind(kind)
-        ids_a = np.asarray(ids, dtype=np.int64).ravel()
-        times = np.broadcast_to(np.asarray(times_ms, dtype=np.int64), ids_a.shape).ravel()
+        spec = self.spec(kind)
+        ids_a, times = rows.emission_arrays(ids, times_ms)
         n = ids_a.shape[0]
         if n == 0:
             return b"", np.zeros(0, dtype=np.int64)
-        if int(times.min()) < 0:
-            raise LimitError(f"negative timestamp {int(times.min())} ms")
-        tw = len(str(int(times.max())))
-        lay = spec.layout(tw)
-        f: dict[str, U8] = {}
+        tw = rows.time_digits(times)
+        rq = ("rqt" if spec.req_tag else "rq") if spec.req else None
+        f = rows.emission_columns(
+            self.values, _LINE_NUMBERS, kind, ids_a, times, time_width=tw, request_id=rq
+        )
         row, inst = spec.combo(self.fleet, ids_a)
         for i, table in enumerate(spec.tables):
             f[f"seg{i}"] = table[row]
         f["inst"] = digits_fixed(inst, 8)
-        if kind == "metrics":
-            vals = float6_columns(self.values.metric_micros(ids_a, times))
-            for i in range(20):
-                f[f"v{i}"] = vals[:, i, :]
-        else:
-            ev = self.values.event_values(ids_a, times)
-            f["v0"] = int_columns(ev.task_completed, _INT_WIDTH)
-            f["v1"] = _TES[ev.task_end_state]
-            dbl = float6_columns(ev.doubles_micros)
-            for i in range(3):
-                f[f"v{i + 2}"] = dbl[:, i, :]
-        if spec.req:
-            q = uuid_chars(self.values.request_id_words(kind, ids_a, times))
-            f["rqt" if spec.req_tag else "rq"] = q
-        f["time"] = int_columns(times, tw)
-        rows = lay.render(n, f)
-        keep = rows != NUL
+        grid = spec.layout(tw).render(n, f)
+        keep = grid != NUL
         ends = np.cumsum(np.count_nonzero(keep, axis=1))
-        return rows[keep].tobytes(), ends
+        return grid[keep].tobytes(), ends
 
     def _requests(self, kind: str, buf: bytes, ends: IntArray) -> list[EncodedRequest]:
         n = ends.shape[0]
         bs = self.options.batch_size
-        per = self._kind(kind).measures_per_line
+        per = self.spec(kind).measures_per_line
         out: list[EncodedRequest] = []
         cuts = [0, *ends[bs - 1 : n : bs].tolist()]
         if cuts[-1] != len(buf):
@@ -373,16 +301,14 @@ class LineProtocolEncoder:
     def per_series(self, kind: str, ids: npt.ArrayLike, times_ms: npt.ArrayLike) -> list[EncodedRequest]:
         """Each id at every time of times_ms, series by series (InfluxDB stores a series' points
         together, so writing them together is its cheapest order), batch_size lines per request."""
-        ids_a = np.asarray(ids, dtype=np.int64).ravel()
-        t1 = np.asarray(times_ms, dtype=np.int64).ravel()
-        return self.batched(kind, np.repeat(ids_a, t1.shape[0]), np.tile(t1, ids_a.shape[0]))
+        return self.batched(kind, *rows.series_emissions(ids, times_ms))
 
     def per_emission(self, kind: str, ids: npt.ArrayLike, times_ms: npt.ArrayLike) -> list[EncodedRequest]:
         """One request per emission (one line each): the sample's request shape, for comparison only;
         InfluxDB wants batches (the target packs emissions with batched())."""
         buf, ends = self.lines(kind, ids, times_ms)
         starts = np.concatenate(([0], ends[:-1])).tolist()
-        per = self._kind(kind).measures_per_line
+        per = self.spec(kind).measures_per_line
         out = []
         for a, b in zip(starts, ends.tolist(), strict=True):
             body = buf[a:b]
