@@ -6,8 +6,8 @@ ingest` the sample's defaults):
 
     def command(host_scale: HostScale = 100, database_name: Database = "devops") -> None: ...
 
-Options that several commands take together form a flag group (`TargetFlags`...; see `_groups`):
-a frozen dataclass of these aliases, taken as one parameter and turned into the library's
+Options that several commands take together form a flag group (`_groups.TargetFlags`...): a
+frozen dataclass of these aliases, taken as one parameter and turned into the library's
 configuration by one method. A new option that one command takes can stay in that command's
 module; the moment a second command takes it, it moves here. `FLAGS` maps the library's
 configuration field names to these flags, so that a `ConfigError` raised by the library (which
@@ -16,13 +16,9 @@ speaks of fields) reaches the user naming the flag they typed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-
-if TYPE_CHECKING:
-    from tsload.targets import TargetConfig
 
 # -- the target: where the workload goes
 
@@ -73,80 +69,6 @@ TokenFile = Annotated[
     ),
 ]
 Gzip = Annotated[bool, typer.Option("--gzip", help="gzip InfluxDB request bodies (level 1).")]
-
-
-@dataclass(frozen=True)
-class TargetFlags:
-    """Where the workload goes: -d/-t and the target's flags (ingest, query, run and cleanup)."""
-
-    database_name: Database = "devops"
-    table_name: Table = "host_metrics"
-    region: Region = None
-    endpoint: Endpoint = None
-    profile: Profile = None
-    local_data: LocalData = "./tsload-data"
-    target: TargetKind = "timestream"
-    influx_api: InfluxApi = "v1"
-    influx_org: InfluxOrg = None
-    token_file: TokenFile = None
-
-    def config(self) -> TargetConfig:
-        """The `TargetConfig` of these flags, refusing flags that do not belong to the target."""
-        return self._config(gzip=False)
-
-    def _config(self, *, gzip: bool) -> TargetConfig:
-        from pathlib import Path
-
-        from tsload._errors import ConfigError
-        from tsload.targets import TARGETS, TargetConfig
-
-        kind, region, endpoint, profile = self.target, self.region, self.endpoint, self.profile
-        if kind not in TARGETS:
-            raise ConfigError("--target", f"one of {', '.join(TARGETS)}", got=kind)
-        if kind == "influxdb":
-            if region is not None or profile is not None:
-                flag, value = ("-r/--region", region) if region is not None else ("--profile", profile)
-                raise ConfigError(flag, "a Timestream setting, not used with --target influxdb", got=value)
-            if not endpoint:
-                raise ConfigError(
-                    "-e/--endpoint",
-                    "an InfluxDB URL with --target influxdb (e.g. http://127.0.0.1:8086)",
-                    got="none",
-                )
-        else:
-            given = [
-                flag
-                for flag, on in (
-                    ("--influx-api", self.influx_api != "v1"),
-                    ("--influx-org", self.influx_org is not None),
-                    ("--token-file", self.token_file is not None),
-                    ("--gzip", gzip),
-                )
-                if on
-            ]
-            if given:
-                raise ConfigError(given[0], "only with --target influxdb")
-        return TargetConfig(
-            region=region,
-            endpoint=endpoint,
-            profile=profile,
-            local_data=Path(self.local_data),
-            kind=kind,
-            influx_api=self.influx_api,
-            influx_org=self.influx_org,
-            token_file=Path(self.token_file) if self.token_file is not None else None,
-            gzip=gzip,
-        )
-
-
-@dataclass(frozen=True)
-class WriteTargetFlags(TargetFlags):
-    """`TargetFlags` and the write side's own --gzip (ingest and run)."""
-
-    gzip: Gzip = False
-
-    def config(self) -> TargetConfig:
-        return self._config(gzip=self.gzip)
 
 
 # -- the model: the simulated fleet and its records

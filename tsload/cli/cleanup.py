@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tsload.cli import _options as o
-from tsload.cli._groups import with_groups
+from tsload.cli._groups import TargetFlags, with_groups
 
 HELP = """Delete the workload's table, then its database (what is already gone is reported, not an error).
 
@@ -17,7 +16,7 @@ Examples:
 
 
 @with_groups
-def command(where: o.TargetFlags = o.TargetFlags()) -> None:
+def command(where: TargetFlags = TargetFlags()) -> None:
     import asyncio
     from dataclasses import replace
 

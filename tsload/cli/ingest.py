@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from tsload.cli import _options as o
-from tsload.cli._groups import with_groups
+from tsload.cli._groups import IngestFlags, SloFlags, WriteTargetFlags, with_groups
 from tsload.cli._live import LiveView
 
 HELP = """Drive the DevOps ingestion workload: every host emits once per interval at its own phase.
@@ -34,91 +34,49 @@ was hit); a second Ctrl-C quits at once.
 
 @with_groups
 def command(
-    where: o.WriteTargetFlags = o.WriteTargetFlags(),
-    memory_store_retention_hours: o.MemoryStoreRetentionHours = 2,
-    magnetic_store_retention_days: o.MagneticStoreRetentionDays = 365,
-    enable_magnetic_writes: o.EnableMagneticWrites = False,
+    where: WriteTargetFlags = WriteTargetFlags(),
     concurrency: o.Concurrency = 1,
     processes: o.Processes = 1,
-    host_scale: o.HostScale = 100,
-    interval_millis: o.IntervalMillis = 5000,
-    batch_writes: o.BatchWrites = False,
-    batch_size: o.IngestBatchSize = None,
-    multi: o.Multi = False,
-    add_req_id: o.AddReqId = False,
-    req_id_dim: o.ReqIdDim = False,
-    instance_name_seed: o.InstanceNameSeed = 12345,
+    ingestion: IngestFlags = IngestFlags(),
     print_model_summary: Annotated[bool, typer.Option(
         "--print-model-summary", help="Print the model's size and rates, then exit.")] = False,
-    duration: o.Duration = None,
-    backfill: o.Backfill = None,
     seed: Annotated[int, typer.Option(
         "--seed", help="Data seed: a host's values at a time depend on (seed, host, time).")] = 0,
-    shard: o.Shard = None,
     aligned: Annotated[bool, typer.Option(
         "--aligned", help="All hosts at phase 0 (the sample's bursty sweep).")] = False,
-    stats_interval: o.StatsInterval = 10.0,
     out: o.Out = None,
     sdk_writes: Annotated[bool, typer.Option(
         "--sdk-writes", help="Send with aioboto3 write_records (comparison).")] = False,
-    drain_timeout: o.DrainTimeout = 10.0,
-    slo: o.Slo = None,
-    abort_on_fail: o.AbortOnFail = False,
-    slo_grace: o.SloGrace = "10s",
+    slos: SloFlags = SloFlags(),
 ) -> None:
-    from tsload._errors import ConfigError
-    from tsload._units import parse_duration
-    from tsload.ingest.config import INFLUX_DEFAULT_BATCH_LINES, IngestConfig
-    from tsload.ingest.plan import parse_shard
+    from dataclasses import replace
 
-    if batch_size is None:
-        batch_size = INFLUX_DEFAULT_BATCH_LINES if where.target == "influxdb" else 100
-    if req_id_dim and not add_req_id:
+    from tsload._errors import ConfigError
+
+    i = ingestion
+    if i.req_id_dim and not i.add_req_id:
         raise ConfigError("--req-id-dim", "only together with --add-req-id")
     if print_model_summary:
         from tsload.model.summary import summary_lines
 
         for line in summary_lines(
-            host_scale,
-            interval_millis,
-            multi,
-            instance_name_seed,
-            batch_size=batch_size,
-            batch_writes=batch_writes,
+            i.host_scale,
+            i.interval_millis,
+            i.multi,
+            i.instance_name_seed,
+            batch_size=i.batch_size_for(where.target),
+            batch_writes=i.batch_writes,
         ):
             print(line)
         raise typer.Exit(0)
-    cfg = IngestConfig(
-        target=where.config(),
-        database=where.database_name,
-        table=where.table_name,
-        memory_store_retention_hours=memory_store_retention_hours,
-        magnetic_store_retention_days=magnetic_store_retention_days,
-        enable_magnetic_writes=enable_magnetic_writes,
-        concurrency=concurrency,
-        processes=processes,
-        host_scale=host_scale,
-        interval_millis=interval_millis,
-        batch_writes=batch_writes,
-        batch_size=batch_size,
-        multi=multi,
-        add_req_id=add_req_id,
-        req_id_dim=req_id_dim,
-        instance_name_seed=instance_name_seed,
-        seed=seed,
-        shard=parse_shard(shard) if shard is not None else None,
-        duration_s=parse_duration(duration, "--duration") if duration is not None else None,
-        backfill_s=parse_duration(backfill, "--backfill") if backfill is not None else 0.0,
+    cfg = replace(
+        i.config(where, concurrency=concurrency, processes=processes, seed=seed),
         aligned=aligned,
-        stats_interval_s=stats_interval,
         out_dir=Path(out) if out is not None else None,
         sdk_writes=sdk_writes,
-        drain_timeout_s=drain_timeout,
     )
     cfg.validate()
-    from tsload.cli._slo import gate_from_flags
-
-    gate = gate_from_flags(slo, abort_on_fail, slo_grace, query_side=False)
+    gate = slos.gate(query_side=False)
     code = _run(cfg, gate)
     raise typer.Exit(code)
 

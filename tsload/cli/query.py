@@ -8,9 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from tsload.cli import _options as o
-from tsload.cli._groups import with_groups
+from tsload.cli._groups import ArrivalFlags, SloFlags, TargetFlags, with_groups
 from tsload.cli._live import LiveView
-from tsload.query.arrival import DEFAULT_QUEUE
 
 HELP = """Run query sessions against Timestream, the local engine or any endpoint, as the sample's users do.
 
@@ -57,7 +56,7 @@ summary and exits 0; a second Ctrl-C quits at once (exit 130).
 
 @with_groups
 def command(
-    where: o.TargetFlags = o.TargetFlags(),
+    where: TargetFlags = TargetFlags(),
     config: o.Config = None,
     concurrency: o.Concurrency = 1,
     processes: o.Processes = 1,
@@ -90,12 +89,8 @@ def command(
         "--sdk-queries", help="Send through aioboto3's query client even to a fixed endpoint.")] = False,
     no_datapoint_counts: Annotated[bool, typer.Option(
         "--no-datapoint-counts", help="Skip the numDatapoints-begin/end counts of each session.")] = False,
-    arrival_rate: o.ArrivalRate = None,
-    arrival: o.Arrival = "constant",
-    arrival_queue: o.ArrivalQueue = DEFAULT_QUEUE,
-    slo: o.Slo = None,
-    abort_on_fail: o.AbortOnFail = False,
-    slo_grace: o.SloGrace = "10s",
+    arrivals: ArrivalFlags = ArrivalFlags(),
+    slos: SloFlags = SloFlags(),
 ) -> None:
     from tsload._errors import ConfigError
     from tsload._units import parse_duration
@@ -131,16 +126,15 @@ def command(
         count_datapoints=not no_datapoint_counts,
         transport="sdk" if sdk_queries else "auto",
         shard=parse_shard(shard) if shard is not None else None,
-        arrival_rate=arrival_rate,
-        arrival=arrival,
-        arrival_queue=arrival_queue,
+        arrival_rate=arrivals.arrival_rate,
+        arrival=arrivals.arrival,
+        arrival_queue=arrivals.arrival_queue,
     )
     cfg.validate()
-    from tsload.cli._slo import gate_from_flags
     from tsload.query.runner import resolve_workload
 
     names = set(resolve_workload(cfg).templates)
-    gate = gate_from_flags(slo, abort_on_fail, slo_grace, queries=names, ingest=False)
+    gate = slos.gate(queries=names, ingest=False)
     raise typer.Exit(_run(cfg, gate))
 
 

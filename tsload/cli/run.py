@@ -8,9 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from tsload.cli import _options as o
-from tsload.cli._groups import with_groups
+from tsload.cli._groups import ArrivalFlags, IngestFlags, SloFlags, WriteTargetFlags, with_groups
 from tsload.cli._live import LiveView
-from tsload.query.arrival import DEFAULT_QUEUE
 
 HELP = """Run the whole DevOps workload: create the table, backfill history, then live ingestion and
 query sessions side by side for --duration, then print and save the merged report.
@@ -43,16 +42,11 @@ queued writes drained); the report is still written. A second Ctrl-C quits at on
 
 @with_groups
 def command(
-    where: o.WriteTargetFlags = o.WriteTargetFlags(),
-    host_scale: o.HostScale = 1,
-    interval_millis: o.IntervalMillis = 60000,
-    multi: o.Multi = False,
-    batch_writes: o.BatchWrites = False,
-    batch_size: o.IngestBatchSize = None,
-    add_req_id: o.AddReqId = False,
-    req_id_dim: o.ReqIdDim = False,
-    backfill: o.Backfill = "1h",
-    duration: o.Duration = "30s",
+    where: WriteTargetFlags = WriteTargetFlags(),
+    # a short local experiment by default: 1,000 hosts, 1 h of history, 30 s live
+    ingestion: IngestFlags = IngestFlags(
+        host_scale=1, interval_millis=60000, backfill="1h", duration="30s", stats_interval=2.0
+    ),
     ingest_processes: Annotated[int, typer.Option(
         "--ingest-processes", help="Ingestion OS processes.")] = 1,
     ingest_concurrency: Annotated[int, typer.Option(
@@ -69,63 +63,22 @@ def command(
     query_timeout: Annotated[float | None, typer.Option(
         "--query-timeout", help="Per-query timeout (s).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Data and session seed.")] = 0,
-    instance_name_seed: o.InstanceNameSeed = 12345,
-    shard: o.Shard = None,
-    memory_store_retention_hours: o.MemoryStoreRetentionHours = 2,
-    magnetic_store_retention_days: o.MagneticStoreRetentionDays = 365,
-    enable_magnetic_writes: o.EnableMagneticWrites = False,
     out: Annotated[str | None, typer.Option(
         "--out", help="Run directory (default ./tsload-runs/<UTC time>).")] = None,
-    stats_interval: o.StatsInterval = 2.0,
-    drain_timeout: o.DrainTimeout = 10.0,
     prices: o.Prices = None,
-    arrival_rate: o.ArrivalRate = None,
-    arrival: o.Arrival = "constant",
-    arrival_queue: o.ArrivalQueue = DEFAULT_QUEUE,
-    slo: o.Slo = None,
-    abort_on_fail: o.AbortOnFail = False,
-    slo_grace: o.SloGrace = "10s",
+    arrivals: ArrivalFlags = ArrivalFlags(),
+    slos: SloFlags = SloFlags(),
 ) -> None:
     from tsload._errors import ConfigError
-    from tsload._units import parse_duration
     from tsload.experiment import RunConfig, default_out_dir
-    from tsload.ingest.config import IngestConfig
     from tsload.model.cost import load_prices
-    from tsload.model.shard import parse_shard
     from tsload.query.config import QueryConfig
 
     if repetitions < 0:
         raise ConfigError("--repetitions", "0 (until --duration ends) or more", got=repetitions)
     if query_sessions < 0:
         raise ConfigError("--query-sessions", "0 (no queries) or more", got=query_sessions)
-    if batch_size is None:
-        from tsload.ingest.config import INFLUX_DEFAULT_BATCH_LINES
-
-        batch_size = INFLUX_DEFAULT_BATCH_LINES if where.target == "influxdb" else 100
-    ingest = IngestConfig(
-        target=where.config(),
-        database=where.database_name,
-        table=where.table_name,
-        memory_store_retention_hours=memory_store_retention_hours,
-        magnetic_store_retention_days=magnetic_store_retention_days,
-        enable_magnetic_writes=enable_magnetic_writes,
-        concurrency=ingest_concurrency,
-        processes=ingest_processes,
-        host_scale=host_scale,
-        interval_millis=interval_millis,
-        batch_writes=batch_writes,
-        batch_size=batch_size,
-        multi=multi,
-        add_req_id=add_req_id,
-        req_id_dim=req_id_dim,
-        instance_name_seed=instance_name_seed,
-        seed=seed,
-        shard=parse_shard(shard) if shard is not None else None,
-        backfill_s=parse_duration(backfill, "--backfill") if backfill is not None else 0.0,
-        duration_s=parse_duration(duration, "--duration") if duration is not None else 30.0,
-        stats_interval_s=stats_interval,
-        drain_timeout_s=drain_timeout,
-    )
+    ingest = ingestion.config(where, concurrency=ingest_concurrency, processes=ingest_processes, seed=seed)
     query = (
         QueryConfig(
             concurrency=query_sessions,
@@ -137,9 +90,9 @@ def command(
             params=params,
             repetitions=repetitions or None,
             timeout_s=query_timeout,
-            arrival_rate=arrival_rate,
-            arrival=arrival,
-            arrival_queue=arrival_queue,
+            arrival_rate=arrivals.arrival_rate,
+            arrival=arrivals.arrival,
+            arrival_queue=arrivals.arrival_queue,
         )
         if query_sessions > 0
         else None
@@ -149,12 +102,11 @@ def command(
     )
     cfg.validate()
     price_list = load_prices(prices)  # a bad --prices fails before anything runs
-    from tsload.cli._slo import gate_from_flags
     from tsload.query.workload import load_workload
 
     q = cfg.query_config()
     names = set(load_workload(q.workload_dir, config=q.config_file, multi=q.multi).templates)
-    gate = gate_from_flags(slo, abort_on_fail, slo_grace, queries=names, query_side=cfg.query is not None)
+    gate = slos.gate(queries=names, query_side=cfg.query is not None)
     code = _run(cfg, price_list, gate)
     if out is None and (cfg.out_dir / "report.json").is_file():
         _link_latest(cfg.out_dir)  # only a run that produced a report: `tsload report latest` must work
