@@ -7,7 +7,6 @@ or SQL stays one harmless literal. ``{end}`` is an expression tsload builds itse
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 import re
 from collections.abc import Mapping, Sequence
@@ -15,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from tsload._errors import ConfigError
+from tsload._units import utc_iso_time
 
 PARAM_SOURCES = ("table", "model", "fixed")
 
@@ -77,19 +77,7 @@ def end_expression(query_end_time: str | None) -> str:
     text = query_end_time.strip()
     if _EXPRESSION.match(text):
         return text
-    try:
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ConfigError(
-            "query_end_time", "an ISO-8601 time (2026-11-28T05:00:00Z), now() or ago(1h)", got=query_end_time
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    utc = parsed.astimezone(dt.UTC)
-    iso = utc.strftime("%Y-%m-%dT%H:%M:%S") + (
-        f".{utc.microsecond:06d}".rstrip("0") if utc.microsecond else ""
-    )
-    return f"from_iso8601_timestamp({sql_literal(iso + 'Z')})"
+    return f"from_iso8601_timestamp({sql_literal(utc_iso_time(query_end_time, 'query_end_time'))})"
 
 
 def render(template: str, *, database: str, table: str, end: str, params: QueryParams) -> str:

@@ -11,12 +11,12 @@ The measurements are fixed (`metrics`, `events`) and the database travels in the
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tsload._errors import ConfigError
+from tsload._units import utc_iso_time
 
 __all__ = ["DIALECTS", "Dialect", "dialect_for_api", "parse_end_time"]
 
@@ -50,17 +50,7 @@ def parse_end_time(text: str | None) -> EndTime:
         if m.group(3):
             terms.append((m.group(3), int(m.group(4)), m.group(5)))
         return EndTime(None, tuple(terms))
-    try:
-        parsed = dt.datetime.fromisoformat(t.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ConfigError(
-            "query_end_time", "an ISO-8601 time (2026-11-28T05:00:00Z), now() or ago(1h)", got=text
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    utc = parsed.astimezone(dt.UTC)
-    frac = f".{utc.microsecond:06d}".rstrip("0") if utc.microsecond else ""
-    return EndTime(utc.strftime("%Y-%m-%dT%H:%M:%S") + frac + "Z")
+    return EndTime(utc_iso_time(text, "query_end_time"))
 
 
 def _no_nul(value: str) -> None:
