@@ -7,13 +7,11 @@ figures (spec §3); retention follows the sample's table defaults (memory 2 h, m
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from tsload._errors import ConfigError
+from tsload.model.price_file import money, optional_price, price, read_price_json
 from tsload.model.summary import model_figures, write_sizing
 
 DEFAULT_PRICE_FILE = "us-east-1.json"
@@ -45,58 +43,23 @@ class PriceList:
     query_scan_min_mb: float = 10.0
 
 
-def _number(data: dict[str, Any], key: str, where: str, optional: bool = False) -> float | None:
-    value = data.get(key)
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(where, f"{key!r} must be a non-negative number", got=value)
-    return float(value)
-
-
-def read_price_json(path: str | None, built_in: str, field: str) -> tuple[Any, str]:
-    """(parsed JSON, where it came from) of a price file: `path`, else the built-in `built_in`.
-    Shared by the Timestream and the InfluxDB price lists; `field` names the setting in errors."""
-    if path is None:
-        ref = resources.files("tsload.model").joinpath("prices", built_in)
-        text, where = ref.read_text(encoding="utf-8"), f"tsload/model/prices/{built_in} (built in)"
-    else:
-        try:
-            text, where = Path(path).read_text(encoding="utf-8"), path
-        except OSError as exc:
-            raise ConfigError(field, f"a readable price file ({exc.strerror})", got=path) from None
-    try:
-        return json.loads(text), where
-    except json.JSONDecodeError as exc:
-        raise ConfigError(Path(where), f"JSON ({exc.msg} at line {exc.lineno})") from None
-
-
 def load_prices(path: str | None = None) -> PriceList:
     data, where = read_price_json(path, DEFAULT_PRICE_FILE, "prices_file")
     if not isinstance(data, dict):
         raise ConfigError(Path(where), "a JSON object")
-    write = _number(data, "write_per_million_1kib", where)
-    memory = _number(data, "memory_store_gb_hour", where)
-    magnetic = _number(data, "magnetic_store_gb_month", where)
-    assert write is not None and memory is not None and magnetic is not None
     return PriceList(
         source_file=where,
         region=str(data.get("region", "?")),
         taken=str(data.get("taken", "?")),
         currency=str(data.get("currency", "USD")),
-        write_per_million_1kib=write,
-        memory_store_gb_hour=memory,
-        magnetic_store_gb_month=magnetic,
-        query_tcu_hour=_number(data, "query_tcu_hour", where, optional=True),
-        query_scan_per_gb=_number(data, "query_scan_per_gb", where, optional=True),
-        query_scan_min_mb=_number(data, "query_scan_min_mb_per_query", where, optional=True) or 10.0,
+        write_per_million_1kib=price(data, "write_per_million_1kib", where),
+        memory_store_gb_hour=price(data, "memory_store_gb_hour", where),
+        magnetic_store_gb_month=price(data, "magnetic_store_gb_month", where),
+        query_tcu_hour=optional_price(data, "query_tcu_hour", where),
+        query_scan_per_gb=optional_price(data, "query_scan_per_gb", where),
+        query_scan_min_mb=optional_price(data, "query_scan_min_mb_per_query", where) or 10.0,
         verified=bool(data.get("verified", False)),
     )
-
-
-def _money(x: float, currency: str) -> str:
-    sign = "$" if currency == "USD" else f"{currency} "
-    return f"{sign}{x:,.2f}" if x >= 1 else f"{sign}{x:,.4f}"
 
 
 def cost_lines(
@@ -125,16 +88,16 @@ def cost_lines(
         f"Cost estimate (an estimate from list prices, not a bill): {prices.source_file}, {prices.region}, "
         f"prices taken {prices.taken}{check}",
         f"  writes: {w.write_units_per_second:,.0f} write units/s x "
-        f"{_money(prices.write_per_million_1kib, c)} per million = {_money(write_hour, c)}/hour, "
-        f"{_money(write_hour * 24, c)}/day, "
-        f"{_money(write_hour * 24 * 30, c)}/30 days",
+        f"{money(prices.write_per_million_1kib, c)} per million = {money(write_hour, c)}/hour, "
+        f"{money(write_hour * 24, c)}/day, "
+        f"{money(write_hour * 24 * 30, c)}/30 days",
         f"  memory store: {memory_gb:,.2f} GB held ({memory_retention_hours} h retention) x "
-        f"{_money(prices.memory_store_gb_hour, c)} per GB-hour = {_money(memory_hour, c)}/hour, "
-        f"{_money(memory_hour * 24 * 30, c)}/30 days",
+        f"{money(prices.memory_store_gb_hour, c)} per GB-hour = {money(memory_hour, c)}/hour, "
+        f"{money(memory_hour * 24 * 30, c)}/30 days",
         f"  magnetic store: {month_gb:,.2f} GB per 30 days of data x "
-        f"{_money(prices.magnetic_store_gb_month, c)} per GB-month = "
-        f"{_money(magnetic_month_each, c)}/month more for every month kept; "
-        f"{_money(magnetic_steady, c)}/month once {magnetic_retention_days} days are held",
+        f"{money(prices.magnetic_store_gb_month, c)} per GB-month = "
+        f"{money(magnetic_month_each, c)}/month more for every month kept; "
+        f"{money(magnetic_steady, c)}/month once {magnetic_retention_days} days are held",
     ]
     if queries is not None:
         lines += query_cost_lines(queries, prices)
@@ -145,7 +108,7 @@ def cost_lines(
         )
     else:
         lines.append(
-            f"  queries: billed per TCU-hour ({_money(prices.query_tcu_hour, c)}); usage depends on the "
+            f"  queries: billed per TCU-hour ({money(prices.query_tcu_hour, c)}); usage depends on the "
             "query workload: not estimated"
         )
     return lines
@@ -167,7 +130,7 @@ def backfill_cost_line(
     cost = units / 1e6 * prices.write_per_million_1kib
     return (
         f"  backfill: {backfill_s / 3600:,.2f} h of history = {units:,.0f} write units = "
-        f"{_money(cost, prices.currency)} of writes, once"
+        f"{money(cost, prices.currency)} of writes, once"
     )
 
 
@@ -193,8 +156,8 @@ def query_cost_lines(usage: QueryUsage, prices: PriceList) -> list[str]:
     busy_s = min(3600.0, per_hour * max(mean_s, TCU_MIN_BILLED_S))
     tcu_hours = MIN_TCUS * busy_s / 3600
     tcu_price = (
-        f" x {_money(prices.query_tcu_hour, c)} = {_money(tcu_hours * prices.query_tcu_hour, c)}/hour, "
-        f"{_money(tcu_hours * prices.query_tcu_hour * 24 * 30, c)}/30 days"
+        f" x {money(prices.query_tcu_hour, c)} = {money(tcu_hours * prices.query_tcu_hour, c)}/hour, "
+        f"{money(tcu_hours * prices.query_tcu_hour * 24 * 30, c)}/30 days"
         if prices.query_tcu_hour is not None
         else " (no TCU-hour price in the price file: fill in query_tcu_hour)"
     )
@@ -205,8 +168,8 @@ def query_cost_lines(usage: QueryUsage, prices: PriceList) -> list[str]:
     ]
     gb_hour = per_hour * prices.query_scan_min_mb / 1024
     scan = (
-        f" x {_money(prices.query_scan_per_gb, c)} per GB = at least "
-        f"{_money(gb_hour * prices.query_scan_per_gb, c)}/hour"
+        f" x {money(prices.query_scan_per_gb, c)} per GB = at least "
+        f"{money(gb_hour * prices.query_scan_per_gb, c)}/hour"
         if prices.query_scan_per_gb is not None
         else " (no per-GB price in the price file)"
     )

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tsload._errors import ConfigError
-from tsload.model.cost import read_price_json
+from tsload.model.price_file import money, price, read_price_json
 from tsload.model.schema import EVENT_NAMES, METRIC_NAMES
 
 DEFAULT_FILE = "influxdb-us-east-1.json"
@@ -45,13 +44,6 @@ class InfluxPrices:
     verified: bool
 
 
-def _num(data: dict[str, Any], key: str, where: str) -> float:
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(Path(where), f"{key!r} must be a non-negative number", got=value)
-    return float(value)
-
-
 def load_influx_prices(path: str | None = None) -> InfluxPrices:
     data, where = read_price_json(path, DEFAULT_FILE, "--prices")
     raw = data.get("instance_classes") if isinstance(data, dict) else None
@@ -63,9 +55,9 @@ def load_influx_prices(path: str | None = None) -> InfluxPrices:
             raise ConfigError(Path(where), f"instance class {name!r}: a JSON object")
         classes[name] = InstanceClass(
             name,
-            int(_num(c, "vcpus", where)),
-            int(_num(c, "memory_gib", where)),
-            _num(c, "hour", where),
+            int(price(c, "vcpus", where)),
+            int(price(c, "memory_gib", where)),
+            price(c, "hour", where),
             bool(c.get("verified", False)),
         )
     return InfluxPrices(
@@ -74,10 +66,10 @@ def load_influx_prices(path: str | None = None) -> InfluxPrices:
         taken=str(data.get("taken", "?")),
         currency=str(data.get("currency", "USD")),
         classes=classes,
-        multi_az_factor=_num(data, "multi_az_factor", where),
-        storage_gb_month=_num(data, "storage_gb_month", where),
-        min_storage_gb=_num(data, "min_storage_gb", where),
-        bytes_per_field_value=_num(data, "bytes_per_field_value", where),
+        multi_az_factor=price(data, "multi_az_factor", where),
+        storage_gb_month=price(data, "storage_gb_month", where),
+        min_storage_gb=price(data, "min_storage_gb", where),
+        bytes_per_field_value=price(data, "bytes_per_field_value", where),
         verified=bool(data.get("verified", False)),
     )
 
@@ -86,11 +78,6 @@ def field_values_per_second(host_scale: int, interval_millis: int) -> float:
     """20 fields per host and 5 per event set, once per interval."""
     interval_s = interval_millis / 1000
     return (1000 * host_scale * len(METRIC_NAMES) + 1200 * host_scale * len(EVENT_NAMES)) / interval_s
-
-
-def _money(x: float, currency: str) -> str:
-    sign = "$" if currency == "USD" else f"{currency} "
-    return f"{sign}{x:,.2f}" if x >= 1 else f"{sign}{x:,.4f}"
 
 
 def influx_cost_lines(
@@ -123,12 +110,12 @@ def influx_cost_lines(
         f"{prices.source_file}, {prices.region}, prices taken {prices.taken}{check}",
         f"  load: {points_s:,.0f} points/s, {fv_s:,.0f} field values/s; whether one {instance} "
         f"({c.vcpus} vCPU, {c.memory_gib} GiB) sustains it is what `tsload run --target influxdb` measures",
-        f"  instance: {instance} {az} x {_money(hour, cur)}/hour = {_money(hour * 24, cur)}/day, "
-        f"{_money(hour * 24 * 30, cur)}/30 days (730 h/month: {_money(hour * 730, cur)})",
+        f"  instance: {instance} {az} x {money(hour, cur)}/hour = {money(hour * 24, cur)}/day, "
+        f"{money(hour * 24 * 30, cur)}/30 days (730 h/month: {money(hour * 730, cur)})",
         f"  storage: {gb_day:,.2f} GB/day at {prices.bytes_per_field_value:g} bytes per field value "
         f"(an assumption in the price file), {retention_days} days held = {stored_gb:,.2f} GB; allocated "
-        f"{allocated:,.0f} GB (minimum {prices.min_storage_gb:g}) x {_money(prices.storage_gb_month, cur)} "
-        f"per GB-month = {_money(storage_month, cur)}/month",
-        f"  total: {_money(hour * 730 + storage_month, cur)}/month (instance + storage; writes and queries "
+        f"{allocated:,.0f} GB (minimum {prices.min_storage_gb:g}) x {money(prices.storage_gb_month, cur)} "
+        f"per GB-month = {money(storage_month, cur)}/month",
+        f"  total: {money(hour * 730 + storage_month, cur)}/month (instance + storage; writes and queries "
         "are not billed separately)",
     ]
