@@ -9,7 +9,7 @@ import numpy as np
 from hdrh.log import HistogramLogReader
 
 from tsload.stats import hdr
-from tsload.stats.hlog import IntervalLogs, IntervalLogWriter, read_interval_log
+from tsload.stats.hlog import IntervalLogs, IntervalLogWriter, LogSpan, log_span, read_interval_log
 from tsload.stats.recorder import Recorder, RecorderSnapshot
 from tsload.stats.summary import percentile_distribution, percentiles_us, summarize
 
@@ -87,6 +87,21 @@ def test_hlog_round_trip_with_hdrh_reader(tmp_path: Path) -> None:
     assert [iv.start_s for iv in log.intervals] == [t0, t0 + 5, t0 + 10]
     assert [iv.histogram.get_total_count() for iv in log.intervals] == [10, 20, 30]
     assert [iv.max_value for iv in log.intervals] == [round(h.get_max_value() / 1000, 3) for h in hists]
+
+
+def test_log_span_over_several_logs(tmp_path: Path) -> None:
+    t0 = 1_795_845_371.25
+    h = _histogram(np.full(3, 0.002))
+    with IntervalLogWriter(tmp_path / "a.hlog") as w:
+        for i in range(3):
+            w.add(h, t0 + 5 * i, t0 + 5 * (i + 1))
+    with IntervalLogWriter(tmp_path / "b.hlog") as w:
+        w.add(h, t0 - 2, t0 + 8)  # starts earliest; its 10 s interval does not move the median
+        w.add(h, t0 + 8, t0 + 21)  # ends latest
+    assert log_span([tmp_path / "a.hlog", tmp_path / "b.hlog"]) == LogSpan(t0 - 2, t0 + 21, 5.0)
+    (tmp_path / "empty.hlog").write_text("#[Histogram log format version 1.3]\n")
+    assert log_span([tmp_path / "empty.hlog"]) is None
+    assert log_span([]) is None
 
 
 def test_recorder_intervals_and_merge(tmp_path: Path) -> None:

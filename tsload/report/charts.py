@@ -13,7 +13,6 @@ length (queries/s from the query logs; write requests/s from ``write-latency.hlo
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy.typing as npt
 from tsload.report.merge import Report, natural_key
 from tsload.report.rundirs import RunDirs
 from tsload.stats import hdr
-from tsload.stats.hlog import iter_interval_log
+from tsload.stats.hlog import iter_interval_log, log_span
 from tsload.stats.summary import (
     counts_array,
     percentile_distribution,
@@ -103,19 +102,12 @@ class TimeBins:
 
 def _bins(paths: Sequence[Path]) -> TimeBins | None:
     """Bin layout from a first pass over the logs' timestamps (histograms not decoded)."""
-    starts: list[float] = []
-    ends: list[float] = []
-    lengths: list[float] = []
-    for p in paths:
-        for iv in iter_interval_log(p, decode=False):
-            starts.append(iv.start_s)
-            ends.append(iv.end_s)
-            lengths.append(iv.length_s)
-    if not starts:
+    covered = log_span(paths)
+    if covered is None:
         return None
-    t0 = min(starts)
-    width = max(round(statistics.median(lengths), 3), 0.001)
-    span = max(ends) - t0
+    t0 = covered.start_s
+    width = max(round(covered.median_length_s, 3), 0.001)
+    span = covered.end_s - t0
     if span / width > MAX_BINS:
         width *= math.ceil(span / width / MAX_BINS)
     return TimeBins(t0, width, span)

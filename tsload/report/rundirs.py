@@ -31,7 +31,7 @@ from tsload._errors import ConfigError
 from tsload.report import samplelogs
 from tsload.report.sample_csv import SummaryFile, parse_summary_csv
 from tsload.stats import hdr
-from tsload.stats.hlog import iter_interval_log
+from tsload.stats.hlog import log_span
 
 SESSION_JSON = "session.json"
 INGEST_JSON = "ingest-summary.json"
@@ -166,15 +166,14 @@ def _read_summary(path: Path) -> SummaryFile | None:
         return None
 
 
-def _span_from_hlogs(hlogs: Sequence[Path]) -> tuple[float | None, float | None]:
-    """First interval start and last interval end over the logs (no histogram decoded)."""
-    starts: list[float] = []
-    ends: list[float] = []
-    for p in hlogs:
-        for iv in iter_interval_log(p, decode=False):
-            starts.append(iv.start_s)
-            ends.append(iv.end_s)
-    return (min(starts), max(ends)) if starts else (None, None)
+def _or_log_span(
+    started: float | None, ended: float | None, hlogs: Sequence[Path]
+) -> tuple[float | None, float | None]:
+    """A run's start and end as its own files say them, else the span of its interval logs."""
+    if started is not None and ended is not None:
+        return started, ended
+    covered = log_span(hlogs)
+    return (covered.start_s, covered.end_s) if covered else (None, None)
 
 
 def _histogram_ms(latencies_ms: dict[int, int]) -> Any:
@@ -217,7 +216,7 @@ def load_session(path: Path, warnings: list[str], summary_path: Path | None = No
     counts = _counts_from_meta(meta) if meta else {}
     logs = samplelogs.query_logs(path)
     exact: dict[str, dict[int, int]] = {}
-    log_span: list[float] = []
+    query_log_times: list[float] = []
     log_counts: dict[str, tuple[int, int]] = {}
     if not histograms and meta is None and logs:
         # the sample's session: its .log lines are the only record of each execution
@@ -231,7 +230,7 @@ def load_session(path: Path, warnings: list[str], summary_path: Path | None = No
                 exact[q] = {ms * 1000: n for ms, n in ql.latencies_ms.items()}
                 histograms[q] = _histogram_ms(ql.latencies_ms)
                 service[q] = _histogram_ms(ql.latencies_ms)  # the sample times from the send
-            log_span += [t for t in (ql.first_start_s, ql.last_end_s) if t is not None]
+            query_log_times += [t for t in (ql.first_start_s, ql.last_end_s) if t is not None]
     elif summary is not None and logs:
         for q, p in logs.items():
             total, failed = samplelogs.count_lines(p)
@@ -250,10 +249,9 @@ def load_session(path: Path, warnings: list[str], summary_path: Path | None = No
     hlogs = tuple(p for p in all_hlogs if not p.stem.endswith(SERVICE_TIME_SUFFIX))
     started = parse_time(meta.get("started")) if meta else None
     ended = parse_time(meta.get("ended")) if meta else None
-    if (started is None or ended is None) and log_span:
-        started, ended = min(log_span), max(log_span)
-    if started is None or ended is None:
-        started, ended = _span_from_hlogs(hlogs)
+    if (started is None or ended is None) and query_log_times:
+        started, ended = min(query_log_times), max(query_log_times)
+    started, ended = _or_log_span(started, ended, hlogs)
     return QuerySessionDir(
         path=path,
         meta=meta,
@@ -281,8 +279,7 @@ def load_ingest(path: Path, warnings: list[str]) -> IngestRunDir:
     if ended is not None and isinstance(elapsed, int | float) and elapsed > 0:
         # the run's own measured span (setup such as table creation excluded), ending at "ended"
         started = ended - float(elapsed)
-    if started is None or ended is None:
-        started, ended = _span_from_hlogs(hlogs)
+    started, ended = _or_log_span(started, ended, hlogs)
     return IngestRunDir(
         path=path,
         summary=summary,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -248,6 +249,31 @@ def iter_interval_log(path: str | Path, *, decode: bool = True) -> Iterator[Inte
         if base is None:
             base = start if ts < start - 365 * 24 * 3600.0 else 0.0
         yield Interval(tag, ts + base, length, max_value, h)
+
+
+@dataclass(frozen=True)
+class LogSpan:
+    """What a set of interval logs covers: first interval start, last interval end (epoch s) and
+    the median interval length (s)."""
+
+    start_s: float
+    end_s: float
+    median_length_s: float
+
+
+def log_span(paths: Iterable[str | Path]) -> LogSpan | None:
+    """The logs' span from a cheap first pass (no histogram decoded); None when they hold no interval."""
+    starts: list[float] = []
+    ends: list[float] = []
+    lengths: list[float] = []
+    for p in paths:
+        for iv in iter_interval_log(p, decode=False):
+            starts.append(iv.start_s)
+            ends.append(iv.end_s)
+            lengths.append(iv.length_s)
+    if not starts:
+        return None
+    return LogSpan(min(starts), max(ends), statistics.median(lengths))
 
 
 def read_interval_log(path: str | Path) -> IntervalLog:
