@@ -10,7 +10,10 @@ import asyncio
 import signal
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from tsload.cli._slo import SloGate
 
 T = TypeVar("T")
 
@@ -58,6 +61,24 @@ def run_command(
     except asyncio.CancelledError:
         info("tsload: interrupted")
         return None
+
+
+def run_watched(
+    view: LiveView,
+    gate: SloGate,
+    work: Callable[[asyncio.Event], Awaitable[T]],
+    *,
+    stopping: str,
+) -> T | None:
+    """`run_command` for ingest, query and run: `work(stop)` runs with the live `view` open and the
+    SLO `gate` watching (--abort-on-fail sets `stop`); the first signal notes `stopping`."""
+
+    async def body(stop: asyncio.Event) -> T:
+        gate.watch(stop)
+        with view:
+            return await work(stop)
+
+    return run_command(body, on_first_signal=lambda: view.note(stopping))
 
 
 class LiveView:

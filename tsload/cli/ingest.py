@@ -82,10 +82,8 @@ def command(
 
 
 def _run(cfg: Any, gate: Any) -> int:
-    import asyncio
-
     from tsload.cli._console import err_console, info, is_interactive, warn
-    from tsload.cli._live import run_command
+    from tsload.cli._live import run_watched
     from tsload.ingest.runner import ingest
 
     view = ProgressView(err_console, live=is_interactive())
@@ -94,17 +92,13 @@ def _run(cfg: Any, gate: Any) -> int:
         view.update(p)
         gate.on_ingest(p)
 
-    async def body(stop: asyncio.Event) -> Any:
-        gate.watch(stop)
-        with view:
-            return await ingest(cfg, stop=stop, on_progress=on_progress, on_message=view.note)
-
-    def on_first_signal() -> None:
-        view.note(
-            f"stopping: draining queued requests (up to {cfg.drain_timeout_s:g} s; Ctrl-C again to quit now)"
-        )
-
-    summary = run_command(body, on_first_signal=on_first_signal)
+    summary = run_watched(
+        view,
+        gate,
+        lambda stop: ingest(cfg, stop=stop, on_progress=on_progress, on_message=view.note),
+        stopping=f"stopping: draining queued requests (up to {cfg.drain_timeout_s:g} s; Ctrl-C again to "
+        "quit now)",
+    )
     if summary is None:
         return 130
     for line in summary.lines():

@@ -139,10 +139,8 @@ def command(
 
 
 def _run(cfg: Any, gate: Any) -> int:
-    import asyncio
-
     from tsload.cli._console import err_console, info, is_interactive, out_console
-    from tsload.cli._live import run_command
+    from tsload.cli._live import run_watched
     from tsload.query.runner import run_query_workload
 
     view = ProgressView(err_console, live=is_interactive())
@@ -151,15 +149,12 @@ def _run(cfg: Any, gate: Any) -> int:
         view.update(p)
         gate.on_query(p)
 
-    async def body(stop: asyncio.Event) -> Any:
-        gate.watch(stop)
-        with view:
-            return await run_query_workload(cfg, stop=stop, on_progress=on_progress, on_message=view.note)
-
-    def on_first_signal() -> None:
-        view.note("stopping: cancelling queries in flight and writing the logs (Ctrl-C again to quit now)")
-
-    result = run_command(body, on_first_signal=on_first_signal)
+    result = run_watched(
+        view,
+        gate,
+        lambda stop: run_query_workload(cfg, stop=stop, on_progress=on_progress, on_message=view.note),
+        stopping="stopping: cancelling queries in flight and writing the logs (Ctrl-C again to quit now)",
+    )
     if result is None:
         return 130
     import sys

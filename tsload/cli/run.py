@@ -197,11 +197,10 @@ def backfill_line(p: Any, total: int) -> str:
 
 
 def _run(cfg: Any, prices: Any, gate: Any) -> int:
-    import asyncio
     import sys
 
     from tsload.cli._console import err_console, info, is_interactive, warn
-    from tsload.cli._live import run_command
+    from tsload.cli._live import run_watched
     from tsload.experiment.runner import run_experiment
 
     if cfg.target.region is not None and cfg.target.endpoint is None:
@@ -217,23 +216,20 @@ def _run(cfg: Any, prices: Any, gate: Any) -> int:
         view.queries(p)
         gate.on_query(p)
 
-    async def body(stop: asyncio.Event) -> Any:
-        gate.watch(stop)
-        with view:
-            return await run_experiment(
-                cfg,
-                stop=stop,
-                on_message=view.note,
-                on_phase=view.phase,
-                on_ingest_progress=on_ingest,
-                on_query_progress=on_queries,
-                slos=gate.slos,
-            )
-
-    def on_first_signal() -> None:
-        view.note("stopping: draining writes, cancelling queries, writing the report (Ctrl-C again to quit)")
-
-    result = run_command(body, on_first_signal=on_first_signal)
+    result = run_watched(
+        view,
+        gate,
+        lambda stop: run_experiment(
+            cfg,
+            stop=stop,
+            on_message=view.note,
+            on_phase=view.phase,
+            on_ingest_progress=on_ingest,
+            on_query_progress=on_queries,
+            slos=gate.slos,
+        ),
+        stopping="stopping: draining writes, cancelling queries, writing the report (Ctrl-C again to quit)",
+    )
     if result is None:
         return 130
     from rich.console import Console
