@@ -242,3 +242,24 @@ async def test_executor_cancels_only_through_the_optional_ability() -> None:
     target = HangsAndCancels()
     out = await QueryExecutor(target, RetryPolicy(), timeout_s=0.05).run("SELECT 1")
     assert out.timed_out and out.cancelled and target.cancelled == ["Q1"]
+
+
+def test_run_files_describe_the_target_one_way() -> None:
+    """session.json (QueryConfig) and run.json (RunConfig) say which database from one method, and
+    hold no credentials; run.json adds only the profile name."""
+    from tsload.experiment.config import RunConfig, run_ingest_defaults, run_query_defaults
+    from tsload.query.config import QueryConfig
+
+    influx = TargetConfig(kind="influxdb", endpoint="http://127.0.0.1:9", influx_api="v2", profile="p",
+                          token_file=Path("/secret/token"))
+    assert influx.as_dict() == {
+        "target": "influxdb", "influx_api": "v2", "region": None, "endpoint": "http://127.0.0.1:9"
+    }
+    assert TargetConfig(region="eu-west-1", influx_api="v2").as_dict()["influx_api"] is None
+    session = QueryConfig(target=influx).as_dict()
+    run = RunConfig(ingest=run_ingest_defaults(target=influx), query=run_query_defaults(),
+                    out_dir=Path("o")).as_dict()
+    for d in (session, run):
+        assert {k: d[k] for k in influx.as_dict()} == influx.as_dict()
+        assert "/secret/token" not in str(d)
+    assert run["profile"] == "p" and "profile" not in session

@@ -184,11 +184,7 @@ class RunConfig:
         """JSON-able, for run.json (no credentials: the profile name at most)."""
         i, q = self.ingest, self.query or run_query_defaults()
         return {
-            # which database product: what a comparison of two runs (Timestream vs InfluxDB) keys on
-            "target": i.target.kind,
-            "influx_api": i.target.influx_api if i.target.kind == "influxdb" else None,
-            "region": i.target.region,
-            "endpoint": i.target.endpoint,
+            **i.target.as_dict(),
             "profile": i.target.profile,
             "database": i.database,
             "table": i.table,
@@ -210,12 +206,11 @@ class RunConfig:
             "query_processes": q.processes,
             "think_time_ms": q.think_time_ms,
             "randomized_think_time": q.randomized_think_time,
-            "workload": str(q.workload_dir) if q.workload_dir else None,
-            "config": str(q.config_file) if q.config_file else None,
+            **q.workload_files(),
             "params": q.params,
             "repetitions": q.repetitions,
             "arrival_rate": q.arrival_rate,
-            "arrival": q.arrival if q.arrival_rate is not None else None,
+            "arrival": q.arrival_model(),
             "memory_store_retention_hours": i.memory_store_retention_hours,
             "magnetic_store_retention_days": i.magnetic_store_retention_days,
             "enable_magnetic_writes": i.enable_magnetic_writes,

@@ -128,17 +128,24 @@ class QueryConfig:
 
         return range(n_hosts) if self.shard is None else shard_range(n_hosts, self.shard[0], self.shard[1])
 
+    def workload_files(self) -> dict[str, str | None]:
+        """The workload directory and mix config as given (None: the built-in ones), for run files."""
+        return {
+            "workload": str(self.workload_dir) if self.workload_dir else None,
+            "config": str(self.config_file) if self.config_file else None,
+        }
+
+    def arrival_model(self) -> str | None:
+        """The open model's arrival process; None for a closed model (no --arrival-rate)."""
+        return self.arrival if self.arrival_rate is not None else None
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-able, for session.json."""
         return {
-            "target": self.target.kind,
-            "influx_api": self.target.influx_api if self.target.kind == "influxdb" else None,
-            "region": self.target.region,
-            "endpoint": self.target.endpoint,
+            **self.target.as_dict(),
             "database": self.database,
             "table": self.table,
-            "workload": str(self.workload_dir) if self.workload_dir else None,
-            "config": str(self.config_file) if self.config_file else None,
+            **self.workload_files(),
             "concurrency": self.concurrency,
             "processes": self.processes,
             "run_prefix": self.run_prefix,
@@ -157,6 +164,6 @@ class QueryConfig:
             "transport": self.transport,
             "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard is not None else None,
             "arrival_rate": self.arrival_rate,
-            "arrival": self.arrival if self.arrival_rate is not None else None,
+            "arrival": self.arrival_model(),
             "arrival_queue": self.arrival_queue if self.arrival_rate is not None else None,
         }

@@ -136,6 +136,16 @@ class TargetConfig:
         target that names the database in its URLs, InfluxDB, learns it from -d)."""
         return self if self.database is not None else replace(self, database=database)
 
+    def as_dict(self) -> dict[str, str | None]:
+        """Which database, JSON-able, for the run files (session.json, run.json): what a comparison
+        of two runs keys on. No credentials (nor the profile: a run file may add it)."""
+        return {
+            "target": self.kind,
+            "influx_api": self.influx_api if self.kind == "influxdb" else None,
+            "region": self.region,
+            "endpoint": self.endpoint,
+        }
+
 
 @dataclass(frozen=True)
 class ClientOptions:
