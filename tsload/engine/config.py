@@ -55,6 +55,14 @@ def parse_latency(text: str | None) -> tuple[float, float] | None:
     return parts[0], parts[1]
 
 
+# Rows per flush. DuckDB writes an append of at least one row group (122,880 rows) straight into
+# the database file, while smaller appends go through its own log and are rewritten at each
+# checkpoint: appending 1.2 M rows here cost 2.6-2.8 µs of CPU per row in 10k-row batches,
+# 1.2 in 100k-row batches, 0.6 in 200k-row ones. Two row groups per flush; the flush interval
+# still bounds how long a row waits, and every query flushes first.
+FLUSH_ROWS = 2 * 122_880
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     data_dir: Path
@@ -63,7 +71,7 @@ class EngineConfig:
     discard: bool = False
     allow_remote: bool = False
     faults: FaultConfig = field(default_factory=FaultConfig)
-    flush_rows: int = 10_000
+    flush_rows: int = FLUSH_ROWS
     flush_interval: float = 0.5
     dedupe_capacity: int = 2_000_000  # keys of the in-memory duplicate index (~120 bytes each)
     duckdb_memory_limit: str = "768MB"  # DuckDB's buffer pool (see StoreConfig.memory_limit)

@@ -25,6 +25,7 @@ import orjson
 
 from tsload.engine import limits
 from tsload.engine.batch import build_arrow
+from tsload.engine.config import FLUSH_ROWS
 from tsload.engine.dedupe import BUCKET_NS, NO_HORIZON, Entry
 from tsload.engine.keys import load_series_ranges, probe, scan_window
 from tsload.engine.records import Row
@@ -57,7 +58,7 @@ class DatabaseMeta:
 @dataclass(frozen=True)
 class StoreConfig:
     path: Path
-    flush_rows: int = 10_000
+    flush_rows: int = FLUSH_ROWS
     flush_interval: float = 0.5
     max_buffer_rows: int = 1_000_000
     dedupe_capacity: int = 2_000_000
