@@ -98,46 +98,21 @@ class TargetFlags:
     def _config(self, *, gzip: bool) -> TargetConfig:
         from pathlib import Path
 
-        from tsload._errors import ConfigError
-        from tsload.targets import TARGETS, TargetConfig
+        from tsload.targets import TargetConfig, check_config
 
-        kind, region, endpoint, profile = self.target, self.region, self.endpoint, self.profile
-        if kind not in TARGETS:
-            raise ConfigError("--target", f"one of {', '.join(TARGETS)}", got=kind)
-        if kind == "influxdb":
-            if region is not None or profile is not None:
-                flag, value = ("-r/--region", region) if region is not None else ("--profile", profile)
-                raise ConfigError(flag, "a Timestream setting, not used with --target influxdb", got=value)
-            if not endpoint:
-                raise ConfigError(
-                    "-e/--endpoint",
-                    "an InfluxDB URL with --target influxdb (e.g. http://127.0.0.1:8086)",
-                    got="none",
-                )
-        else:
-            given = [
-                flag
-                for flag, on in (
-                    ("--influx-api", self.influx_api != "v1"),
-                    ("--influx-org", self.influx_org is not None),
-                    ("--token-file", self.token_file is not None),
-                    ("--gzip", gzip),
-                )
-                if on
-            ]
-            if given:
-                raise ConfigError(given[0], "only with --target influxdb")
-        return TargetConfig(
-            region=region,
-            endpoint=endpoint,
-            profile=profile,
+        cfg = TargetConfig(
+            region=self.region,
+            endpoint=self.endpoint,
+            profile=self.profile,
             local_data=Path(self.local_data),
-            kind=kind,
+            kind=self.target,
             influx_api=self.influx_api,
             influx_org=self.influx_org,
             token_file=Path(self.token_file) if self.token_file is not None else None,
             gzip=gzip,
         )
+        check_config(cfg)  # each target refuses the flags that are not its own
+        return cfg
 
 
 @dataclass(frozen=True)

@@ -218,6 +218,7 @@ FLAGS: dict[str, str] = {
     "target.influx_api": "--influx-api",
     "target.influx_org": "--influx-org",
     "target.token_file": "--token-file",
+    "target.gzip": "--gzip",
     "database": "-d/--database-name",
     "table": "-t/--table-name",
     "memory_store_retention_hours": "--memory-store-retention-hours",

@@ -55,6 +55,7 @@ __all__ = [
     "TargetConfig",
     "WriteKind",
     "WriteOutcome",
+    "check_config",
     "open_target",
     "query_language",
     "reopen",
@@ -76,6 +77,16 @@ def _factory(kind: str, what: str) -> Any:
         raise ConfigError(what, f"one of {', '.join(TARGETS)}", got=kind)
     module, _, name = spec.partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def check_config(cfg: TargetConfig) -> None:
+    """Refuse (a `ConfigError` naming the field) a ``kind`` not in `TARGETS` and the settings its
+    target cannot use: the class's optional ``check_config(cfg)``, asked before anything opens."""
+    check: Callable[[TargetConfig], None] | None = getattr(
+        _factory(cfg.kind, "target.kind"), "check_config", None
+    )
+    if check is not None:
+        check(cfg)
 
 
 def open_target(cfg: TargetConfig, options: ClientOptions | None = None) -> Target:

@@ -69,7 +69,9 @@ Optional abilities (check with ``isinstance``; these Protocols are ``runtime_che
   server gave it an id (Timestream's CancelQuery).
 A target whose queries are not Timestream SQL gives its class a ``query_language(cfg)`` class
 method returning its `QueryLanguage` (``tsload.targets.query_language`` asks for it before any
-target is opened: the query side renders its workload with it).
+target is opened: the query side renders its workload with it). A target that refuses some of
+`TargetConfig`'s settings (another target's: InfluxDB has no --region) says so in a
+``check_config(cfg)`` static method (``tsload.targets.check_config`` asks, before any open).
 
 Errors: opening or a schema call that cannot succeed raises `TargetError` (or `ConfigError` for a
 bad setting) with one line naming what failed; never an SDK's exception type.

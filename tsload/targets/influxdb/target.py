@@ -65,12 +65,8 @@ def _description(url: str) -> str:
 
 def resolve_wire(cfg: TargetConfig) -> Wire:
     """Check the user's settings and resolve the credentials (once, in the parent process)."""
-    if not cfg.endpoint:
-        raise ConfigError(
-            "target.endpoint",
-            "an InfluxDB URL with --target influxdb (e.g. http://127.0.0.1:8086)",
-            got="none",
-        )
+    InfluxTarget.check_config(cfg)
+    assert cfg.endpoint is not None  # check_config refuses none
     parsed = urlparse(cfg.endpoint)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ConfigError("target.endpoint", "an http(s)://host[:port] URL", got=cfg.endpoint)
@@ -108,6 +104,21 @@ class InfluxTarget:
         self.description = wire.description if wire is not None else "influxdb"
         self._http: HttpClient | None = None
         self._database = wire.database if wire is not None else cfg.database
+
+    @staticmethod
+    def check_config(cfg: TargetConfig) -> None:
+        """Refuse Timestream's settings and a missing URL (`tsload.targets.check_config` asks)."""
+        for field, value in (("region", cfg.region), ("profile", cfg.profile)):
+            if value is not None:
+                raise ConfigError(
+                    f"target.{field}", "a Timestream setting, not used with {target.kind} influxdb", got=value
+                )
+        if not cfg.endpoint:
+            raise ConfigError(
+                "target.endpoint",
+                "an InfluxDB URL with {target.kind} influxdb (e.g. http://127.0.0.1:8086)",
+                got="none",
+            )
 
     @classmethod
     def query_language(cls, cfg: TargetConfig) -> QueryLanguage:

@@ -127,6 +127,18 @@ class TimestreamTarget:
         self._queries: QueryTransport | None = None
         self._lock = asyncio.Lock()
 
+    @staticmethod
+    def check_config(cfg: TargetConfig) -> None:
+        """Refuse InfluxDB's settings (`tsload.targets.check_config` asks)."""
+        for field, given in (
+            ("influx_api", cfg.influx_api != "v1"),
+            ("influx_org", cfg.influx_org is not None),
+            ("token_file", cfg.token_file is not None),
+            ("gzip", cfg.gzip),
+        ):
+            if given:
+                raise ConfigError(f"target.{field}", "only with {target.kind} influxdb")
+
     @classmethod
     def reopen(cls, handoff: Handoff, options: ClientOptions) -> TimestreamTarget:
         wire = handoff.state
