@@ -1,15 +1,16 @@
 """Every option more than one command takes, declared once: the same flag names, type and help.
 
 A command uses an option by annotating its parameter with the alias below and giving the default
-that suits it (defaults differ on purpose: `tsload run` is a short local experiment, `tsload
-ingest` the sample's defaults):
+that suits it (defaults differ on purpose: `tsload query` thinks 30 s between queries as the
+sample does, `tsload run` 1 s):
 
-    def command(host_scale: HostScale = 100, database_name: Database = "devops") -> None: ...
+    def command(think_time_milliseconds: ThinkTime = 30000, params: Params = "table") -> None: ...
 
 Options that several commands take together form a flag group (`_groups.TargetFlags`...): a
-frozen dataclass of these aliases, taken as one parameter and turned into the library's
-configuration by one method. A new option that one command takes can stay in that command's
-module; the moment a second command takes it, it moves here. `FLAGS` maps the library's
+frozen dataclass whose fields are these aliases, taken as one parameter (with the command's
+defaults) and turned into the library's configuration by one method. A new option that one
+command takes can stay in that command's module; the moment a second command takes it, it moves
+here. `FLAGS` maps the library's
 configuration field names to these flags, so that a `ConfigError` raised by the library (which
 speaks of fields) reaches the user naming the flag they typed.
 """
