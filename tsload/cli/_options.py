@@ -10,9 +10,9 @@ Options that several commands take together form a flag group (`_groups.TargetFl
 frozen dataclass whose fields are these aliases, taken as one parameter (with the command's
 defaults) and turned into the library's configuration by one method. A new option that one
 command takes can stay in that command's module; the moment a second command takes it, it moves
-here. `FLAGS` maps the library's
-configuration field names to these flags, so that a `ConfigError` raised by the library (which
-speaks of fields) reaches the user naming the flag they typed.
+here. `FLAGS` maps the library's configuration field names to these flags, so that a
+`ConfigError` raised by the library (which speaks of fields) reaches the user naming the flag
+they typed.
 """
 
 from __future__ import annotations
