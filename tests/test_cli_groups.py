@@ -42,6 +42,15 @@ def test_the_command_gets_the_group_back_from_the_flags() -> None:
     assert "--left" in CliRunner().invoke(app, ["command", "--help"]).output
 
 
+def test_a_flag_not_passed_keeps_the_commands_default() -> None:
+    @with_groups
+    def command(pair: Pair = Pair(left=5)) -> Pair:
+        return pair
+
+    assert command(right="x") == Pair(left=5, right="x")
+    assert command() == Pair(left=5)
+
+
 def test_a_flag_declared_twice_fails_at_import() -> None:
     def command(pair: Pair = Pair(), left: int = 0) -> None: ...
 

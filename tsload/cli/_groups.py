@@ -11,8 +11,8 @@ is the group with that command's defaults:
         cfg = where.config()
 
 `with_groups` shows typer the group's fields in the group's place (in field order, each with the
-default of the parameter's default instance) and, on the call, gathers them back into the group.
-Called directly (tests, other code) the command is the same function with the same defaults.
+default of the parameter's default instance) and, on the call, gathers them back into the group;
+a flag not passed (a direct call with a few flags) keeps the command's default.
 """
 
 from __future__ import annotations
@@ -51,19 +51,19 @@ def with_groups(command: Callable[..., R]) -> Callable[..., R]:
     flag group) spread into that group's fields; a name taken twice is an error at import."""
     hints = typing.get_type_hints(command, include_extras=True)
     shown: list[inspect.Parameter] = []
-    groups: dict[str, tuple[type[Any], tuple[str, ...]]] = {}
+    groups: dict[str, tuple[Any, tuple[str, ...]]] = {}  # parameter -> (its default, its fields)
     for p in inspect.signature(command).parameters.values():
         if dataclasses.is_dataclass(p.default) and not isinstance(p.default, type):
             fields = _group_parameters(p.default)
-            groups[p.name] = (type(p.default), tuple(f.name for f in fields))
+            groups[p.name] = (p.default, tuple(f.name for f in fields))
             shown += fields
         else:
             shown.append(p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hints[p.name]))
 
     @functools.wraps(command)
     def spread(**flags: Any) -> R:
-        for name, (group, fields) in groups.items():
-            flags[name] = group(**{field: flags.pop(field) for field in fields})
+        for name, (default, fields) in groups.items():
+            flags[name] = dataclasses.replace(default, **{f: flags.pop(f) for f in fields if f in flags})
         return command(**flags)
 
     # Signature() refuses a parameter name given twice: two groups (or a group and a parameter)
@@ -157,6 +157,7 @@ class IngestFlags:
         return INFLUX_DEFAULT_BATCH_LINES if target == "influxdb" else 100
 
     def config(self, where: WriteTargetFlags, *, concurrency: int, processes: int, seed: int) -> IngestConfig:
+        """The `IngestConfig` of these flags, the target's and the command's own (not yet validated)."""
         from tsload._units import parse_duration
         from tsload.ingest.config import IngestConfig
         from tsload.model.shard import parse_shard
