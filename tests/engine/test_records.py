@@ -174,3 +174,32 @@ def test_dimension_and_measure_value_entries_are_refused_with_aws_like_texts(
     with pytest.raises(ApiError) as err:
         parse_write_request(body([rec], common))
     assert (err.value.code, err.value.message) == ("ValidationException", message)
+
+
+@pytest.mark.parametrize(
+    "dims",
+    [
+        [{"Name": "region", "Value": 1}],  # equal to a valid list but for the type of a value
+        [{"Name": "region", "Value": "x"}, {"Name": "region", "Value": "y"}],
+        [{"Name": "measure_name", "Value": "x"}],
+        [{"Name": "region", "Value": "x", "DimensionValueType": "BIGINT"}],
+        [{"Name": "region", "Value": ["x"]}],
+        "region",
+    ],
+)
+def test_common_dimensions_seen_before_do_not_let_an_invalid_list_pass(dims: Any) -> None:
+    """Valid CommonAttributes dimensions are remembered; an invalid list is refused every time,
+    with the text the reference parser gives."""
+    valid = [{"Name": "region", "Value": "1"}]
+    rec = [{"MeasureName": "m", "MeasureValue": "1", "Time": "1"}]
+    for _ in range(2):
+        first = parse_write_request(body(rec, {"Dimensions": valid}))
+        assert first.rows[0][0] == (("region", "1"),)
+        texts = []
+        for fast in (True, False):
+            with pytest.raises(ApiError) as err:
+                parse_write_request(body(rec, {"Dimensions": dims}), fast=fast)
+            texts.append(err.value.message)
+        assert texts[0] == texts[1]
+    again = parse_write_request(body(rec, {"Dimensions": [{"Value": "1", "Name": "region"}]}))
+    assert again.rows[0][:2] == first.rows[0][:2]

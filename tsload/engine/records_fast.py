@@ -15,7 +15,16 @@ from typing import Any
 
 from tsload.engine import limits
 from tsload.engine.errors import ApiError
-from tsload.engine.records import _INT64_MAX, _INT64_MIN, Dims, ParsedWrite, Summary, _Common, _name_ok
+from tsload.engine.records import (
+    _INT64_MAX,
+    _INT64_MIN,
+    _VALID,
+    Dims,
+    ParsedWrite,
+    Summary,
+    _Common,
+    _name_ok,
+)
 
 _GETTERS: dict[str, Callable[[Any], Any]] = {}
 # The record fields the rules read (the fast path reads each one present in the first record).
@@ -67,6 +76,16 @@ def _distinct(values: list[Any] | None, scalar: Any) -> set[Any]:
         raise _GiveUp from None
 
 
+def _names_ok(names: set[Any], max_bytes: int) -> None:
+    """Give up unless every name passes `_check_name` (names seen before: one subset test)."""
+    known = _VALID.get(max_bytes)
+    if known is not None and names <= known:
+        return
+    for name in names:
+        if not _name_ok(name, max_bytes):
+            raise _GiveUp
+
+
 def parse_columns(database: str, table: str, records: list[Any], c: _Common) -> ParsedWrite | None:
     try:
         return _columns(database, table, records, c)
@@ -95,9 +114,7 @@ def _columns(database: str, table: str, records: list[Any], c: _Common) -> Parse
     # MeasureName
     mn_col = col("MeasureName")
     measure_names = _distinct(mn_col, c.mn)
-    for mn in measure_names:
-        if not _name_ok(mn, limits.MAX_MEASURE_NAME_BYTES):
-            raise _GiveUp
+    _names_ok(measure_names, limits.MAX_MEASURE_NAME_BYTES)
     names: list[str] = mn_col if mn_col is not None else [c.mn] * n
 
     # TimeUnit (one per request here), Time
@@ -243,9 +260,9 @@ def _record_dimensions(
     dn = _column(flat, "Name")
     dv = _column(flat, "Value")
     names = _distinct(dn, None)
-    for name in names:
-        if not _name_ok(name, limits.MAX_DIMENSION_NAME_BYTES) or name in c.names:
-            raise _GiveUp
+    _names_ok(names, limits.MAX_DIMENSION_NAME_BYTES)
+    if not names.isdisjoint(c.names):
+        raise _GiveUp
     joined = "".join(dv)  # TypeError (-> reference) unless every value is a string
     # no name twice in one record
     name_tuples = _chunks(dn, lens)
@@ -390,9 +407,7 @@ def _multi_columns(
         if len(set(t)) != len(t):
             raise _GiveUp
         distinct_names.update(t)
-    for name in distinct_names:
-        if not _name_ok(name, limits.MAX_MEASURE_NAME_BYTES):
-            raise _GiveUp
+    _names_ok(distinct_names, limits.MAX_MEASURE_NAME_BYTES)
     for t in distinct_tuples:
         fixed_bytes[t] = sum(map(len, t)) + 8 * len(t)
     sizes = list(map(fixed_bytes.__getitem__, name_tuples))
