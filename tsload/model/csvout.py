@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from tsload.model.fleet import Fleet
-from tsload.model.schema import DIMENSION_NAMES, MICROSERVICES, REGIONS
+from tsload.model.schema import DIMENSION_NAMES, MICROSERVICES
 from tsload.model.textbytes import digits_fixed
 
 _NUL = 0
@@ -35,21 +35,14 @@ def iter_fleet_csv(fleet: Fleet, kind: str, chunk_rows: int = CHUNK_ROWS) -> Ite
     names = DIMENSION_NAMES[kind]
     yield (",".join(names) + "\n").encode()
     heads: list[bytes] = []
+    # a row per (silo, microservice, AZ): the dimensions before instance_name and its prefix
+    before_instance = names[: names.index("instance_name")]
     for silo in range(fleet.n_silos):
-        region = REGIONS[int(fleet.silo_region[silo])][0]
-        for ms in MICROSERVICES:
+        for m in range(len(MICROSERVICES)):
             for az in range(3):
-                common = [
-                    region,
-                    fleet.silo_cell_names[silo],
-                    fleet.silo_names[silo],
-                    f"{region}-{az + 1}",
-                    ms[0],
-                ]
-                if kind == "metrics":
-                    common += [ms[2], ms[3]]
-                inst = f"i-{fleet.prefix}-{ms[0]}-{fleet.silo_names[silo]}-"
-                heads.append(",".join(_check_plain(v) for v in [*common, inst]).encode())
+                values = fleet.dimension_texts(silo, m, az, "", "")
+                head = [*(values[n] for n in before_instance), fleet.instance_name_prefix(silo, m)]
+                heads.append(",".join(_check_plain(v) for v in head).encode())
     head_table = _padded(heads)
     if kind == "metrics":
         tail_table = _padded([b".amazonaws.com\n"])
