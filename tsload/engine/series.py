@@ -50,7 +50,11 @@ def apply_series(ts: TableState, parsed: ParsedWrite, s: Summary) -> bool:
     fps = list(map(hash, zip(repeat(kind), values)))
     index = ts.index
     buckets = [(index.bucket(bk), i, j) for bk, i, j in spans]
-    if not all(b.keys().isdisjoint(keys[i:j]) for b, i, j in buckets):
+    lo_t = ts.series_min.get(dh)
+    # Records later than any of the series' (stored or buffered) cannot meet a key of it: the
+    # usual case (a live feed, a backfill going forward) skips the look-up of every key.
+    newer = lo_t is None or s.tmin > ts.series_max[dh]
+    if not newer and not all(b.keys().isdisjoint(keys[i:j]) for b, i, j in buckets):
         return all(list(map(b.get, keys[i:j])) == fps[i:j] for b, i, j in buckets)
     added = 0
     for b, i, j in buckets:
@@ -62,7 +66,6 @@ def apply_series(ts: TableState, parsed: ParsedWrite, s: Summary) -> bool:
             for k in keys[i:j]:
                 b.pop(k, None)
         return False
-    lo_t = ts.series_min.get(dh)
     if lo_t is None:
         ts.series_min[dh], ts.series_max[dh] = s.tmin, s.tmax
     else:
