@@ -216,7 +216,7 @@ def test_one_series_requests_mix_with_per_record_ones(tmp_path: Path) -> None:
     """Requests of one series are checked and stored as columns; mixed in one flush with
     per-record requests, a key repeated inside a request, and re-sends, every row lands once
     with its own dimensions (NULL where a series has none)."""
-    cfg = make_config(tmp_path, flush_interval=3600)
+    cfg = make_config(tmp_path, flush_interval=3600, flush_idle=3600)
     t0 = int(time.time() * 1000) - 60_000
     with engine_in_thread(cfg) as eng:
         w = eng.client("timestream-write")
@@ -329,7 +329,7 @@ def test_multi_measure_resend_after_restart(tmp_path: Path) -> None:
 
 def test_one_series_request_over_several_buckets(tmp_path: Path) -> None:
     """tsload's backfill requests: one host, several timestamps 5 s apart (several 10 s buckets)."""
-    cfg = make_config(tmp_path, flush_interval=3600)
+    cfg = make_config(tmp_path, flush_interval=3600, flush_idle=3600)
     t0 = (int(time.time() * 1000) - 300_000) // 10_000 * 10_000 + 3_000  # 3 s into a bucket
 
     def body(times: list[int], value: str = "1.5") -> dict[str, Any]:

@@ -73,6 +73,7 @@ class EngineConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     flush_rows: int = FLUSH_ROWS
     flush_interval: float = 0.5
+    flush_idle: float = 0.05  # see StoreConfig.flush_idle
     dedupe_capacity: int = 2_000_000  # keys of the in-memory duplicate index (~120 bytes each)
     duckdb_memory_limit: str = "768MB"  # DuckDB's buffer pool (see StoreConfig.memory_limit)
     query_wait: float = 5.0  # a Query still running after this answers an empty page + NextToken

@@ -61,6 +61,7 @@ class Engine:
                 path=config.data_dir / DB_FILE,
                 flush_rows=config.flush_rows,
                 flush_interval=config.flush_interval,
+                flush_idle=config.flush_idle,
                 dedupe_capacity=config.dedupe_capacity,
                 memory_limit=config.duckdb_memory_limit,
                 wal=not config.discard,

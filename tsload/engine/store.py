@@ -5,8 +5,9 @@ its own cursor. An asyncio lock serialises the writers (flushes, DDL, duplicate 
 queries take it only for the flush that precedes them and then run concurrently on their own
 cursors, each on a consistent snapshot. Writes are acknowledged from memory: accepted rows wait in
 their table's buffer and are appended as one Arrow batch per table when the buffer reaches
-`flush_rows`, every `flush_interval` seconds, before every query, and at shutdown. The
-write-ahead log (`wal.py`) makes the acknowledged-but-unflushed rows survive a killed process.
+`flush_rows`, when writes pause, every `flush_interval` seconds, before every query, and at
+shutdown. The write-ahead log (`wal.py`) makes the acknowledged-but-unflushed rows survive a
+killed process.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class StoreConfig:
     path: Path
     flush_rows: int = FLUSH_ROWS
     flush_interval: float = 0.5
+    flush_idle: float = 0.05  # buffered rows are flushed at once when no write came for this long
     max_buffer_rows: int = 1_000_000
     dedupe_capacity: int = 2_000_000
     wal: bool = True  # write-ahead log of acknowledged rows (off with --discard)
@@ -75,6 +77,7 @@ class Store:
         self.databases: dict[str, DatabaseMeta] = {}
         self.tables: dict[tuple[str, str], TableState] = {}
         self.buffered = 0
+        self._last_queued = 0.0
         self.rows_flushed = 0
         self.flushes = 0
         self.running_queries = 0
@@ -344,6 +347,7 @@ class Store:
     def queued(self, n: int) -> None:
         """Account for rows a TableState just buffered; wake the flusher when a batch is full."""
         self.buffered += n
+        self._last_queued = time.monotonic()
         if self.buffered >= self.config.flush_rows:
             self._flush_now.set()
 
@@ -356,22 +360,34 @@ class Store:
             await self._flush_locked()
 
     async def _flush_loop(self) -> None:
+        """Flush when `flush_rows` are waiting, when writes pause for `flush_idle` seconds (the end
+        of a burst, e.g. a backfill, need not wait for the timer), or every `flush_interval`."""
         next_trim = time.monotonic() + 60
+        last_flush = time.monotonic()
+        tick = min(self.config.flush_idle, self.config.flush_interval)
         while not self._closing:
             if time.monotonic() >= next_trim:
                 next_trim = time.monotonic() + 60
                 self._trim_indexes()
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.config.flush_interval):
+                async with asyncio.timeout(tick):
                     await self._flush_now.wait()
+            full = self._flush_now.is_set()
             self._flush_now.clear()
             if self._closing:
                 return
-            if self.buffered or any(ts.pending_columns for ts in self.tables.values()):
+            now = time.monotonic()
+            due = (
+                full
+                or now - last_flush >= self.config.flush_interval
+                or now - self._last_queued >= self.config.flush_idle
+            )
+            if due and (self.buffered or any(ts.pending_columns for ts in self.tables.values())):
                 try:
                     await self.flush()
                 except Exception:
                     log.exception("flush failed")
+                last_flush = time.monotonic()
 
     def _trim_indexes(self) -> None:
         """Forget duplicate keys older than the oldest time a table still accepts."""
