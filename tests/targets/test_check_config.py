@@ -52,3 +52,12 @@ def test_a_target_refuses_what_is_not_its_own(cfg: TargetConfig, subject: str, a
 )
 def test_a_target_accepts_its_own_settings(cfg: TargetConfig) -> None:
     check_config(cfg)
+
+
+def test_opening_refuses_them_too() -> None:
+    """A library user who never goes through the CLI: open_target checks before anything starts."""
+    from tsload.targets import open_target
+
+    with pytest.raises(ConfigError) as info:
+        open_target(TargetConfig(endpoint="http://127.0.0.1:9", gzip=True))
+    assert info.value.subject == "target.gzip"

@@ -90,7 +90,9 @@ def check_config(cfg: TargetConfig) -> None:
 
 
 def open_target(cfg: TargetConfig, options: ClientOptions | None = None) -> Target:
-    """The target `cfg` names, to be opened with ``async with`` (resolves it; may start a local engine)."""
+    """The target `cfg` names, to be opened with ``async with`` (resolves it; may start a local engine).
+    Settings the target cannot use are refused first (`check_config`), never silently ignored."""
+    check_config(cfg)
     target: Target = _factory(cfg.kind, "target.kind")(cfg, options or ClientOptions())
     return target
 
