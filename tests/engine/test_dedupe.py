@@ -64,6 +64,43 @@ def test_a_loaded_window_is_evicted_last() -> None:
     assert not idx.covers(100 * BUCKET_NS)  # the first filled bucket went instead
 
 
+def test_deferred_keys_are_hashed_when_their_bucket_is_looked_into() -> None:
+    """A forward-only request's keys are kept as columns; whoever looks into their bucket (a
+    get, a bucket for a re-send, a window install) sees them as if they had been put."""
+    idx = DedupeIndex(capacity=30)
+    dh, names, times, values = 11, ["a", "b", "a"], [5, 5, 6], [1.5, 2.5, 3.5]
+    idx.defer(0, (dh, "DOUBLE", names, times, values))
+    idx.added(3)
+    idx.defer(1, (dh, "DOUBLE", ["a"], [BUCKET_NS], [4.5]))
+    idx.added(1)
+    assert idx.size == 4 and idx._deferred
+    for name, t, v in zip(names, times, values, strict=True):
+        assert idx.get(hash((dh, name, t)), t) == hash(("DOUBLE", v))
+    assert idx.get(hash((dh, "b", 6)), 6) is None
+    assert 0 not in idx._deferred and 1 in idx._deferred  # only the bucket looked into
+    assert idx.bucket(1) == {hash((dh, "a", BUCKET_NS)): hash(("DOUBLE", 4.5))}
+    idx.defer(2, (dh, "DOUBLE", ["c"], [2 * BUCKET_NS], [9.0]))
+    idx.added(1)
+    idx.install({2: {hash((dh, "c", 2 * BUCKET_NS)): 0, 77: 7}}, [2])  # what DuckDB held
+    assert idx.get(hash((dh, "c", 2 * BUCKET_NS)), 2 * BUCKET_NS) == hash(("DOUBLE", 9.0))  # memory wins
+    assert idx.get(77, 2 * BUCKET_NS) == 7
+    assert idx.size == sum(len(b) for b in idx._buckets.values()) == 6
+
+
+def test_deferred_keys_count_towards_the_capacity_and_leave_with_their_bucket() -> None:
+    idx = DedupeIndex(capacity=10)
+    for bk in range(6):  # 3 keys a bucket, never looked into
+        idx.defer(bk, (1, "BIGINT", ["m"] * 3, [bk * BUCKET_NS + k for k in range(3)], [1, 2, 3]))
+        idx.added(3)
+        assert idx.size <= 10
+    kept = sorted(bk for bk in idx._buckets if bk in idx._deferred)
+    assert idx.size == 3 * len(kept) and set(idx._deferred) == set(kept)
+    assert not idx.covers(0) and idx.covers(5 * BUCKET_NS)  # the first buckets went, whole
+    idx.drop_older_than(5 * BUCKET_NS)
+    assert idx.size == 3 and list(idx._deferred) == [5]
+    assert idx.get(hash((1, "m", 5 * BUCKET_NS + 2)), 5 * BUCKET_NS + 2) == hash(("BIGINT", 3))
+
+
 def test_duplicates_found_in_duckdb_after_eviction(tmp_path: Path) -> None:
     with engine_in_thread(make_config(tmp_path, dedupe_capacity=40)) as eng:
         w = eng.client("timestream-write")

@@ -57,10 +57,11 @@ def parse_latency(text: str | None) -> tuple[float, float] | None:
 
 # Rows per flush. DuckDB writes an append of at least one row group (122,880 rows) straight into
 # the database file, while smaller appends go through its own log and are rewritten at each
-# checkpoint: appending 1.2 M rows here cost 2.6-2.8 µs of CPU per row in 10k-row batches,
-# 1.2 in 100k-row batches, 0.6 in 200k-row ones. Two row groups per flush; the flush interval
-# still bounds how long a row waits, and every query flushes first.
-FLUSH_ROWS = 2 * 122_880
+# checkpoint: appending 1.2 M rows on a quiet machine cost 2.8 µs of CPU per row in 10k-row
+# batches, 1.4 in 61,440-row ones, 0.62 in 122,880-row ones and 0.66 in 245,760-row ones. One
+# row group per flush; the flush interval and a pause in the writes still bound how long a row
+# waits, and every query flushes first.
+FLUSH_ROWS = 122_880
 
 
 @dataclass(frozen=True)

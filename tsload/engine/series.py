@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from itertools import repeat
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from tsload.engine.dedupe import BUCKET_NS
+from tsload.engine.dedupe import BUCKET_NS, DedupeIndex
 from tsload.engine.records import ParsedWrite, Summary
 
 if TYPE_CHECKING:
@@ -46,26 +46,22 @@ def apply_series(ts: TableState, parsed: ParsedWrite, s: Summary) -> bool:
     dims, dh = parsed.common
     (kind,) = s.single_kinds
     values = parsed.values()
-    keys = list(map(hash, zip(repeat(dh), names, times)))
-    fps = list(map(hash, zip(repeat(kind), values)))
     index = ts.index
-    buckets = [(index.bucket(bk), i, j) for bk, i, j in spans]
     lo_t = ts.series_min.get(dh)
-    # Records later than any of the series' (stored or buffered) cannot meet a key of it: the
-    # usual case (a live feed, a backfill going forward) skips the look-up of every key.
-    newer = lo_t is None or s.tmin > ts.series_max[dh]
-    if not newer and not all(b.keys().isdisjoint(keys[i:j]) for b, i, j in buckets):
-        return all(list(map(b.get, keys[i:j])) == fps[i:j] for b, i, j in buckets)
-    added = 0
-    for b, i, j in buckets:
-        before = len(b)
-        b.update(zip(keys[i:j], fps[i:j], strict=True))
-        added += len(b) - before
-    if added != n:  # a key twice in the request: undo (none of these keys existed)
-        for b, i, j in buckets:
-            for k in keys[i:j]:
-                b.pop(k, None)
-        return False
+    if lo_t is None or s.tmin > ts.series_max[dh]:
+        # Later than anything the series holds (stored or buffered): no key can exist, so the
+        # keys are not looked up, and not even hashed until someone looks (`DedupeIndex.defer`).
+        if len(set(zip(names, times, strict=True))) != n:
+            return False  # a key twice in the request
+        for bk, i, j in spans:
+            if i == 0 and j == n:
+                index.defer(bk, (dh, kind, names, times, values))
+            else:
+                index.defer(bk, (dh, kind, names[i:j], times[i:j], values[i:j]))
+    else:
+        known = _add_keys(index, spans, dh, kind, names, times, values)
+        if known is not None:
+            return known
     if lo_t is None:
         ts.series_min[dh], ts.series_max[dh] = s.tmin, s.tmax
     else:
@@ -76,3 +72,33 @@ def apply_series(ts: TableState, parsed: ParsedWrite, s: Summary) -> bool:
     ts.segments.append((dims, names, times, kind, values, versions, parsed.nbytes))
     index.added(n)
     return True
+
+
+def _add_keys(
+    index: DedupeIndex,
+    spans: list[tuple[int, int, int]],
+    dh: int,
+    kind: str,
+    names: list[str],
+    times: list[int],
+    values: list[Any],
+) -> bool | None:
+    """Add the keys of all-new records (None). Otherwise nothing is added: True when every
+    record is identical to what exists (an idempotent success), False when the per-record path
+    must decide (another value or version, a key twice in the request)."""
+    keys = list(map(hash, zip(repeat(dh), names, times)))
+    fps = list(map(hash, zip(repeat(kind), values)))
+    buckets = [(index.bucket(bk), i, j) for bk, i, j in spans]
+    if not all(b.keys().isdisjoint(keys[i:j]) for b, i, j in buckets):
+        return all(list(map(b.get, keys[i:j])) == fps[i:j] for b, i, j in buckets)
+    added = 0
+    for b, i, j in buckets:
+        before = len(b)
+        b.update(zip(keys[i:j], fps[i:j], strict=True))
+        added += len(b) - before
+    if added != len(keys):  # a key twice in the request: undo (none of these keys existed)
+        for b, i, j in buckets:
+            for k in keys[i:j]:
+                b.pop(k, None)
+        return False
+    return None
