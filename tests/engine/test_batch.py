@@ -47,7 +47,6 @@ def _buffer(seed: int) -> tuple[list[Any], list[Any]]:
                 kind,
                 [KINDS[kind](r) for _ in range(m)],
                 versions,
-                [0] * m,
             )
         )
     return rows, segments
@@ -62,7 +61,7 @@ def _reference(rows: list[Any], segments: list[Any]) -> list[dict[str, Any]]:
         else:
             rec[SINGLE_COLUMN[kind]] = value
         out.append(rec)
-    for dims, names, times, kind, values, versions, _ in segments:
+    for dims, names, times, kind, values, versions in segments:
         for name, t, v, ver in zip(names, times, values, versions, strict=True):
             out.append(
                 {

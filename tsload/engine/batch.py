@@ -81,7 +81,7 @@ def build_arrow(rows: list[Row], segments: list[Segment]) -> Any:
             column(name, i).append(r[5])
     pos = n_rows
     all_version_1 = not versions
-    for j, (dims, s_names, s_times, kind, values, s_versions, _) in enumerate(segments):
+    for j, (dims, s_names, s_times, kind, values, s_versions) in enumerate(segments):
         m = seg_lens[j]
         for k, v in dims:
             c = code(k, v)

@@ -82,6 +82,7 @@ class ParsedWrite:
     __slots__ = (
         "_dims",
         "_dims_fn",
+        "_nbytes",
         "_rows",
         "_values",
         "common",
@@ -90,7 +91,6 @@ class ParsedWrite:
         "kinds",
         "n",
         "names",
-        "nbytes",
         "summary",
         "table",
         "times",
@@ -105,7 +105,7 @@ class ParsedWrite:
     kinds: list[str]
     _values: Callable[[], list[Any]]
     versions: list[int]
-    nbytes: list[int]
+    _nbytes: Callable[[], list[int]]
 
     def __init__(self, database: str, table: str, rows: list[Row]) -> None:
         self.database = database
@@ -128,7 +128,7 @@ class ParsedWrite:
         kinds: list[str],
         values: Callable[[], list[Any]],
         versions: list[int],
-        nbytes: list[int],
+        nbytes: Callable[[], list[int]],
         summary: Summary,
         common: tuple[Dims, int] | None = None,
     ) -> ParsedWrite:
@@ -147,13 +147,18 @@ class ParsedWrite:
         self.kinds = kinds
         self._values = values
         self.versions = versions
-        self.nbytes = nbytes
+        self._nbytes = nbytes
         self.summary = summary
         return self
 
     def values(self) -> list[Any]:
         """Canonical values per record (fast path)."""
         return self._values()
+
+    @property
+    def nbytes(self) -> list[int]:
+        """Approximate stored size per record (fast path; built on first use)."""
+        return self._nbytes()
 
     @property
     def dims(self) -> list[Dims]:
@@ -179,6 +184,14 @@ class ParsedWrite:
                 )
             )
         return self._rows
+
+
+def single_record_bytes(dims: Dims, names: list[str], kind: str, values: list[Any]) -> list[int]:
+    """The sizes `_parse_rows` gives single-measure records of one series (a replayed `Segment`)."""
+    fixed = sum(len(n) + len(v.encode()) for n, v in dims) + 16
+    if kind == "VARCHAR":
+        return [fixed + len(mn) + len(v) for mn, v in zip(names, values, strict=True)]
+    return [fixed + len(mn) for mn in names]
 
 
 # Names that already passed `_check_name`, per length limit: names repeat in every request, and

@@ -201,18 +201,38 @@ def _columns(database: str, table: str, records: list[Any], c: _Common) -> Parse
         single_kinds = kinds_set
         base = 16
 
-    # nbytes = dimensions + measure name + fixed part + variable-length values
-    if dims_bytes is None:
+    # nbytes = dimensions + measure name + fixed part + variable-length values. With common
+    # dimensions and fixed-size values a record's size depends on its measure name only: the
+    # largest is known from the distinct names, and the list is built only if rows are needed.
+    nbytes: Callable[[], list[int]]
+    if dims_bytes is None and sizes is None:
         fixed = c.dims_bytes + base
-        nbytes = [fixed + len(c.mn)] * n if mn_col is None else list(map(fixed.__add__, map(len, names)))
-    else:
-        nbytes = list(map(add, map(base.__add__, dims_bytes), map(len, names)))
-    if sizes is not None:
-        nbytes = list(map(add, nbytes, sizes))
+        by_name = {m: fixed + len(m) for m in measure_names}
+        max_nbytes = max(by_name.values())
+        if mn_col is None:
 
-    summary = Summary(
-        min(times), max(times), max(nbytes), dim_names, single_kinds, multi_types, measure_names
-    )
+            def nbytes() -> list[int]:
+                return [max_nbytes] * n
+
+        else:
+
+            def nbytes() -> list[int]:
+                return list(map(by_name.__getitem__, names))
+
+    else:
+        if dims_bytes is None:
+            fixed = c.dims_bytes + base
+            sized = [fixed + len(c.mn)] * n if mn_col is None else list(map(fixed.__add__, map(len, names)))
+        else:
+            sized = list(map(add, map(base.__add__, dims_bytes), map(len, names)))
+        if sizes is not None:
+            sized = list(map(add, sized, sizes))
+        max_nbytes = max(sized)
+
+        def nbytes() -> list[int]:
+            return sized
+
+    summary = Summary(min(times), max(times), max_nbytes, dim_names, single_kinds, multi_types, measure_names)
     parsed = ParsedWrite.columnar(
         database,
         table,

@@ -69,7 +69,7 @@ def apply_series(ts: TableState, parsed: ParsedWrite, s: Summary) -> bool:
             ts.series_min[dh] = s.tmin
         if s.tmax > ts.series_max[dh]:
             ts.series_max[dh] = s.tmax
-    ts.segments.append((dims, names, times, kind, values, versions, parsed.nbytes))
+    ts.segments.append((dims, names, times, kind, values, versions))
     index.added(n)
     return True
 

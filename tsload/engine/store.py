@@ -29,7 +29,7 @@ from tsload.engine.batch import build_arrow
 from tsload.engine.config import FLUSH_ROWS
 from tsload.engine.dedupe import BUCKET_NS, NO_HORIZON, Entry
 from tsload.engine.keys import load_series_ranges, probe, scan_window
-from tsload.engine.records import Row
+from tsload.engine.records import Row, single_record_bytes
 from tsload.engine.tables import SQL_TYPE, Segment, TableState, Upsert, qi
 from tsload.engine.wal import WriteAheadLog
 
@@ -43,8 +43,9 @@ DB_FILE = "tsload.duckdb"
 # DuckDB schemas a Timestream database may not be mapped onto.
 # The widest window `load_index` reads at once (one hour of buckets).
 MAX_LOAD_BUCKETS = 360
-# A write-ahead log entry of a `Segment`: db, table, now, dims and the segment's 6 columns.
-SEGMENT_ENTRY_LEN = 10
+# A write-ahead log entry of a `Segment`: db, table, now, dims and the segment's 5 columns (10:
+# one written before segments stopped carrying record sizes, which a replay now recomputes).
+SEGMENT_ENTRY_LENS = (9, 10)
 RESERVED_DATABASES = frozenset({META, "main", "information_schema", "pg_catalog", "temp", "system"})
 
 
@@ -203,15 +204,17 @@ class Store:
                 continue  # deleted since
             rows: list[Row] = []
             shared = None if common is None else tuple((str(k), str(v)) for k, v in common)
-            if len(entry) == SEGMENT_ENTRY_LEN:  # a `Segment`: one series, columns
+            segment = len(entry) in SEGMENT_ENTRY_LENS
+            if segment:  # a `Segment`: one series, columns
                 assert shared is not None
-                names, times, kind, values, versions, nbytes = entry[4:]
+                names, times, kind, values, versions = entry[4:9]
+                nbytes = entry[9] if len(entry) == 10 else single_record_bytes(shared, names, kind, values)
                 dh = hash(frozenset(shared))
                 rows = [
                     (shared, dh, mn, t, kind, v, ver, nb)
                     for mn, t, v, ver, nb in zip(names, times, values, versions, nbytes, strict=True)
                 ]
-            for raw in [] if len(entry) == SEGMENT_ENTRY_LEN else entry[4]:
+            for raw in [] if segment else entry[4]:
                 if shared is None:
                     dims = tuple((str(k), str(v)) for k, v in raw[0])
                     raw = raw[1:]

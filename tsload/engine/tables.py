@@ -17,8 +17,8 @@ from tsload.engine.records import Dims, ParsedWrite, Row, Summary
 from tsload.engine.series import apply_series
 
 # Accepted records of one request from one series, one single-measure type, kept as columns
-# (no tuple per record): (dims, measure names, times, kind, values, versions, nbytes).
-Segment = tuple[Dims, list[str], list[int], str, list[Any], list[int], list[int]]
+# (no tuple per record): (dims, measure names, times, kind, values, versions).
+Segment = tuple[Dims, list[str], list[int], str, list[Any], list[int]]
 
 SINGLE_COLUMN = {
     "DOUBLE": "measure_value::double",
