@@ -4,9 +4,9 @@ One invocation measures, on the same machine state: fresh writes (stored), the s
 again on the running engine, again after a restart (the index rebuilt from DuckDB), the same
 keys with other values (every record rejected with AWS's same-version reason), `--discard`, and
 a naive per-request INSERT baseline; plus the engine's peak RSS, and where the CPU of the fresh
-run went (the engine's event-loop thread, its other threads, the client) per record. `--days D` first stores D days
-of a 1,000-host fleet (20 measures per host every 60 s: 3 days = 86.4 M records, host-scale 1's
-volume) and reports the RSS with that much stored (takes minutes).
+run went (the engine's event-loop thread, its other threads, the client) per record. `--days D`
+first stores D days of a 1,000-host fleet (20 measures per host every 60 s: 3 days = 86.4 M
+records, host-scale 1's volume) and reports the RSS with that much stored (takes minutes).
 
 The client is deliberately lean (pre-built HTTP/1.1 requests on keep-alive connections, one
 Authorization header reused: the engine accepts any SigV4-shaped credentials), so the figure
