@@ -92,16 +92,21 @@ class RunningTotals:
             rows.append(QueryRow(
                 query=q, sessions=0, total=c("total"), successful=c("ok"), failed=c("failed"),
                 timed_out=c("timed_out"), retries=c("retries"), latency=_summ(self._hists.get(q)),
-                queries_per_s=c("ok") / wall, service_time=_summ(self._hists.get(q + SERVICE_KEY)),
+                queries_per_s=c("ok") / wall, service_time=_summ(self._service(q)),
                 late=c("late"), dropped=c("dropped"),
             ))
         return Report(
             sources=(), sessions=0, wall_s=wall, started_s=self.started, ended_s=self._clock(),
             queries=tuple(rows), ingest=self._ingest_row(),
             histograms={q: self._hists[q] for q in names if q in self._hists},
-            service_histograms={q: self._hists[q + SERVICE_KEY] for q in names
-                                if q + SERVICE_KEY in self._hists},
+            service_histograms={q: h for q in names if (h := self._service(q)) is not None},
         )
+
+    def _service(self, q: str) -> Any:
+        """A query's service-time histogram; the closed model records none apart (it is the
+        latency there)."""
+        h = self._hists.get(q + SERVICE_KEY)
+        return self._hists.get(q) if h is None else h
 
     def _ingest_row(self) -> IngestRow | None:
         p = self._ingest
