@@ -116,3 +116,39 @@ def test_bad_price_file_is_a_config_error(tmp_path: Path) -> None:
         load_prices(str(bad))
     with pytest.raises(ConfigError, match=r"^prices_file: a readable price file"):
         load_prices(str(tmp_path / "missing.json"))
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "flag"),
+    [
+        (["--influx-instance", "db.nope"], "influx_instance", "--influx-instance"),
+        (["--influx-instance", "db.influx.large", "--retention-days", "0"],
+         "retention_days", "--retention-days"),
+        (["--prices", "/nonexistent/prices.json"], "prices_file", "--prices"),
+    ],
+)
+def test_influx_cost_errors_name_fields_in_the_library_and_flags_in_the_cli(
+    args: list[str], field: str, flag: str
+) -> None:
+    from tsload._errors import ConfigError
+    from tsload.model.influx_cost import influx_cost_lines, load_influx_prices
+
+    opts = dict(zip(args[::2], args[1::2], strict=True))
+    with pytest.raises(ConfigError) as err:
+        prices = load_influx_prices(opts.get("--prices"))
+        influx_cost_lines(
+            1,
+            60_000,
+            opts.get("--influx-instance", "db.influx.large"),
+            prices,
+            retention_days=int(opts.get("--retention-days", "30")),
+        )
+    assert err.value.subject == field
+    r = subprocess.run(
+        [sys.executable, "-m", "tsload", "model", "--target", "influxdb", *args],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.startswith(f"tsload: error: {flag}: ") and r.stderr.count("\n") == 1
+    assert field not in r.stderr

@@ -248,6 +248,8 @@ FLAGS: dict[str, str] = {
     "workload_dir": "--workload",
     "config_file": "--config",
     "prices_file": "--prices",
+    "influx_instance": "--influx-instance",
+    "retention_days": "--retention-days",
     "hosts": "--hosts",
     "arrival_rate": "--arrival-rate",
     "arrival": "--arrival",

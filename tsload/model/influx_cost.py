@@ -45,7 +45,7 @@ class InfluxPrices:
 
 
 def load_influx_prices(path: str | None = None) -> InfluxPrices:
-    data, where = read_price_json(path, DEFAULT_FILE, "--prices")
+    data, where = read_price_json(path, DEFAULT_FILE, "prices_file")
     raw = data.get("instance_classes") if isinstance(data, dict) else None
     if not isinstance(raw, dict) or not raw:
         raise ConfigError(Path(where), "an InfluxDB price file (with instance_classes)")
@@ -92,9 +92,9 @@ def influx_cost_lines(
     c = prices.classes.get(instance)
     if c is None:
         allowed = ", ".join(prices.classes)
-        raise ConfigError("--influx-instance", f"one of {allowed}", got=instance)
+        raise ConfigError("influx_instance", f"one of {allowed}", got=instance)
     if retention_days < 1:
-        raise ConfigError("--retention-days", "a positive integer", got=retention_days)
+        raise ConfigError("retention_days", "a positive integer", got=retention_days)
     cur = prices.currency
     points_s = 1000 * host_scale / (interval_millis / 1000) + 1200 * host_scale / (interval_millis / 1000)
     fv_s = field_values_per_second(host_scale, interval_millis)
