@@ -40,7 +40,8 @@ def test_segment_entries_replay_with_or_without_record_sizes(tmp_path: Path, wit
     """A segment logged as columns replays; sizes are recomputed as the parser gives them (an
     entry from before they were left out, with its 10th column, replays too)."""
     from tests.engine.conftest import engine_in_thread, make_config
-    from tsload.engine.records import parse_write_request, single_record_bytes
+    from tsload.engine.records import parse_write_request
+    from tsload.engine.wal import single_record_bytes
 
     cfg = make_config(tmp_path)
     with engine_in_thread(cfg) as eng:

@@ -186,14 +186,6 @@ class ParsedWrite:
         return self._rows
 
 
-def single_record_bytes(dims: Dims, names: list[str], kind: str, values: list[Any]) -> list[int]:
-    """The sizes `_parse_rows` gives single-measure records of one series (a replayed `Segment`)."""
-    fixed = sum(len(n) + len(v.encode()) for n, v in dims) + 16
-    if kind == "VARCHAR":
-        return [fixed + len(mn) + len(v) for mn, v in zip(names, values, strict=True)]
-    return [fixed + len(mn) for mn in names]
-
-
 # Names that already passed `_check_name`, per length limit: names repeat in every request, and
 # checking each one again was most of the cost of parsing a MULTI record. Bounded by clearing.
 _VALID: dict[int, set[str]] = {}

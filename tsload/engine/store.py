@@ -22,16 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import orjson
-
 from tsload.engine import limits
 from tsload.engine.batch import build_arrow
 from tsload.engine.config import FLUSH_ROWS
 from tsload.engine.dedupe import BUCKET_NS, NO_HORIZON, Entry
 from tsload.engine.keys import load_series_ranges, probe, scan_window
-from tsload.engine.records import Row, single_record_bytes
+from tsload.engine.records import Row
 from tsload.engine.tables import SQL_TYPE, Segment, TableState, Upsert, qi
-from tsload.engine.wal import WriteAheadLog
+from tsload.engine.wal import WriteAheadLog, entry_rows, rows_entry, segment_entry
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,9 +41,6 @@ DB_FILE = "tsload.duckdb"
 # DuckDB schemas a Timestream database may not be mapped onto.
 # The widest window `load_index` reads at once (one hour of buckets).
 MAX_LOAD_BUCKETS = 360
-# A write-ahead log entry of a `Segment`: db, table, now, dims and the segment's 5 columns (10:
-# one written before segments stopped carrying record sizes, which a replay now recomputes).
-SEGMENT_ENTRY_LENS = (9, 10)
 RESERVED_DATABASES = frozenset({META, "main", "information_schema", "pg_catalog", "temp", "system"})
 
 
@@ -198,32 +193,10 @@ class Store:
         entries = wal.read_after(*self._committed)
         wal.open(self._committed[0])
         for entry in entries:
-            db, table, now_ns, common = entry[:4]
+            db, table, now_ns, rows = entry_rows(entry)
             ts = self.tables.get((db, table))
             if ts is None:
                 continue  # deleted since
-            rows: list[Row] = []
-            shared = None if common is None else tuple((str(k), str(v)) for k, v in common)
-            segment = len(entry) in SEGMENT_ENTRY_LENS
-            if segment:  # a `Segment`: one series, columns
-                assert shared is not None
-                names, times, kind, values, versions = entry[4:9]
-                nbytes = entry[9] if len(entry) == 10 else single_record_bytes(shared, names, kind, values)
-                dh = hash(frozenset(shared))
-                rows = [
-                    (shared, dh, mn, t, kind, v, ver, nb)
-                    for mn, t, v, ver, nb in zip(names, times, values, versions, nbytes, strict=True)
-                ]
-            for raw in [] if segment else entry[4]:
-                if shared is None:
-                    dims = tuple((str(k), str(v)) for k, v in raw[0])
-                    raw = raw[1:]
-                else:
-                    dims = shared
-                mn, t, kind, value, ver, nbytes = raw
-                if kind == "MULTI":
-                    value = tuple((str(n), str(typ), v) for n, typ, v in value)
-                rows.append((dims, hash(frozenset(dims)), mn, t, kind, value, ver, nbytes))
             idxs = ts.needs_lookup(rows, set())
             existing = await self.lookup_existing(ts, rows, idxs) if idxs else None
             before = len(ts.rows)
@@ -237,19 +210,12 @@ class Store:
     def log_segment(self, ts: TableState, seg: Segment, now_ns: int) -> None:
         """`log_rows` for a `Segment` (its columns, as they are)."""
         if self.wal is not None:
-            self.wal.append(orjson.dumps([ts.database, ts.name, now_ns, *seg]) + b"\n")
+            self.wal.append(segment_entry(ts.database, ts.name, now_ns, seg))
 
     def log_rows(self, ts: TableState, rows: list[Row], now_ns: int) -> None:
         """Append just-accepted rows to the write-ahead log (before they are acknowledged)."""
-        if self.wal is None or not rows:
-            return
-        # Rows of one request usually share one dimensions tuple (CommonAttributes): log it once.
-        d0 = rows[0][0]
-        if all(r[0] is d0 for r in rows):
-            entry = [ts.database, ts.name, now_ns, d0, [r[2:] for r in rows]]
-        else:
-            entry = [ts.database, ts.name, now_ns, None, [(r[0], *r[2:]) for r in rows]]
-        self.wal.append(orjson.dumps(entry) + b"\n")
+        if self.wal is not None and rows:
+            self.wal.append(rows_entry(ts.database, ts.name, now_ns, rows))
 
     # ---- catalog ----------------------------------------------------------------------------------
     async def create_database(self, name: str, kms_key_id: str) -> DatabaseMeta:

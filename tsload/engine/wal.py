@@ -7,7 +7,8 @@ fsync per request: a power cut can still lose the last writes, a killed engine c
 DuckDB flush records, in the same transaction as its rows, the log position it covers
 (`_tsload.wal_state`); at start the entries after that position are replayed through the normal
 write path, whose duplicate checks make a replay idempotent. Files wholly before the committed
-position are deleted; a file is rotated when it passes `ROTATE_BYTES`.
+position are deleted; a file is rotated when it passes `ROTATE_BYTES`. The entry format (one
+JSON line per request: its rows, or a `Segment`'s columns) is written and read back here too.
 """
 
 from __future__ import annotations
@@ -19,9 +20,63 @@ from typing import Any
 
 import orjson
 
+from tsload.engine.records import Dims, Row
+
 log = logging.getLogger(__name__)
 
 ROTATE_BYTES = 64 * 1024 * 1024
+# An entry of a `Segment`: db, table, now, dims and the segment's 5 columns (10: one written
+# before segments stopped carrying record sizes, which a replay now recomputes).
+SEGMENT_ENTRY_LENS = (9, 10)
+
+
+def segment_entry(database: str, table: str, now_ns: int, seg: Any) -> bytes:
+    """The log line of a `Segment` (one series, its columns as they are)."""
+    return orjson.dumps([database, table, now_ns, *seg]) + b"\n"
+
+
+def rows_entry(database: str, table: str, now_ns: int, rows: list[Row]) -> bytes:
+    """The log line of accepted rows."""
+    # Rows of one request usually share one dimensions tuple (CommonAttributes): log it once.
+    d0 = rows[0][0]
+    if all(r[0] is d0 for r in rows):
+        entry = [database, table, now_ns, d0, [r[2:] for r in rows]]
+    else:
+        entry = [database, table, now_ns, None, [(r[0], *r[2:]) for r in rows]]
+    return orjson.dumps(entry) + b"\n"
+
+
+def single_record_bytes(dims: Dims, names: list[str], kind: str, values: list[Any]) -> list[int]:
+    """The sizes `records._parse_rows` gives single-measure records of one series."""
+    fixed = sum(len(n) + len(v.encode()) for n, v in dims) + 16
+    if kind == "VARCHAR":
+        return [fixed + len(mn) + len(v) for mn, v in zip(names, values, strict=True)]
+    return [fixed + len(mn) for mn in names]
+
+
+def entry_rows(entry: list[Any]) -> tuple[str, str, int, list[Row]]:
+    """(database, table, acceptance time, rows) of a decoded log line."""
+    db, table, now_ns, common = entry[:4]
+    shared: Dims | None = None if common is None else tuple((str(k), str(v)) for k, v in common)
+    if len(entry) in SEGMENT_ENTRY_LENS:
+        assert shared is not None
+        names, times, kind, values, versions = entry[4:9]
+        nbytes = entry[9] if len(entry) == 10 else single_record_bytes(shared, names, kind, values)
+        dh = hash(frozenset(shared))
+        zipped = zip(names, times, values, versions, nbytes, strict=True)
+        return db, table, now_ns, [(shared, dh, mn, t, kind, v, ver, nb) for mn, t, v, ver, nb in zipped]
+    rows: list[Row] = []
+    for raw in entry[4]:
+        if shared is None:
+            dims: Dims = tuple((str(k), str(v)) for k, v in raw[0])
+            raw = raw[1:]
+        else:
+            dims = shared
+        mn, t, kind, value, ver, nbytes = raw
+        if kind == "MULTI":
+            value = tuple((str(n), str(typ), v) for n, typ, v in value)
+        rows.append((dims, hash(frozenset(dims)), mn, t, kind, value, ver, nbytes))
+    return db, table, now_ns, rows
 
 
 def _name(directory: Path, number: int) -> Path:
