@@ -112,12 +112,12 @@ def test_same_seed_same_faults(tmp_path: Path) -> None:
 
 
 def test_fault_flags_are_checked() -> None:
-    with pytest.raises(ConfigError, match="--reject-rate"):
+    with pytest.raises(ConfigError, match=r"^faults\.reject_rate: "):
         FaultConfig(reject_rate=1.5)
-    with pytest.raises(ConfigError, match="--error-rate"):
+    with pytest.raises(ConfigError, match=r"^faults\.error_rate: "):
         FaultConfig(error_rate=-0.1)
     assert parse_latency("5") == (5.0, 5.0)
     assert parse_latency("5:20") == (5.0, 20.0)
     for bad in ("x", "20:5", "-1", "1:2:3", "inf", "nan", "1:inf"):
-        with pytest.raises(ConfigError, match="--latency-ms"):
+        with pytest.raises(ConfigError, match=r"^faults\.latency_ms: "):
             parse_latency(bad)

@@ -193,7 +193,7 @@ def test_configuration_errors_are_one_line(tmp_path: Path) -> None:
 
 
 def test_non_loopback_needs_allow_remote(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="--allow-remote"):
+    with pytest.raises(ConfigError, match=r"^host: a loopback address \(or allow_remote\)"):
         EngineConfig(data_dir=tmp_path, host="192.0.2.1")
     assert EngineConfig(data_dir=tmp_path, host="192.0.2.1", allow_remote=True).allow_remote
     assert EngineConfig(data_dir=tmp_path, host="::1").host == "::1"

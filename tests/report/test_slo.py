@@ -50,7 +50,7 @@ def test_malformed_is_one_line_naming_it(expr: str, why: str) -> None:
     with pytest.raises(ConfigError) as exc:
         parse_slo(expr)
     msg = str(exc.value)
-    assert "\n" not in msg and msg.startswith("--slo: ") and why in msg and "allowed:" in msg
+    assert "\n" not in msg and msg.startswith("slo: ") and why in msg and "allowed:" in msg
     assert msg.endswith(f", got {expr}")
 
 

@@ -20,14 +20,14 @@ class FaultConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for flag, value in (
-            ("--throttle-rate", self.throttle_rate),
-            ("--error-rate", self.error_rate),
-            ("--reject-rate", self.reject_rate),
-            ("--invalid-endpoint-rate", self.invalid_endpoint_rate),
+        for name, value in (
+            ("faults.throttle_rate", self.throttle_rate),
+            ("faults.error_rate", self.error_rate),
+            ("faults.reject_rate", self.reject_rate),
+            ("faults.invalid_endpoint_rate", self.invalid_endpoint_rate),
         ):
             if not 0.0 <= value <= 1.0:
-                raise ConfigError(flag, "a probability in [0, 1]", got=value)
+                raise ConfigError(name, "a probability in [0, 1]", got=value)
 
     @property
     def active(self) -> bool:
@@ -51,7 +51,7 @@ def parse_latency(text: str | None) -> tuple[float, float] | None:
     if len(parts) == 1:
         parts.append(parts[0])
     if len(parts) != 2 or not all(math.isfinite(p) for p in parts) or parts[0] < 0 or parts[1] < parts[0]:
-        raise ConfigError("--latency-ms", "N or N:M milliseconds with 0 <= N <= M", got=text)
+        raise ConfigError("faults.latency_ms", "N or N:M milliseconds with 0 <= N <= M", got=text)
     return parts[0], parts[1]
 
 
@@ -81,11 +81,11 @@ class EngineConfig:
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
-            raise ConfigError("--port", "0..65535", got=self.port)
+            raise ConfigError("port", "0..65535", got=self.port)
         if self.data_dir.exists() and not self.data_dir.is_dir():
-            raise ConfigError("--data", "a directory", got=self.data_dir)
+            raise ConfigError("data_dir", "a directory", got=self.data_dir)
         if not self.allow_remote and not is_loopback(self.host):
-            raise ConfigError("--host", "a loopback address (or --allow-remote)", got=self.host)
+            raise ConfigError("host", "a loopback address (or {allow_remote})", got=self.host)
 
 
 def is_loopback(host: str) -> bool:

@@ -129,7 +129,7 @@ class Engine:
             try:
                 await self.store.open()
             except Exception as exc:  # duckdb.IOException: locked by another process, unreadable file
-                raise ConfigError(f"--data {data}: cannot open the engine database: {exc}") from exc
+                raise ConfigError(data, f"a directory whose engine database can be opened ({exc})") from exc
             with contextlib.suppress(OSError):
                 (data / DB_FILE).chmod(0o600)
             self._http = HttpServer(
@@ -304,7 +304,7 @@ def _bind(host: str, port: int) -> socket.socket:
         family, _, _, _, addr = infos[0]
         sock = socket.socket(family, socket.SOCK_STREAM)
     except OSError as exc:
-        raise ConfigError(f"--host: cannot resolve {host}: {exc}") from exc
+        raise ConfigError("host", f"a name or address that resolves ({exc})", got=host) from exc
     try:
         # SO_REUSEADDR lets a restarted engine take its port over the TIME_WAIT connections of a
         # killed one; on Linux a port another socket *listens* on is still refused.
@@ -313,7 +313,7 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.listen(1024)
     except OSError as exc:
         sock.close()
-        raise ConfigError(f"--port: cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        raise ConfigError("port", f"a port {host} can listen on ({exc.strerror or exc})", got=port) from exc
     sock.setblocking(False)
     return sock
 

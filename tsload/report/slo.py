@@ -89,7 +89,7 @@ class SloResult:
 
 
 def _bad(expr: str, why: str) -> ConfigError:
-    return ConfigError("--slo", f"{why}; allowed: {ALLOWED}", got=expr)
+    return ConfigError("slo", f"{why}; allowed: {ALLOWED}", got=expr)
 
 
 def _split_subject(lhs: str) -> tuple[str, str]:

@@ -121,7 +121,7 @@ def render_matplotlib_svg(chart: Chart) -> str:
 
 def require_matplotlib() -> None:
     if not matplotlib_available():
-        raise ConfigError("--format html: the charts need matplotlib: pip install 'tsload[report]'")
+        raise ConfigError("the HTML report's charts need matplotlib: pip install 'tsload[report]'")
 
 
 def render_svg(chart: Chart) -> str:

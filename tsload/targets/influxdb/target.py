@@ -97,7 +97,9 @@ class InfluxTarget:
 
     def __init__(self, cfg: TargetConfig, options: ClientOptions, *, wire: Wire | None = None) -> None:
         if options.client == "sdk":
-            raise ConfigError("--sdk-writes/--sdk-queries: the InfluxDB target has no SDK path")
+            raise ConfigError(
+                "target.kind", "timestream for the SDK client (the InfluxDB target has none)", got=cfg.kind
+            )
         self.cfg = cfg
         self.options = options
         self._wire = wire

@@ -80,7 +80,7 @@ def resolve_auth(api: str, token_file: Path | None, environ: dict[str, str] | No
                 f"--token-file: cannot read {token_file}: {getattr(exc, 'strerror', exc)}"
             ) from None
         if not token:
-            raise ConfigError(f"--token-file: {token_file} is empty")
+            raise ConfigError(Path(token_file), "a file holding the InfluxDB API token (it is empty)")
     elif env.get("INFLUX_TOKEN"):
         token = env["INFLUX_TOKEN"].strip()
     if token:
