@@ -129,7 +129,8 @@ class Engine:
             try:
                 await self.store.open()
             except Exception as exc:  # duckdb.IOException: locked by another process, unreadable file
-                raise ConfigError(data, f"a directory whose engine database can be opened ({exc})") from exc
+                allowed = f"a directory whose engine database can be opened ({exc})"
+                raise ConfigError("data_dir", allowed, got=data) from exc
             with contextlib.suppress(OSError):
                 (data / DB_FILE).chmod(0o600)
             self._http = HttpServer(
