@@ -30,7 +30,7 @@ Rows are plain tuples (not objects) because this runs for every record at 100k+ 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from tsload.engine import limits
@@ -219,6 +219,14 @@ def _name_ok(name: Any, max_bytes: int) -> bool:
     return True
 
 
+def _names_ok(names: set[Any], max_bytes: int) -> bool:
+    """`_name_ok` for each of `names` (names seen before: one subset test)."""
+    known = _VALID.get(max_bytes)
+    if known is not None and names <= known:
+        return True
+    return all(_name_ok(name, max_bytes) for name in names)
+
+
 def _check_name_slow(name: Any, what: str, max_bytes: int) -> None:
     if not isinstance(name, str) or not name:
         raise validation(f"{what} must be a non-empty string")
@@ -327,6 +335,11 @@ def _parse_multi(values: Any, unit_ns: int, what: str) -> tuple[tuple[str, str, 
     return tuple(out)
 
 
+def dimension_bytes(dims: Iterable[tuple[str, str]]) -> int:
+    """The stored size of dimensions: names plus UTF-8 values (part of a record's size)."""
+    return sum(len(n) + len(v.encode()) for n, v in dims)
+
+
 CommonDims = tuple[Dims, frozenset[str], int, int]  # dims, names, hash of the set, bytes
 _NO_DIMENSIONS: CommonDims = ((), frozenset(), hash(frozenset()), 0)
 # CommonAttributes.Dimensions already validated, by their entries' items: a series' requests
@@ -349,7 +362,7 @@ def _common_dimensions(raw: Any) -> CommonDims:
         dims,
         frozenset(n for n, _ in dims),
         hash(frozenset(dims)),
-        sum(len(n) + len(v.encode()) for n, v in dims),
+        dimension_bytes(dims),
     )
     if key is not None:
         if len(_COMMON_DIMS) >= _COMMON_DIMS_MAX:
@@ -442,7 +455,7 @@ def _parse_rows(records: list[Any], c: _Common) -> list[Row]:
                     )
             dims = c_key + tuple(extra)
             dims_hash = hash(frozenset(dims))
-            dims_bytes = c_dims_bytes + sum(len(n) + len(v.encode()) for n, v in extra)
+            dims_bytes = c_dims_bytes + dimension_bytes(extra)
             if len(dims) > limits.MAX_DIMENSIONS_PER_RECORD:
                 raise validation(f"{what} has more than {limits.MAX_DIMENSIONS_PER_RECORD} dimensions")
         else:

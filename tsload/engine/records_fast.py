@@ -15,16 +15,7 @@ from typing import Any
 
 from tsload.engine import limits
 from tsload.engine.errors import ApiError
-from tsload.engine.records import (
-    _INT64_MAX,
-    _INT64_MIN,
-    _VALID,
-    Dims,
-    ParsedWrite,
-    Summary,
-    _Common,
-    _name_ok,
-)
+from tsload.engine.records import _INT64_MAX, _INT64_MIN, Dims, ParsedWrite, Summary, _Common, _names_ok
 
 _GETTERS: dict[str, Callable[[Any], Any]] = {}
 # The record fields the rules read (the fast path reads each one present in the first record).
@@ -76,16 +67,6 @@ def _distinct(values: list[Any] | None, scalar: Any) -> set[Any]:
         raise _GiveUp from None
 
 
-def _names_ok(names: set[Any], max_bytes: int) -> None:
-    """Give up unless every name passes `_check_name` (names seen before: one subset test)."""
-    known = _VALID.get(max_bytes)
-    if known is not None and names <= known:
-        return
-    for name in names:
-        if not _name_ok(name, max_bytes):
-            raise _GiveUp
-
-
 def parse_columns(database: str, table: str, records: list[Any], c: _Common) -> ParsedWrite | None:
     try:
         return _columns(database, table, records, c)
@@ -114,7 +95,8 @@ def _columns(database: str, table: str, records: list[Any], c: _Common) -> Parse
     # MeasureName
     mn_col = col("MeasureName")
     measure_names = _distinct(mn_col, c.mn)
-    _names_ok(measure_names, limits.MAX_MEASURE_NAME_BYTES)
+    if not _names_ok(measure_names, limits.MAX_MEASURE_NAME_BYTES):
+        raise _GiveUp
     names: list[str] = mn_col if mn_col is not None else [c.mn] * n
 
     # TimeUnit (one per request here), Time
@@ -280,8 +262,7 @@ def _record_dimensions(
     dn = _column(flat, "Name")
     dv = _column(flat, "Value")
     names = _distinct(dn, None)
-    _names_ok(names, limits.MAX_DIMENSION_NAME_BYTES)
-    if not names.isdisjoint(c.names):
+    if not _names_ok(names, limits.MAX_DIMENSION_NAME_BYTES) or not names.isdisjoint(c.names):
         raise _GiveUp
     joined = "".join(dv)  # TypeError (-> reference) unless every value is a string
     # no name twice in one record
@@ -427,7 +408,8 @@ def _multi_columns(
         if len(set(t)) != len(t):
             raise _GiveUp
         distinct_names.update(t)
-    _names_ok(distinct_names, limits.MAX_MEASURE_NAME_BYTES)
+    if not _names_ok(distinct_names, limits.MAX_MEASURE_NAME_BYTES):
+        raise _GiveUp
     for t in distinct_tuples:
         fixed_bytes[t] = sum(map(len, t)) + 8 * len(t)
     sizes = list(map(fixed_bytes.__getitem__, name_tuples))

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from tsload.engine.records import Dims, Row
+from tsload.engine.records import Dims, Row, dimension_bytes
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def rows_entry(database: str, table: str, now_ns: int, rows: list[Row]) -> bytes
 
 def single_record_bytes(dims: Dims, names: list[str], kind: str, values: list[Any]) -> list[int]:
     """The sizes `records._parse_rows` gives single-measure records of one series."""
-    fixed = sum(len(n) + len(v.encode()) for n, v in dims) + 16
+    fixed = dimension_bytes(dims) + 16
     if kind == "VARCHAR":
         return [fixed + len(mn) + len(v) for mn, v in zip(names, values, strict=True)]
     return [fixed + len(mn) for mn in names]
