@@ -264,7 +264,7 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path: Path) -> None:
                 for h, v in (("a", "1"), ("b", "2"))
             ],
         )
-        w.write_records(  # one series in CommonAttributes: logged as columns (a segment)
+        w.write_records(  # one series in CommonAttributes: a segment, logged as the request body
             DatabaseName="kdb",
             TableName="ktab",
             CommonAttributes={"Dimensions": [{"Name": "host", "Value": "c"}], "MeasureValueType": "BIGINT"},

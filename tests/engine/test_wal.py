@@ -76,3 +76,76 @@ def test_segment_entries_replay_with_or_without_record_sizes(tmp_path: Path, wit
         sql = 'SELECT measure_name, "measure_value::varchar" FROM wdb.replayed ORDER BY 1'
         got = [[c["ScalarValue"] for c in r["Data"]] for r in q.query(QueryString=sql)["Rows"]]
         assert got == [["cpu", "x"], ["memory_used", "yz"]]
+
+
+
+def test_a_request_accepted_whole_is_logged_as_received_and_replays(tmp_path: Path) -> None:
+    """WriteRecords that became one segment is logged as its own bytes (no encoding), and a
+    replay parses them to the records the engine had accepted. A body that cannot sit on one log
+    line (pretty-printed: newlines) is logged as columns, and replays as well."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from tests.engine.conftest import engine_in_thread, make_config
+    from tsload.engine.wal import request_entry
+
+    t = int(time.time() * 1000) - 60_000
+
+    def body(first: int) -> dict[str, object]:
+        return {
+            "DatabaseName": "wdb",
+            "TableName": "raw",
+            "CommonAttributes": {"Dimensions": [{"Name": "host", "Value": "h-é1"}], "MeasureValueType": "DOUBLE"},
+            "Records": [
+                {"MeasureName": f"m{i % 3}", "MeasureValue": f"{i}.25", "Time": str(t + i)}
+                for i in range(first, first + 7)
+            ],
+        }
+
+    pretty = orjson.dumps(body(14), option=orjson.OPT_INDENT_2)
+    assert request_entry("wdb", "raw", 1, pretty) is None
+    assert request_entry("wdb", "raw", 1, b" " + orjson.dumps(body(14))) is None
+
+    def create(cfg_dir: Path) -> None:
+        with engine_in_thread(make_config(cfg_dir)) as eng:
+            w = eng.client("timestream-write")
+            w.create_database(DatabaseName="wdb")
+            w.create_table(DatabaseName="wdb", TableName="raw")
+
+    first = tmp_path / "first"
+    create(first)
+    with engine_in_thread(make_config(first, flush_interval=3600.0, flush_idle=3600.0)) as eng:
+        w = eng.client("timestream-write")
+        w.write_records(**body(0))  # the first one adds the table's columns: logged as rows
+        w.write_records(**body(7))  # compact, as botocore sends it
+        conn = http.client.HTTPConnection(urlsplit(eng.url).netloc, timeout=30)
+        conn.request(
+            "POST",
+            "/",
+            pretty,
+            {
+                "X-Amz-Target": "Timestream_20181101.WriteRecords",
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Date": "20260101T000000Z",
+                "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/timestream/"
+                "aws4_request, SignedHeaders=host;x-amz-date, Signature=" + "0" * 64,
+            },
+        )
+        assert conn.getresponse().status == 200
+        conn.close()
+        logged = b"".join(p.read_bytes() for p in sorted((first / "data").glob("wal-*.log")))
+    lines = [line for line in logged.split(b"\n") if line.startswith(b'["wdb","raw",')]
+    entries = [orjson.loads(line) for line in lines]
+    # rows; the body as received; the pretty-printed one as columns
+    assert [len(e) for e in entries] == [5, 4, 9]
+    assert entries[1][3] == body(7)
+    # Both lines, as an engine killed before its flush leaves them, replay on the next start.
+    again = tmp_path / "again"
+    create(again)
+    (again / "data" / "wal-99999999.log").write_bytes(b"\n".join(lines) + b"\n")
+    with engine_in_thread(make_config(again)) as eng:
+        assert eng.stats()["replayed_rows"] == 21
+        q = eng.client("timestream-query")
+        sql = 'SELECT host, measure_name, "measure_value::double", to_milliseconds(time) FROM wdb.raw ORDER BY 4'
+        got = [[c["ScalarValue"] for c in r["Data"]] for r in q.query(QueryString=sql)["Rows"]]
+        assert got == [["h-é1", f"m{i % 3}", f"{i}.25", str(t + i)] for i in range(21)]

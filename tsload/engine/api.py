@@ -14,11 +14,12 @@ ACCOUNT = "000000000000"
 
 
 class RequestContext:
-    __slots__ = ("host", "region")
+    __slots__ = ("body", "host", "region")
 
-    def __init__(self, host: str, region: str) -> None:
+    def __init__(self, host: str, region: str, body: bytes = b"") -> None:
         self.host = host
         self.region = region
+        self.body = body  # the request's bytes as received (WriteRecords logs them as they are)
 
 
 Handler = Callable[[dict[str, Any], RequestContext], Awaitable[dict[str, Any]]]

@@ -12,7 +12,8 @@ figures in the closing note of issue 11).
 
 from __future__ import annotations
 
-from itertools import repeat
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import Any
 
 from tsload.engine import limits
@@ -20,13 +21,28 @@ from tsload.engine.records import Row
 from tsload.engine.tables import SINGLE_COLUMN, Segment
 
 _NULL = -1  # a dimension code: this row has no value for the dimension
+_NAMES, _TIMES, _VERSIONS = itemgetter(1), itemgetter(2), itemgetter(5)
+
+
+def warm_up(cur: Any) -> None:
+    """Import and exercise what a flush uses (pyarrow, numpy's masks, DuckDB's Arrow scan) once,
+    at start. Left to the first flush, the imports held the GIL for 0.1-0.25 s while the event
+    loop was answering the first burst of writes, and that flush then lagged by as much."""
+    segment: Segment = ((("host", "h"),), ["m"], [0], "DOUBLE", [0.0], [1])
+    row: Row = ((("az", "a"),), 0, "m", 0, "BIGINT", 1, 1, 0)
+    batch = build_arrow([row], [segment])
+    cur.register("_tsload_warm_up", batch)
+    try:
+        cur.execute("SELECT count(*) FROM _tsload_warm_up").fetchall()
+    finally:
+        cur.unregister("_tsload_warm_up")
 
 
 def build_arrow(rows: list[Row], segments: list[Segment]) -> Any:
     """An Arrow table of buffered rows and segments (one conversion per column).
 
-    Rows are walked once; a segment costs a few list extensions and a dictionary lookup per
-    dimension, its dimension codes being repeated by numpy.
+    Rows are walked once; segments are joined column by column, their dimension codes found
+    once per distinct dimension set and repeated by numpy.
     """
     import numpy as np
     import pyarrow as pa
@@ -38,7 +54,6 @@ def build_arrow(rows: list[Row], segments: list[Segment]) -> Any:
     # a dictionary-encoded column faster than one string per row.
     dim_values: dict[str, dict[str, int]] = {}
     row_codes: dict[str, list[int]] = {}  # per dimension, one code per row (rows part)
-    seg_codes: dict[str, list[int]] = {}  # per dimension, one code per segment
     cols: dict[str, list[Any]] = {}
     value_type: dict[str, str] = {}
     names: list[str] = [r[2] for r in rows]
@@ -59,7 +74,6 @@ def build_arrow(rows: list[Row], segments: list[Segment]) -> Any:
         if known is None:
             known = dim_values[name] = {}
             row_codes[name] = [_NULL] * n_rows
-            seg_codes[name] = [_NULL] * len(segments)
         c = known.get(value)
         if c is None:
             c = known[value] = len(known)
@@ -79,23 +93,28 @@ def build_arrow(rows: list[Row], segments: list[Segment]) -> Any:
             name = single[kind]
             value_type.setdefault(name, kind)
             column(name, i).append(r[5])
-    pos = n_rows
-    all_version_1 = not versions
-    for j, (dims, s_names, s_times, kind, values, s_versions) in enumerate(segments):
-        m = seg_lens[j]
+    # Segments: a few C-level passes over all of them, a Python step per segment only for its
+    # value column (kinds may differ) and per distinct dimension set (a series' requests share
+    # one tuple, so they are told apart by identity; equal tuples then simply get equal codes).
+    names.extend(chain.from_iterable(map(_NAMES, segments)))
+    times.extend(chain.from_iterable(map(_TIMES, segments)))
+    versions.extend(chain.from_iterable(map(_VERSIONS, segments)))
+    dims_at: dict[int, int] = {}
+    seg_dims = [dims_at.setdefault(id(seg[0]), len(dims_at)) for seg in segments]
+    dims_codes: dict[str, list[int]] = {}  # per dimension, one code per distinct dimension set
+    for j, dims in enumerate({id(seg[0]): seg[0] for seg in segments}.values()):
         for k, v in dims:
             c = code(k, v)
-            seg_codes[k][j] = c
+            per_set = dims_codes.get(k)
+            if per_set is None:
+                per_set = dims_codes[k] = [_NULL] * len(dims_at)
+            per_set[j] = c
+    pos = n_rows
+    for seg, m in zip(segments, seg_lens, strict=True):
+        kind = seg[3]
         name = single[kind]
         value_type.setdefault(name, kind)
-        column(name, pos).extend(values)
-        names.extend(s_names)
-        times.extend(s_times)
-        if all_version_1 and s_versions.count(1) != m:
-            all_version_1 = False
-            versions.extend(repeat(1, pos - n_rows))
-        if not all_version_1:
-            versions.extend(s_versions)
+        column(name, pos).extend(seg[4])
         pos += m
     arrow_type = {
         "DOUBLE": pa.float64(),
@@ -104,17 +123,17 @@ def build_arrow(rows: list[Row], segments: list[Segment]) -> Any:
         "BOOLEAN": pa.bool_(),
         "TIMESTAMP": pa.timestamp("ns"),
     }
-    version_col = np.ones(n, np.int64) if all_version_1 else np.array(versions, np.int64)
+    version_col = np.ones(n, np.int64) if versions.count(1) == n else np.array(versions, np.int64)
     arrays = {
         "measure_name": pa.array(names, pa.string()),
         "time": pa.array(np.array(times, np.int64)).view(pa.timestamp("ns")),
         limits.VERSION_COLUMN: pa.array(version_col),
     }
     lens = np.array(seg_lens, np.int64)
+    which = np.array(seg_dims, np.intp)
     for k, known in dim_values.items():
-        codes = np.concatenate(
-            (np.array(row_codes[k], np.int32), np.repeat(np.array(seg_codes[k], np.int32), lens))
-        )
+        set_codes = np.array(dims_codes.get(k, [_NULL] * len(dims_at)), np.int32)
+        codes = np.concatenate((np.array(row_codes[k], np.int32), np.repeat(set_codes[which], lens)))
         missing = codes == _NULL
         arrays[k] = pa.DictionaryArray.from_arrays(
             pa.array(codes, mask=missing if missing.any() else None),

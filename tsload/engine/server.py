@@ -236,7 +236,7 @@ class Engine:
                 raise ApiError("SerializationException", "The request body is not valid JSON") from None
             if not isinstance(body, dict):
                 raise ApiError("SerializationException", "The request body must be a JSON object")
-            ctx = RequestContext(headers.get("host") or self._host_port, region)
+            ctx = RequestContext(headers.get("host") or self._host_port, region, raw)
             now = self._sync_ops.get(name)
             if now is None:
                 first_page = name == "Query" and body.get("NextToken") is None

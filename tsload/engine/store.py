@@ -29,7 +29,7 @@ from tsload.engine.dedupe import BUCKET_NS, NO_HORIZON, Entry
 from tsload.engine.keys import load_series_ranges, probe, scan_window
 from tsload.engine.records import Row
 from tsload.engine.tables import SQL_TYPE, Segment, TableState, Upsert, qi
-from tsload.engine.wal import WriteAheadLog, entry_rows, rows_entry, segment_entry
+from tsload.engine.wal import WriteAheadLog, entry_rows, request_entry, rows_entry, segment_entry
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -211,6 +211,13 @@ class Store:
         """`log_rows` for a `Segment` (its columns, as they are)."""
         if self.wal is not None:
             self.wal.append(segment_entry(ts.database, ts.name, now_ns, seg))
+
+    def log_request(self, ts: TableState, seg: Segment, raw: bytes, now_ns: int) -> None:
+        """`log_segment` for a segment that is a whole request: the request's bytes as received,
+        when they fit on one log line (else its columns)."""
+        if self.wal is not None:
+            entry = request_entry(ts.database, ts.name, now_ns, raw)
+            self.wal.append(entry if entry is not None else segment_entry(ts.database, ts.name, now_ns, seg))
 
     def log_rows(self, ts: TableState, rows: list[Row], now_ns: int) -> None:
         """Append just-accepted rows to the write-ahead log (before they are acknowledged)."""

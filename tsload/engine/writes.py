@@ -29,7 +29,7 @@ class Writes:
     async def write_records(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         self.stats["writes"] += 1
         await self.faults.inject("WriteRecords", self.stats)
-        return await self._write(parse_write_request(body))
+        return await self._write(parse_write_request(body), ctx.body)
 
     def write_records_now(
         self, body: dict[str, Any], ctx: RequestContext
@@ -42,8 +42,8 @@ class Writes:
         parsed = parse_write_request(body)
         ts = self._write_table(parsed)
         if not self.discard and ts.needs_lookup_parsed(parsed, set()):
-            return self._write(parsed)
-        result = self._apply_write(ts, parsed, set(), None)
+            return self._write(parsed, ctx.body)
+        result = self._apply_write(ts, parsed, set(), None, ctx.body)
         if not self.discard and self.store.buffered >= self.store.config.max_buffer_rows:
             return self._after_backpressure(result)
         return result
@@ -60,7 +60,7 @@ class Writes:
             raise not_found(f"The table {parsed.table} does not exist in database {parsed.database}.")
         return ts
 
-    async def _write(self, parsed: ParsedWrite) -> dict[str, Any]:
+    async def _write(self, parsed: ParsedWrite, raw: bytes) -> dict[str, Any]:
         ts = self._write_table(parsed)
         injected = self.faults.rejected(parsed.n)
         store = not self.discard
@@ -78,7 +78,7 @@ class Writes:
                 self.stats["dedupe_db_lookups"] += 1
                 existing = await self.store.lookup_existing(ts, rows, idxs)
                 self._check_exists(ts)
-        result = self._apply_write(ts, parsed, injected, existing)
+        result = self._apply_write(ts, parsed, injected, existing, raw)
         if store:
             await self.store.backpressure()
         return result
@@ -93,7 +93,9 @@ class Writes:
         parsed: ParsedWrite,
         injected: set[int],
         existing: dict[int, tuple[int, int]] | None,
+        raw: bytes,
     ) -> dict[str, Any]:
+        """Apply, log what was accepted, count, answer. `raw`: the request's bytes as received."""
         store = not self.discard
         n_rows, n_segments = len(ts.rows), len(ts.segments)
         now_ns = time.time_ns()
@@ -103,9 +105,15 @@ class Writes:
                 self.store.log_rows(ts, ts.rows[n_rows:], now_ns)
                 self.store.queued(len(ts.rows) - n_rows)
             if len(ts.segments) > n_segments:
-                for seg in ts.segments[n_segments:]:
-                    self.store.log_segment(ts, seg, now_ns)
-                    self.store.queued(len(seg[1]))
+                new = ts.segments[n_segments:]
+                if len(new) == 1 and len(ts.rows) == n_rows and len(new[0][1]) == parsed.n:
+                    # The whole request became one segment: log its bytes instead of encoding
+                    # the columns (a replay parses them again, to the same records).
+                    self.store.log_request(ts, new[0], raw, now_ns)
+                else:
+                    for seg in new:
+                        self.store.log_segment(ts, seg, now_ns)
+                self.store.queued(sum(len(seg[1]) for seg in new))
         stats = self.stats
         stats["records_ingested"] += n_mem + n_mag
         stats["records_memory_store"] += n_mem
