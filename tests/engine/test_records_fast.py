@@ -339,3 +339,33 @@ def test_records_of_equal_size_but_different_keys() -> None:
     fast, ref = parse(doc, fast=True), parse(doc, fast=False)
     assert isinstance(fast, ParsedWrite) and isinstance(ref, ParsedWrite)
     assert [r[3] for r in fast.rows] == [r[3] for r in ref.rows] == [5_000_000, 7_000_000]
+
+
+def test_accepted_records_share_one_str_per_measure_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Buffered and indexed records keep their measure names: the fast path hands out one str
+    object per distinct name (the decoder makes one per record), and the table of them stays
+    bounded."""
+    from tsload.engine import records_fast
+
+    def parsed(raw: bytes) -> ParsedWrite:
+        body = orjson.loads(raw)
+        p = parse_write_request(body)
+        assert p.summary is not None  # the fast path took it
+        return p
+
+    body = {
+        "DatabaseName": "db",
+        "TableName": "t",
+        "CommonAttributes": {"Dimensions": [{"Name": "host", "Value": "h1"}]},
+        "Records": [
+            {"MeasureName": f"m{i % 4}", "MeasureValue": "1.5", "Time": str(NOW_MS + i)} for i in range(40)
+        ],
+    }
+    first, second = parsed(orjson.dumps(body)), parsed(orjson.dumps(body))
+    assert first.names == [f"m{i % 4}" for i in range(40)]
+    assert len({id(n) for n in first.names + second.names}) == 4
+    assert all(a is b for a, b in zip(first.names, second.names, strict=True))
+    monkeypatch.setattr(records_fast, "_NAMES_MAX", 6)
+    body["Records"] = [{**r, "MeasureName": f"n{i % 4}"} for i, r in enumerate(body["Records"])]
+    third = parsed(orjson.dumps(body))
+    assert third.names == [f"n{i % 4}" for i in range(40)] and len(records_fast._NAMES) == 4

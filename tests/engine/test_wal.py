@@ -78,7 +78,6 @@ def test_segment_entries_replay_with_or_without_record_sizes(tmp_path: Path, wit
         assert got == [["cpu", "x"], ["memory_used", "yz"]]
 
 
-
 def test_a_request_accepted_whole_is_logged_as_received_and_replays(tmp_path: Path) -> None:
     """WriteRecords that became one segment is logged as its own bytes (no encoding), and a
     replay parses them to the records the engine had accepted. A body that cannot sit on one log
@@ -95,7 +94,10 @@ def test_a_request_accepted_whole_is_logged_as_received_and_replays(tmp_path: Pa
         return {
             "DatabaseName": "wdb",
             "TableName": "raw",
-            "CommonAttributes": {"Dimensions": [{"Name": "host", "Value": "h-é1"}], "MeasureValueType": "DOUBLE"},
+            "CommonAttributes": {
+                "Dimensions": [{"Name": "host", "Value": "h-é1"}],
+                "MeasureValueType": "DOUBLE",
+            },
             "Records": [
                 {"MeasureName": f"m{i % 3}", "MeasureValue": f"{i}.25", "Time": str(t + i)}
                 for i in range(first, first + 7)
@@ -146,6 +148,7 @@ def test_a_request_accepted_whole_is_logged_as_received_and_replays(tmp_path: Pa
     with engine_in_thread(make_config(again)) as eng:
         assert eng.stats()["replayed_rows"] == 21
         q = eng.client("timestream-query")
-        sql = 'SELECT host, measure_name, "measure_value::double", to_milliseconds(time) FROM wdb.raw ORDER BY 4'
+        sql = 'SELECT host, measure_name, "measure_value::double", to_milliseconds(time) FROM wdb.raw'
+        sql += " ORDER BY 4"
         got = [[c["ScalarValue"] for c in r["Data"]] for r in q.query(QueryString=sql)["Rows"]]
         assert got == [["h-é1", f"m{i % 3}", f"{i}.25", str(t + i)] for i in range(21)]
