@@ -17,6 +17,7 @@ from operator import itemgetter
 from typing import Any
 
 from tsload.engine import limits
+from tsload.engine.doubles import DoubleText, arrow_doubles
 from tsload.engine.records import Row
 from tsload.engine.tables import SINGLE_COLUMN, Segment
 
@@ -54,20 +55,18 @@ def build_arrow(rows: list[Row], segments: list[Segment]) -> Any:
     # a dictionary-encoded column faster than one string per row.
     dim_values: dict[str, dict[str, int]] = {}
     row_codes: dict[str, list[int]] = {}  # per dimension, one code per row (rows part)
-    cols: dict[str, list[Any]] = {}
+    cols: dict[str, _Column] = {}
     value_type: dict[str, str] = {}
     names: list[str] = [r[2] for r in rows]
     times: list[int] = [r[3] for r in rows]
     versions: list[int] = [r[6] for r in rows]
 
-    def column(name: str, at: int) -> list[Any]:
+    def column(name: str, at: int) -> _Column:
         """The value column `name`, padded with NULLs up to row `at`."""
         col = cols.get(name)
         if col is None:
-            col = cols[name] = [None] * at
-        elif len(col) < at:
-            col.extend(repeat(None, at - len(col)))
-        return col
+            col = cols[name] = _Column()
+        return col.pad(at)
 
     def code(name: str, value: str) -> int:
         known = dim_values.get(name)
@@ -140,7 +139,46 @@ def build_arrow(rows: list[Row], segments: list[Segment]) -> Any:
             pa.array(list(known), pa.string()),
         )
     for k, col in cols.items():
-        if len(col) < n:
-            col.extend(repeat(None, n - len(col)))
-        arrays[k] = pa.array(col, arrow_type[value_type[k]])
+        arrays[k] = col.arrow(arrow_type[value_type[k]], n)
     return pa.table(arrays)
+
+
+class _Column:
+    """A value column in row order: runs of Python values, and runs of DOUBLE values still as
+    their text (`doubles.DoubleText`, converted by `arrow_doubles`: no Python object per value)."""
+
+    __slots__ = ("n", "parts")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.parts: list[tuple[bool, list[Any]]] = []  # (texts?, values or texts)
+
+    def _run(self, texts: bool) -> list[Any]:
+        if not self.parts or self.parts[-1][0] is not texts:
+            self.parts.append((texts, []))
+        return self.parts[-1][1]
+
+    def pad(self, at: int) -> _Column:
+        if at > self.n:
+            self._run(False).extend(repeat(None, at - self.n))
+            self.n = at
+        return self
+
+    def append(self, value: Any) -> None:
+        self._run(False).append(value)
+        self.n += 1
+
+    def extend(self, values: list[Any] | DoubleText) -> None:
+        if isinstance(values, DoubleText):
+            self._run(True).append(values.text)
+            self.n += values.n
+        else:
+            self._run(False).extend(values)
+            self.n += len(values)
+
+    def arrow(self, typ: Any, n: int) -> Any:
+        import pyarrow as pa
+
+        self.pad(n)
+        arrays = [arrow_doubles(part) if texts else pa.array(part, typ) for texts, part in self.parts]
+        return arrays[0] if len(arrays) == 1 else pa.concat_arrays(arrays)

@@ -30,6 +30,8 @@ from collections.abc import Iterable
 from itertools import repeat
 from typing import Any
 
+from tsload.engine.doubles import DoubleText, value_list
+
 BUCKET_NS = 10 * 1_000_000_000
 NO_HORIZON = -(2**63)
 
@@ -38,7 +40,7 @@ NO_HORIZON = -(2**63)
 Entry = int | tuple[int, int]
 # Deferred keys of one request in one bucket: (series hash, kind, measure names, times, values),
 # all version 1; the key and the fingerprint are `hash((dh, name, time))`, `hash((kind, value))`.
-Deferred = tuple[int, str, list[str], list[int], list[Any]]
+Deferred = tuple[int, str, list[str], list[int], list[Any] | DoubleText]
 
 
 class DedupeIndex:
@@ -83,7 +85,7 @@ class DedupeIndex:
         b = self._buckets[bk]
         for dh, kind, names, times, values in self._deferred.pop(bk):
             keys = map(hash, zip(repeat(dh), names, times))
-            b.update(zip(keys, map(hash, zip(repeat(kind), values)), strict=True))
+            b.update(zip(keys, map(hash, zip(repeat(kind), value_list(values))), strict=True))
 
     def _drop(self, bk: int) -> None:
         self.size -= len(self._buckets.pop(bk))

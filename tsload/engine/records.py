@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from tsload.engine import limits
+from tsload.engine.doubles import DoubleText
 from tsload.engine.errors import ApiError, validation
 
 # Row fields, by position (a tuple for speed):
@@ -154,6 +155,10 @@ class ParsedWrite:
     def values(self) -> list[Any]:
         """Canonical values per record (fast path)."""
         return self._values()
+
+    def value_column(self) -> list[Any] | DoubleText:
+        """`values()`, or DOUBLE values still as their text (converted only where needed)."""
+        return self._values if isinstance(self._values, DoubleText) else self._values()
 
     @property
     def nbytes(self) -> list[int]:

@@ -14,6 +14,7 @@ from operator import add, itemgetter
 from typing import Any
 
 from tsload.engine import limits
+from tsload.engine.doubles import DoubleText
 from tsload.engine.errors import ApiError
 from tsload.engine.records import _INT64_MAX, _INT64_MIN, Dims, ParsedWrite, Summary, _Common, _names_ok
 
@@ -343,23 +344,12 @@ def _convert(types: list[Any], tset: set[Any], raw: list[Any], unit_ns: int) -> 
     return lambda: out
 
 
-def _floats(raw: list[str]) -> Values:
-    done: list[list[float]] = []
-
-    def values() -> list[Any]:
-        if not done:
-            done.append(list(map(float, raw)))
-        return done[0]
-
-    return values
-
-
 def _convert_one(kind: str, raw: list[Any], unit_ns: int) -> Values:
     joined = ",".join(raw)  # TypeError (-> the reference) unless every value is a string
     values: list[Any]
     if kind == "DOUBLE":
         if joined.count(",") == len(raw) - 1 and _DECIMALS.fullmatch(joined) is not None:
-            return _floats(raw)
+            return DoubleText(joined, len(raw))
         values = list(map(float, raw))
         s = sum(values)
         if s - s != 0:  # NaN or an infinity among them (or an overflowing sum: the reference decides)

@@ -15,6 +15,7 @@ from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from tsload.engine.dedupe import BUCKET_NS, DedupeIndex
+from tsload.engine.doubles import value_list
 from tsload.engine.records import ParsedWrite, Summary
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def apply_series(ts: TableState, parsed: ParsedWrite, s: Summary) -> bool:
     assert parsed.common is not None
     dims, dh = parsed.common
     (kind,) = s.single_kinds
-    values = parsed.values()
+    values = parsed.value_column()  # DOUBLE values may stay text (`doubles.DoubleText`)
     index = ts.index
     lo_t = ts.series_min.get(dh)
     if lo_t is None or s.tmin > ts.series_max[dh]:
@@ -53,13 +54,14 @@ def apply_series(ts: TableState, parsed: ParsedWrite, s: Summary) -> bool:
         # keys are not looked up, and not even hashed until someone looks (`DedupeIndex.defer`).
         if len(set(zip(names, times, strict=True))) != n:
             return False  # a key twice in the request
-        for bk, i, j in spans:
-            if i == 0 and j == n:
-                index.defer(bk, (dh, kind, names, times, values))
-            else:
-                index.defer(bk, (dh, kind, names[i:j], times[i:j], values[i:j]))
+        if len(spans) == 1:
+            index.defer(spans[0][0], (dh, kind, names, times, values))
+        else:
+            as_list = value_list(values)
+            for bk, i, j in spans:
+                index.defer(bk, (dh, kind, names[i:j], times[i:j], as_list[i:j]))
     else:
-        known = _add_keys(index, spans, dh, kind, names, times, values)
+        known = _add_keys(index, spans, dh, kind, names, times, value_list(values))
         if known is not None:
             return known
     if lo_t is None:

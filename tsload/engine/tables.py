@@ -13,12 +13,14 @@ from typing import Any
 
 from tsload.engine import limits
 from tsload.engine.dedupe import NO_HORIZON, DedupeIndex, Entry, split_entry
+from tsload.engine.doubles import DoubleText
 from tsload.engine.records import Dims, ParsedWrite, Row, Summary
 from tsload.engine.series import apply_series
 
 # Accepted records of one request from one series, one single-measure type, kept as columns
 # (no tuple per record): (dims, measure names, times, kind, values, versions).
-Segment = tuple[Dims, list[str], list[int], str, list[Any], list[int]]
+# values: a list, or DOUBLE values still as their text
+Segment = tuple[Dims, list[str], list[int], str, list[Any] | DoubleText, list[int]]
 
 SINGLE_COLUMN = {
     "DOUBLE": "measure_value::double",

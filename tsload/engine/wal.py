@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from tsload.engine.doubles import value_list
 from tsload.engine.records import Dims, Row, dimension_bytes, parse_write_request
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,9 @@ SEGMENT_ENTRY_LENS = (9, 10)
 
 def segment_entry(database: str, table: str, now_ns: int, seg: Any) -> bytes:
     """The log line of a `Segment` (one series, its columns as they are)."""
-    return orjson.dumps([database, table, now_ns, *seg]) + b"\n"
+    dims, names, times, kind, values, versions = seg
+    entry = [database, table, now_ns, dims, names, times, kind, value_list(values), versions]
+    return orjson.dumps(entry) + b"\n"
 
 
 def request_entry(database: str, table: str, now_ns: int, body: bytes) -> bytes | None:
