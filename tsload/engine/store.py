@@ -345,8 +345,15 @@ class Store:
             if time.monotonic() >= next_trim:
                 next_trim = time.monotonic() + 60
                 self._trim_indexes()
+            # Wake when the pause that makes a flush due ends, not at the next tick: the end of
+            # a burst was flushed up to a whole tick (50 ms) late.
+            # (Rows queued before the last flush attempt keep the tick: a failing flush is not
+            # retried in a tight loop.)
+            wait = tick
+            if self.buffered and self._last_queued > last_flush:
+                wait = min(wait, max(self._last_queued + self.config.flush_idle - time.monotonic(), 0.001))
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(tick):
+                async with asyncio.timeout(wait):
                     await self._flush_now.wait()
             full = self._flush_now.is_set()
             self._flush_now.clear()
