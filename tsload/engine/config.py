@@ -58,10 +58,13 @@ def parse_latency(text: str | None) -> tuple[float, float] | None:
 # Rows per flush. DuckDB writes an append of at least one row group (122,880 rows) straight into
 # the database file, while smaller appends go through its own log and are rewritten at each
 # checkpoint: appending 1.2 M rows on a quiet machine cost 2.8 µs of CPU per row in 10k-row
-# batches, 1.4 in 61,440-row ones, 0.62 in 122,880-row ones and 0.66 in 245,760-row ones. One
-# row group per flush; the flush interval and a pause in the writes still bound how long a row
-# waits, and every query flushes first.
-FLUSH_ROWS = 122_880
+# batches, 1.4 in 61,440-row ones, 0.62 in 122,880-row ones and 0.66 in 245,760-row ones. Under a
+# sustained burst (a backfill) four row groups per flush: each flush costs the event loop GIL
+# handoffs and fixed work, and DuckDB writes the row groups of one insert on both cores;
+# scripts/bench-engine stored 471-552k records/s against 409-446k with one row group per flush
+# (alternated runs, docs/engine.md). The flush interval and a pause in the writes still bound how
+# long a row waits, and every query flushes first.
+FLUSH_ROWS = 4 * 122_880
 
 
 @dataclass(frozen=True)
