@@ -26,7 +26,7 @@ whether a key can exist at all). Memory is therefore bounded by `capacity` whate
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import repeat
 from typing import Any
 
@@ -41,6 +41,16 @@ Entry = int | tuple[int, int]
 # Deferred keys of one request in one bucket: (series hash, kind, measure names, times, values),
 # all version 1; the key and the fingerprint are `hash((dh, name, time))`, `hash((kind, value))`.
 Deferred = tuple[int, str, list[str], list[int], list[Any] | DoubleText]
+
+
+def series_keys(dh: int, names: Iterable[str], times: Iterable[int]) -> Iterator[int]:
+    """The keys of one series' records: `hash((dh, name, time))` each."""
+    return map(hash, zip(repeat(dh), names, times))
+
+
+def fingerprints(kind: str, values: Iterable[Any]) -> Iterator[int]:
+    """The value fingerprints of single-measure records of one type: `hash((kind, value))` each."""
+    return map(hash, zip(repeat(kind), values))
 
 
 class DedupeIndex:
@@ -84,8 +94,7 @@ class DedupeIndex:
     def _hash_deferred(self, bk: int) -> None:
         b = self._buckets[bk]
         for dh, kind, names, times, values in self._deferred.pop(bk):
-            keys = map(hash, zip(repeat(dh), names, times))
-            b.update(zip(keys, map(hash, zip(repeat(kind), value_list(values))), strict=True))
+            b.update(zip(series_keys(dh, names, times), fingerprints(kind, value_list(values)), strict=True))
 
     def _drop(self, bk: int) -> None:
         self.size -= len(self._buckets.pop(bk))

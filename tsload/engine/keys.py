@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
-from itertools import repeat
 from typing import Any
 
 from tsload.engine import limits
-from tsload.engine.dedupe import BUCKET_NS, Entry
+from tsload.engine.dedupe import BUCKET_NS, Entry, fingerprints, series_keys
 from tsload.engine.records import Row
 from tsload.engine.tables import TableState, qi
 
@@ -136,8 +135,8 @@ def _scan_series(
             dh = hash(frozenset((c, v) for c, v in zip(dim_cols, rec[:nd], strict=True) if v is not None))
             n = len(times)
             total += n
-            keys = list(map(hash, zip(repeat(dh), names, times)))
-            fps = list(map(hash, zip(repeat(typ), values)))
+            keys = list(series_keys(dh, names, times))
+            fps = list(fingerprints(typ, values))
             entries: list[Entry] = (
                 fps  # type: ignore[assignment]
                 if versions.count(1) == n

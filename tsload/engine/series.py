@@ -11,10 +11,9 @@ buckets) returns False and the per-record path decides, as before.
 from __future__ import annotations
 
 from bisect import bisect_left
-from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
-from tsload.engine.dedupe import BUCKET_NS, DedupeIndex
+from tsload.engine.dedupe import BUCKET_NS, DedupeIndex, fingerprints, series_keys
 from tsload.engine.doubles import value_list
 from tsload.engine.records import ParsedWrite, Summary
 
@@ -88,8 +87,8 @@ def _add_keys(
     """Add the keys of all-new records (None). Otherwise nothing is added: True when every
     record is identical to what exists (an idempotent success), False when the per-record path
     must decide (another value or version, a key twice in the request)."""
-    keys = list(map(hash, zip(repeat(dh), names, times)))
-    fps = list(map(hash, zip(repeat(kind), values)))
+    keys = list(series_keys(dh, names, times))
+    fps = list(fingerprints(kind, values))
     buckets = [(index.bucket(bk), i, j) for bk, i, j in spans]
     if not all(b.keys().isdisjoint(keys[i:j]) for b, i, j in buckets):
         return all(list(map(b.get, keys[i:j])) == fps[i:j] for b, i, j in buckets)
